@@ -1,0 +1,52 @@
+"""Wire types of Assay: every event on every topic is a msgspec Struct defined here.
+
+Evolution rules (tested in ``tests/schemas``): new fields get defaults, no field
+changes type, no tag is reused, and golden payloads from older versions still decode.
+"""
+
+from schemas.codec import decode_event, encode_event, topic_decoder
+from schemas.events import (
+    Alert,
+    DeadLetter,
+    DetectionEvent,
+    Event,
+    FindingEvent,
+    ImageDiscovered,
+    ScanCompleted,
+    ScanFailed,
+    ScanRequested,
+)
+from schemas.records import (
+    Distro,
+    Finding,
+    ImageInfo,
+    LayerInfo,
+    PackageRecord,
+    Unknown,
+    VulnMatch,
+)
+from schemas.topics import ALL_TOPICS, Topics
+
+__all__ = [
+    "ALL_TOPICS",
+    "Alert",
+    "DeadLetter",
+    "DetectionEvent",
+    "Distro",
+    "Event",
+    "Finding",
+    "FindingEvent",
+    "ImageDiscovered",
+    "ImageInfo",
+    "LayerInfo",
+    "PackageRecord",
+    "ScanCompleted",
+    "ScanFailed",
+    "ScanRequested",
+    "Topics",
+    "Unknown",
+    "VulnMatch",
+    "decode_event",
+    "encode_event",
+    "topic_decoder",
+]

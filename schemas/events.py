@@ -1,0 +1,98 @@
+"""Events: one tagged union per topic.
+
+Every event is a frozen, keyword-only msgspec Struct with a ``type`` tag. Tags are
+never reused; new fields always get defaults.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from schemas.records import Finding, ImageInfo, PackageRecord, Unknown, VulnMatch
+
+
+class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", omit_defaults=True):
+    """Base of every event on the bus."""
+
+
+class ImageDiscovered(Event, frozen=True, tag="image.discovered"):
+    """Inventory saw an image in an environment (a registry or a cluster)."""
+
+    environment: str  # e.g. "registry:127.0.0.1:5000" or "cluster:prod-eu"
+    registry: str
+    repository: str
+    digest: str  # manifest digest: the identity of the image
+    tag: str = ""
+    discovered_at: str = ""  # RFC 3339
+    size_bytes: int = 0
+
+
+class ScanRequested(Event, frozen=True, tag="scan.requested"):
+    """Dedupe asks the engine to scan a digest it has not scanned yet."""
+
+    scan_id: str
+    digest: str
+    image_ref: str  # registry/repository@digest
+    environments: list[str] = []
+    requested_at: str = ""
+
+
+class ScanCompleted(Event, frozen=True, tag="scan.completed"):
+    """The engine's detections for one image: packages, advisory matches and unknowns."""
+
+    scan_id: str
+    image: ImageInfo
+    packages: list[PackageRecord] = []
+    matches: list[VulnMatch] = []
+    unknowns: list[Unknown] = []
+    notes: list[str] = []  # coverage gaps and other things the user should know
+    environments: list[str] = []
+    analyzer_version: str = ""
+    completed_at: str = ""
+
+
+class ScanFailed(Event, frozen=True, tag="scan.failed"):
+    """The engine could not scan an image: the reason names the image, layer and file where known."""
+
+    scan_id: str
+    digest: str
+    image_ref: str
+    error: str
+    failed_at: str = ""
+
+
+DetectionEvent = ScanCompleted | ScanFailed
+
+
+class FindingEvent(Event, frozen=True, tag="finding"):
+    """A finding published for subscribers, keyed by image digest."""
+
+    digest: str
+    image_ref: str
+    finding: Finding
+    state: str = "new"  # new, changed, resolved
+    published_at: str = ""
+
+
+class Alert(Event, frozen=True, tag="alert.threshold"):
+    """An image's findings passed a ruleset threshold."""
+
+    digest: str
+    image_ref: str
+    ruleset: str
+    counts: dict[str, int]
+    reason: str
+    raised_at: str = ""
+
+
+class DeadLetter(Event, frozen=True, tag="dead-letter"):
+    """A message a service could not handle, with the error; the service moved on."""
+
+    service: str
+    topic: str
+    partition: int
+    offset: int
+    key: str
+    payload: bytes
+    error: str
+    failed_at: str = ""

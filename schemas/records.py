@@ -1,0 +1,100 @@
+"""Value records carried inside events and reports (not events themselves)."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class Record(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """Base of every value record: frozen, keyword-only, defaults omitted on the wire."""
+
+
+class Distro(Record, frozen=True):
+    """The operating system of an image, as its release files describe it."""
+
+    id: str  # os-release ID, lower case: "debian", "alpine", "rhel", ...
+    version_id: str = ""
+    pretty_name: str = ""
+    codename: str = ""
+
+
+class LayerInfo(Record, frozen=True):
+    """One layer of an image: its blob digest, uncompressed diff_id and the history line that made it."""
+
+    digest: str
+    diff_id: str = ""
+    media_type: str = ""
+    size: int = 0
+    created_by: str = ""
+
+
+class ImageInfo(Record, frozen=True):
+    """What was scanned: the reference the user gave, the manifest digest and the layers."""
+
+    ref: str
+    digest: str = ""
+    config_digest: str = ""
+    platform: str = ""
+    layers: list[LayerInfo] = []
+    distro: Distro | None = None
+    env: list[str] = []
+    labels: dict[str, str] = {}
+
+
+class PackageRecord(Record, frozen=True):
+    """One installed package, normalised across ecosystems."""
+
+    name: str
+    version: str
+    type: str  # purl type: "deb", "apk", "rpm", "pypi", "npm", ...
+    purl: str
+    source_name: str = ""
+    source_version: str = ""
+    arch: str = ""
+    licenses: list[str] = []
+    layer_digest: str = ""
+    layer_created_by: str = ""
+    locations: list[str] = []
+
+
+class Unknown(Record, frozen=True):
+    """A file Assay could not read: kept in the report with where and why, never silently dropped."""
+
+    path: str
+    reason: str
+    layer_digest: str = ""
+
+
+class VulnMatch(Record, frozen=True):
+    """An advisory that affects an installed package."""
+
+    vuln_id: str  # the preferred id: the CVE where there is one
+    package_name: str
+    package_version: str
+    package_purl: str
+    advisory_ids: list[str] = []  # every id the advisory carries (OSV id and aliases)
+    ecosystem: str = ""
+    fixed_version: str = ""
+    severity: str = "UNKNOWN"  # CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN
+    summary: str = ""
+    details: str = ""
+    layer_digest: str = ""
+    references: list[str] = []
+
+
+class Finding(Record, frozen=True):
+    """A policy outcome: what a ruleset made of a detection."""
+
+    finding_id: str  # stable: digest, category, id and package
+    category: str  # "CVE", "ImageScan", ...
+    id: str
+    severity: str
+    title: str
+    description: str = ""
+    package_name: str = ""
+    purl: str = ""
+    installed_version: str = ""
+    fixed_version: str = ""
+    layer_digest: str = ""
+    environment: str = ""
+    ruleset: str = "default"

@@ -1,0 +1,1 @@
+"""Assay services: inventory, dedupe, engine, policy, and the CLI that runs them."""

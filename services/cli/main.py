@@ -1,0 +1,132 @@
+"""The ``assay`` command: one entrypoint that reads settings once and hands them down."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+import msgspec
+
+from services.common.config import RegistryConfig, Settings, load_settings
+from services.common.errors import ConfigError
+
+SERVICES = ("inventory", "dedupe", "engine", "policy")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="assay", description="Container image assurance.")
+    p.add_argument("--config", help="a JSON settings file (also ASSAY_CONFIG)")
+    p.add_argument("--data-dir", help="local state directory (also ASSAY_DATA_DIR)")
+    p.add_argument("--db", dest="db_path", help="advisory database file (also ASSAY_DB_PATH)")
+    p.add_argument("-v", "--verbose", action="store_true")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    scan = sub.add_parser(
+        "scan",
+        help="scan one image, archive or directory",
+        description="TARGET: oci:DIR[:TAG], docker-archive:FILE, oci-archive:FILE[:TAG], dir:PATH, "
+        "registry:REF or a bare image reference.",
+    )
+    scan.add_argument("target")
+    scan.add_argument("-f", "--format", default="table", choices=("table", "json", "cyclonedx"))
+    scan.add_argument("-o", "--output", help="write the report to a file")
+    scan.add_argument(
+        "--fail-on",
+        choices=("critical", "high", "medium", "low", "unknown"),
+        help="exit 1 when a CVE finding of this severity or worse is reported",
+    )
+    scan.add_argument("--platform", help="os/arch[/variant] to pick from a multi-platform index")
+    scan.add_argument(
+        "--insecure-registry",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="allow plain HTTP to this registry",
+    )
+
+    db = sub.add_parser("db", help="the advisory database")
+    dbsub = db.add_subparsers(dest="db_command", required=True)
+    upd = dbsub.add_parser("update", help="ingest OSV advisories")
+    upd.add_argument("--source", help="DIR, ZIP or URL (default ASSAY_DB_SOURCE or the public OSV export)")
+    dbsub.add_parser("status", help="show build time, sources and schema version")
+
+    svc = sub.add_parser("service", help="run one pipeline service (inventory, dedupe, engine, policy)")
+    svc.add_argument("name", choices=SERVICES)
+    svc.add_argument("--once", action="store_true", help="inventory: crawl once and exit")
+
+    up = sub.add_parser("up", help="start the whole pipeline on this machine")
+    up.add_argument(
+        "--until-idle",
+        action="store_true",
+        help="crawl once, wait until every image is scanned, print findings, stop",
+    )
+    up.add_argument("--idle-timeout", type=float, default=600.0)
+
+    sub.add_parser("findings", help="list findings from PostgreSQL (ASSAY_PG_DSN)")
+    return p
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """Settings from file and environment, with the command line's few overrides on top."""
+    base = load_settings(config_file=args.config, data_dir=args.data_dir, db_path=args.db_path)
+    changes: dict[str, object] = {}
+    insecure = set(getattr(args, "insecure_registry", None) or [])
+    if insecure:
+        regs = [
+            msgspec.structs.replace(r, insecure=True) if r.host in insecure else r for r in base.registries
+        ]
+        regs += [
+            RegistryConfig(host=h, insecure=True, crawl=False)
+            for h in sorted(insecure - {r.host for r in regs})
+        ]
+        changes["registries"] = regs
+    if getattr(args, "platform", None):
+        changes["platform"] = args.platform
+    return msgspec.structs.replace(base, **changes) if changes else base
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``assay`` command; returns the process exit code."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        settings = _settings(args)
+    except ConfigError as exc:
+        print(f"assay: configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "scan":
+        from services.cli.scan import run_scan
+
+        return asyncio.run(
+            run_scan(settings, args.target, fmt=args.format, output=args.output, fail_on=args.fail_on)
+        )
+    if args.command == "db":
+        from services.cli.db import run_status, run_update
+
+        if args.db_command == "update":
+            return asyncio.run(run_update(settings, args.source))
+        return run_status(settings)
+    if args.command == "service":
+        from services.cli.service import run_named_service
+
+        return asyncio.run(run_named_service(settings, args.name, once=args.once))
+    if args.command == "up":
+        from services.cli.up import run_up
+
+        return run_up(settings, until_idle=args.until_idle, idle_timeout=args.idle_timeout)
+    if args.command == "findings":
+        from services.cli.service import print_findings
+
+        return asyncio.run(print_findings(settings))
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,282 @@
+"""``Store``: the asyncpg-backed state of Assay (images, environments, scans, findings).
+
+Every method is one short transaction (or a single statement) and is safe to call from
+several instances of a service at once. Failures raise ``StoreError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Literal, get_args
+
+import asyncpg
+
+from schemas import Finding
+from services.common.errors import StoreError
+from services.common.store._errors import translated
+from services.common.store.migrate import migrate
+
+__all__ = ["FindingState", "ImageStatus", "Store"]
+
+ImageStatus = Literal["pending", "scanning", "scanned", "failed", "too_large"]
+FindingState = Literal["new", "changed", "unchanged"]
+
+_STATUSES: frozenset[str] = frozenset(get_args(ImageStatus))
+
+# The Finding fields stored as columns, in column order; ``id`` is stored as ``vuln_id``.
+_FINDING_COLUMNS = (
+    "category",
+    "vuln_id",
+    "severity",
+    "title",
+    "description",
+    "package_name",
+    "purl",
+    "installed_version",
+    "fixed_version",
+    "layer_digest",
+    "environment",
+    "ruleset",
+)
+
+_CHANGED = " OR ".join(f"findings.{c} IS DISTINCT FROM EXCLUDED.{c}" for c in _FINDING_COLUMNS)
+
+# One statement: atomic per finding, and the RETURNING state says what happened to each row.
+_UPSERT_FINDINGS = f"""
+INSERT INTO findings (finding_id, digest, {", ".join(_FINDING_COLUMNS)}, state, first_seen, last_seen)
+SELECT u.*, 'new', now(), now()
+FROM unnest($1::text[], $2::text[], {", ".join(f"${i + 3}::text[]" for i in range(len(_FINDING_COLUMNS)))})
+    AS u(finding_id, digest, {", ".join(_FINDING_COLUMNS)})
+ON CONFLICT (finding_id) DO UPDATE SET
+    digest = EXCLUDED.digest,
+    {", ".join(f"{c} = EXCLUDED.{c}" for c in _FINDING_COLUMNS)},
+    state = CASE WHEN {_CHANGED} THEN 'changed' ELSE 'unchanged' END,
+    last_seen = now()
+RETURNING finding_id, state
+"""
+
+_SEVERITY_ORDER = """
+CASE upper(severity) WHEN 'CRITICAL' THEN 0 WHEN 'HIGH' THEN 1 WHEN 'MEDIUM' THEN 2
+                     WHEN 'LOW' THEN 3 ELSE 4 END
+"""
+
+
+class Store:
+    """The PostgreSQL store. Make one with ``await Store.connect(dsn)``; ``close()`` it at exit."""
+
+    def __init__(self, pool: Any) -> None:
+        """Wrap an open asyncpg pool; prefer ``Store.connect``."""
+        self._pool = pool
+
+    @classmethod
+    async def connect(cls, dsn: str, *, min_size: int = 1, max_size: int = 10) -> Store:
+        """Open a connection pool on ``dsn`` and bring the schema up to date."""
+        with translated("connect to PostgreSQL"):
+            pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
+        try:
+            with translated("migrate the database"):
+                async with pool.acquire() as conn:
+                    await migrate(conn)
+        except BaseException:
+            await pool.close()
+            raise
+        return cls(pool)
+
+    async def close(self) -> None:
+        """Close the pool, waiting for the connections in use to be released."""
+        with translated("close the PostgreSQL pool"):
+            await self._pool.close()
+
+    async def claim_image(
+        self, *, digest: str, image_ref: str, environment: str, repository: str, tag: str
+    ) -> bool:
+        """Record that ``digest`` was seen in ``environment``; True only for the first sighting ever.
+
+        The insert of the image row decides: among any number of concurrent callers exactly
+        one gets the row back, so exactly one of them requests the scan.
+        """
+        with translated(f"claim image {digest}"):
+            async with self._pool.acquire() as conn, conn.transaction():
+                claimed = await conn.fetchval(
+                    """
+                    INSERT INTO images (digest, image_ref) VALUES ($1, $2)
+                    ON CONFLICT (digest) DO NOTHING
+                    RETURNING true
+                    """,
+                    digest,
+                    image_ref,
+                )
+                await conn.execute(
+                    """
+                    INSERT INTO image_environments (digest, environment, repository, tag)
+                    VALUES ($1, $2, $3, $4)
+                    ON CONFLICT (digest, environment, repository, tag) DO UPDATE SET last_seen = now()
+                    """,
+                    digest,
+                    environment,
+                    repository,
+                    tag,
+                )
+        return bool(claimed)
+
+    async def set_status(
+        self, digest: str, status: ImageStatus, *, scan_id: str | None = None, error: str | None = None
+    ) -> None:
+        """Set an image's status (creating the row for an image never claimed, e.g. ``assay scan``).
+
+        ``scan_id`` is kept when not given; ``error`` is replaced (None clears it);
+        ``scanned_at`` is set when the status becomes ``scanned``.
+        """
+        if status not in _STATUSES:
+            raise StoreError(f"unknown image status {status!r} (one of {sorted(_STATUSES)})")
+        with translated(f"set the status of {digest}"):
+            await self._pool.execute(
+                """
+                INSERT INTO images (digest, status, scan_id, error, scanned_at)
+                VALUES ($1, $2, $3, $4, CASE WHEN $2 = 'scanned' THEN now() END)
+                ON CONFLICT (digest) DO UPDATE SET
+                    status = EXCLUDED.status,
+                    scan_id = COALESCE(EXCLUDED.scan_id, images.scan_id),
+                    error = EXCLUDED.error,
+                    scanned_at = COALESCE(EXCLUDED.scanned_at, images.scanned_at),
+                    updated_at = now()
+                """,
+                digest,
+                status,
+                scan_id,
+                error,
+            )
+
+    async def save_scan(
+        self,
+        scan_id: str,
+        digest: str,
+        image_json: bytes | str,
+        packages_json: bytes | str,
+        unknowns_json: bytes | str,
+        analyzer_version: str,
+    ) -> None:
+        """Keep a scan's image description, package inventory and unknowns; a replay is a no-op."""
+        with translated(f"save scan {scan_id}"):
+            await self._pool.execute(
+                """
+                INSERT INTO scans (scan_id, digest, analyzer_version, image, packages, unknowns)
+                VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb)
+                ON CONFLICT (scan_id) DO NOTHING
+                """,
+                scan_id,
+                digest,
+                analyzer_version,
+                _text(image_json),
+                _text(packages_json),
+                _text(unknowns_json),
+            )
+
+    async def upsert_findings(
+        self, digest: str, findings: Sequence[Finding]
+    ) -> list[tuple[Finding, FindingState]]:
+        """Store ``findings`` of ``digest``; each comes back with what happened to it.
+
+        ``new``: never stored before; ``changed``: stored with different content;
+        ``unchanged``: stored exactly so (a replay yields only ``unchanged``). Findings with
+        the same ``finding_id`` in one call are merged, the last one winning.
+        """
+        unique = {f.finding_id: f for f in findings}
+        if not unique:
+            return []
+        rows = list(unique.values())
+        columns: list[list[str]] = [
+            [f.finding_id for f in rows],
+            [digest] * len(rows),
+            *([_finding_value(f, c) for f in rows] for c in _FINDING_COLUMNS),
+        ]
+        with translated(f"store findings of {digest}"):
+            result = await self._pool.fetch(_UPSERT_FINDINGS, *columns)
+        states: dict[str, FindingState] = {r["finding_id"]: r["state"] for r in result}
+        return [(f, states[f.finding_id]) for f in rows]
+
+    async def findings(self, digest: str | None = None) -> list[Finding]:
+        """The stored findings, of one image or of all, most severe first."""
+        with translated("read findings"):
+            records = await self._pool.fetch(
+                f"""
+                SELECT finding_id, digest, {", ".join(_FINDING_COLUMNS)} FROM findings
+                WHERE $1::text IS NULL OR digest = $1
+                ORDER BY digest, {_SEVERITY_ORDER}, vuln_id, package_name, finding_id
+                """,
+                digest,
+            )
+        return [
+            Finding(
+                finding_id=r["finding_id"],
+                category=r["category"],
+                id=r["vuln_id"],
+                severity=r["severity"],
+                title=r["title"],
+                description=r["description"],
+                package_name=r["package_name"],
+                purl=r["purl"],
+                installed_version=r["installed_version"],
+                fixed_version=r["fixed_version"],
+                layer_digest=r["layer_digest"],
+                environment=r["environment"],
+                ruleset=r["ruleset"],
+            )
+            for r in records
+        ]
+
+    async def images(self) -> list[dict[str, Any]]:
+        """Every known image with its status and environments.
+
+        Keys: digest, image_ref, status, error, scan_id, first_seen, updated_at, scanned_at
+        (ISO 8601 strings or None) and environments (sorted, distinct).
+        """
+        with translated("read images"):
+            records = await self._pool.fetch(
+                """
+                SELECT i.digest, i.image_ref, i.status, i.error, i.scan_id,
+                       i.first_seen, i.updated_at, i.scanned_at,
+                       COALESCE(array_agg(DISTINCT e.environment ORDER BY e.environment)
+                                FILTER (WHERE e.environment IS NOT NULL), '{}') AS environments
+                FROM images i LEFT JOIN image_environments e ON e.digest = i.digest
+                GROUP BY i.digest
+                ORDER BY i.first_seen, i.digest
+                """
+            )
+        return [
+            {
+                "digest": r["digest"],
+                "image_ref": r["image_ref"],
+                "status": r["status"],
+                "error": r["error"],
+                "scan_id": r["scan_id"],
+                "first_seen": _iso(r["first_seen"]),
+                "updated_at": _iso(r["updated_at"]),
+                "scanned_at": _iso(r["scanned_at"]),
+                "environments": list(r["environments"]),
+            }
+            for r in records
+        ]
+
+    async def environments(self, digest: str) -> list[str]:
+        """The environments ``digest`` was seen in, sorted."""
+        with translated(f"read the environments of {digest}"):
+            records = await self._pool.fetch(
+                "SELECT DISTINCT environment FROM image_environments WHERE digest = $1 ORDER BY 1",
+                digest,
+            )
+        return [r["environment"] for r in records]
+
+
+def _finding_value(finding: Finding, column: str) -> str:
+    value: str = getattr(finding, "id" if column == "vuln_id" else column)
+    return value
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

@@ -1,0 +1,93 @@
+"""apk's database: ``lib/apk/db/installed``.
+
+One stanza per package, one ``X:value`` line per field (apk-tools' "installed database"
+format): ``P`` name, ``V`` version, ``A`` arch, ``o`` origin (source package), ``L``
+license, ``F`` a directory and ``R`` a file in it.
+"""
+
+from __future__ import annotations
+
+from schemas.records import Distro, PackageRecord
+from services.engine.catalogers.interface import Cataloger, ParseResult, RawPackage
+from services.engine.purl import build_purl, distro_qualifier
+from services.engine.requests import FileRequest
+
+
+def parse_apk_db(path: str, data: bytes) -> ParseResult:
+    """Parse an apk installed database into raw packages; malformed stanzas become problems."""
+    text = data.decode("utf-8", errors="replace")
+    packages: list[RawPackage] = []
+    problems: list[str] = []
+    fields: dict[str, str] = {}
+    files: list[str] = []
+    directory = ""
+    start = 1
+
+    def flush() -> None:
+        if not fields:
+            return
+        name, version = fields.get("P", ""), fields.get("V", "")
+        if not name or not version:
+            problems.append(f"{path}: stanza at line {start}: no {'P' if not name else 'V'} field")
+            return
+        packages.append(
+            RawPackage(
+                name=name,
+                version=version,
+                source_name=fields.get("o", name),
+                source_version=version,
+                arch=fields.get("A", ""),
+                licenses=(fields["L"],) if fields.get("L") else (),
+                files=tuple(files),
+            )
+        )
+
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            flush()
+            fields, files, directory = {}, [], ""
+            start = lineno + 1
+            continue
+        if len(line) < 2 or line[1] != ":":
+            problems.append(f"{path}: line {lineno}: malformed line {line[:60]!r}")
+            continue
+        key, value = line[0], line[2:]
+        if key == "F":
+            directory = value
+        elif key == "R":
+            files.append(f"{directory}/{value}" if directory else value)
+        elif key not in fields:
+            fields[key] = value
+    flush()
+    return ParseResult(packages=packages, problems=problems)
+
+
+def apk_to_package(raw: RawPackage, distro: Distro | None, location: str) -> PackageRecord:
+    """A purl-bearing apk package: ``pkg:apk/alpine/NAME@VERSION?arch=..&distro=..``."""
+    namespace = distro.id if distro is not None and distro.id else "alpine"
+    qualifiers = {"arch": raw.arch}
+    if distro is not None:
+        qualifiers["distro"] = distro_qualifier(distro.id, distro.version_id)
+    if raw.source_name and raw.source_name != raw.name:
+        qualifiers["upstream"] = raw.source_name
+    return PackageRecord(
+        name=raw.name,
+        version=raw.version,
+        type="apk",
+        purl=build_purl("apk", raw.name, raw.version, namespace=namespace, qualifiers=qualifiers),
+        source_name=raw.source_name,
+        source_version=raw.source_version,
+        arch=raw.arch,
+        licenses=list(raw.licenses),
+        locations=[location],
+    )
+
+
+CATALOGER = Cataloger(
+    name="apk-db",
+    package_type="apk",
+    request=FileRequest(name="apk-db", patterns=("lib/apk/db/installed",), shadowed=True),
+    parse=parse_apk_db,
+    to_package=apk_to_package,
+    tags=("os", "image", "directory"),
+)

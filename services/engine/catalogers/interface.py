@@ -1,0 +1,53 @@
+"""What a cataloger is: the files it wants, a pure parser, and a raw-to-package step.
+
+Parsers take the file's path and bytes and return raw entries that mirror the file, plus
+problems (text naming what was wrong). They never raise on bad input, never read other
+files, the network or the clock. ``to_package`` turns a raw entry into a normalised
+``PackageRecord`` once the distribution is known (it shapes the purl).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import msgspec
+
+from schemas.records import Distro, PackageRecord
+from services.engine.requests import FileRequest
+
+
+class RawPackage(msgspec.Struct, frozen=True, kw_only=True):
+    """A package as its database file states it, before normalisation."""
+
+    name: str
+    version: str
+    source_name: str = ""
+    source_version: str = ""
+    arch: str = ""
+    licenses: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+
+    def key(self) -> tuple[str, str]:
+        return (self.name, self.version)
+
+
+class ParseResult(msgspec.Struct, frozen=True, kw_only=True):
+    """A parser's output: the entries it could read and what it could not."""
+
+    packages: list[RawPackage] = []
+    problems: list[str] = []
+
+
+Parser = Callable[[str, bytes], ParseResult]
+ToPackage = Callable[[RawPackage, Distro | None, str], PackageRecord]
+
+
+class Cataloger(msgspec.Struct, frozen=True, kw_only=True):
+    """One file format of one ecosystem."""
+
+    name: str  # e.g. "dpkg-status"
+    package_type: str  # purl type
+    request: FileRequest
+    parse: Parser
+    to_package: ToPackage  # (raw, distro, location) -> package
+    tags: tuple[str, ...] = ()  # selection tags: "os", "image", "directory"

@@ -1,0 +1,79 @@
+"""What analyzers ask of the layer walk: files by path pattern, each under a size cap."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import msgspec
+
+
+class FileRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """A set of paths an analyzer wants to read.
+
+    Patterns are shell globs over image paths without the leading slash
+    (``var/lib/dpkg/status``, ``var/lib/dpkg/status.d/*``); ``*`` does not cross ``/``,
+    ``**`` does. ``shadowed`` also delivers copies of the file that upper layers replaced
+    or deleted, which catalogers use to find the layer that introduced a package.
+    """
+
+    name: str
+    patterns: tuple[str, ...]
+    max_bytes: int = 16 * 1024 * 1024
+    shadowed: bool = False
+
+
+def _glob_to_regex(pattern: str) -> str:
+    """Translate a glob where ``*`` stays within one path segment and ``**`` spans segments."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return "".join(out)
+
+
+class RequestMatcher:
+    """All requests compiled once: exact paths by dict lookup, globs as one regex each."""
+
+    def __init__(self, requests: Sequence[FileRequest]) -> None:
+        self.requests = tuple(requests)
+        self._exact: dict[str, list[FileRequest]] = {}
+        self._globs: list[tuple[re.Pattern[str], FileRequest]] = []
+        for req in self.requests:
+            for pattern in req.patterns:
+                if any(c in pattern for c in "*?["):
+                    self._globs.append((re.compile(_glob_to_regex(pattern) + r"\Z"), req))
+                else:
+                    self._exact.setdefault(pattern, []).append(req)
+
+    def match(self, path: str) -> list[FileRequest]:
+        """The requests that want ``path`` (usually none)."""
+        found = list(self._exact.get(path, ()))
+        for regex, req in self._globs:
+            if req not in found and regex.match(path):
+                found.append(req)
+        return found
+
+
+def glob_matches(pattern: str, path: str) -> bool:
+    """Whether one pattern matches a path, with the same rules as ``RequestMatcher``."""
+    if not any(c in pattern for c in "*?["):
+        return pattern == path
+    return re.match(_glob_to_regex(pattern) + r"\Z", path) is not None
+
+
+__all__ = ["FileRequest", "RequestMatcher", "glob_matches"]

@@ -1,0 +1,340 @@
+"""The layer walk: each layer streamed once, top layer first, nothing extracted to disk.
+
+Walking from the top layer down means a file's first occurrence is its final version:
+later (lower) copies of the same path, and everything under a path that an upper layer
+deleted (``.wh.NAME``) or made opaque (``.wh..wh..opq``), are hidden. The walk keeps
+only the paths of whiteouts, opaque directories, symlinks and requested files, so its
+memory does not grow with the bytes in the image.
+
+Analyzers receive only the files their ``FileRequest`` names, each under a size cap.
+A layer that cannot be read to the end raises ``LayerError`` naming the image, the
+layer and the file being read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import queue
+import stat
+import tarfile
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+
+import msgspec
+
+from schemas.records import LayerInfo
+from services.common.errors import ImageError, LayerError
+from services.engine.decompress import ChunkStream, decompressed
+from services.engine.image.interface import OpenedImage
+from services.engine.requests import FileRequest, RequestMatcher
+
+WHITEOUT_PREFIX = ".wh."
+OPAQUE_MARKER = ".wh..wh..opq"
+_QUEUE_DEPTH = 4  # chunks of at most 1 MiB in flight between the network and the parser
+
+
+class FileHit(msgspec.Struct, frozen=True, kw_only=True):
+    """One requested file as the walk found it."""
+
+    request: str
+    path: str
+    layer_index: int  # 0 is the base layer
+    visible: bool  # False: a copy an upper layer replaced or deleted
+    data: bytes
+    mode: int = 0
+
+
+class Skipped(msgspec.Struct, frozen=True, kw_only=True):
+    """A requested file the walk could not hand over (too large, a hard link it cannot follow)."""
+
+    request: str
+    path: str
+    layer_index: int
+    reason: str
+
+
+OnHit = Callable[[FileHit], None]
+OnSkip = Callable[[Skipped], None]
+
+
+def normalize(name: str) -> str:
+    """A tar member name as an image path without leading ``./`` or ``/`` or trailing ``/``."""
+    while name.startswith("./"):
+        name = name[2:]
+    return name.strip("/")
+
+
+def _ancestors(path: str) -> Iterator[str]:
+    """Proper ancestors of ``a/b/c``: ``a``, ``a/b``."""
+    parts = path.split("/")
+    for i in range(1, len(parts)):
+        yield "/".join(parts[:i])
+
+
+class _Upper:
+    """What the layers above the one being walked have said about paths."""
+
+    def __init__(self) -> None:
+        self.present: set[str] = set()  # requested files and symlinks that exist above
+        self.deleted: set[str] = set()  # whiteouts: the path and all below it are gone
+        self.opaque: set[str] = set()  # directories whose lower contents are gone
+        self.symlinks: set[str] = set()  # a symlink above hides a lower directory of that name
+
+    def hides(self, path: str) -> bool:
+        if path in self.present or path in self.deleted:
+            return True
+        for anc in _ancestors(path):
+            if anc in self.deleted or anc in self.opaque or anc in self.symlinks:
+                return True
+        return False
+
+
+class _LayerState:
+    """What one layer adds to ``_Upper``, merged only after the layer ends."""
+
+    def __init__(self) -> None:
+        self.present: set[str] = set()
+        self.deleted: set[str] = set()
+        self.opaque: set[str] = set()
+        self.symlinks: set[str] = set()
+
+    def merge_into(self, upper: _Upper) -> None:
+        upper.present |= self.present
+        upper.deleted |= self.deleted
+        upper.opaque |= self.opaque
+        upper.symlinks |= self.symlinks
+
+
+class LayerWalker:
+    """Walks an image's layers for a fixed set of requests; one instance per image."""
+
+    def __init__(self, requests: Sequence[FileRequest], on_hit: OnHit, on_skip: OnSkip) -> None:
+        self._matcher = RequestMatcher(requests)
+        self._on_hit = on_hit
+        self._on_skip = on_skip
+        self._upper = _Upper()
+
+    def walk_tar(self, fileobj: ChunkStream, layer_index: int, describe: str) -> None:
+        """Walk one layer blob (any compression) given as a chunk stream. Runs in a worker thread."""
+        state = _LayerState()
+        current = "(layer header)"
+        try:
+            with tarfile.open(fileobj=decompressed(fileobj), mode="r|") as tar:
+                links: dict[str, bytes] = {}
+                for member in tar:
+                    current = member.name
+                    self._entry(tar, member, layer_index, state, links)
+        except LayerError as exc:
+            raise LayerError(f"{describe}: {exc} (while reading {current!r})") from exc
+        except (tarfile.TarError, EOFError, OSError) as exc:
+            raise LayerError(f"{describe}: unreadable tar stream: {exc} (while reading {current!r})") from exc
+        state.merge_into(self._upper)
+
+    def _entry(
+        self,
+        tar: tarfile.TarFile,
+        member: tarfile.TarInfo,
+        layer_index: int,
+        state: _LayerState,
+        links: dict[str, bytes],
+    ) -> None:
+        path = normalize(member.name)
+        if not path:
+            return
+        base = path.rsplit("/", 1)[-1]
+        if base.startswith(WHITEOUT_PREFIX):
+            parent = path[: -len(base)].rstrip("/")
+            if base == OPAQUE_MARKER:
+                state.opaque.add(parent)
+            else:
+                target = base[len(WHITEOUT_PREFIX) :]
+                state.deleted.add(f"{parent}/{target}" if parent else target)
+            return
+        if member.issym():
+            state.symlinks.add(path)
+        wanted = self._matcher.match(path) if not member.isdir() else []
+        if not wanted:
+            return
+        hidden = self._upper.hides(path)
+        state.present.add(path)
+        if not (member.isreg() or member.islnk()):
+            return
+        data: bytes | None = None
+        for req in wanted:
+            if hidden and not req.shadowed:
+                continue
+            if member.size > req.max_bytes:
+                self._on_skip(
+                    Skipped(
+                        request=req.name,
+                        path=path,
+                        layer_index=layer_index,
+                        reason=f"file is {member.size} bytes, over the {req.max_bytes}-byte cap",
+                    )
+                )
+                continue
+            if data is None:
+                data = self._content(tar, member, path, links)
+            if data is None:
+                self._on_skip(
+                    Skipped(
+                        request=req.name,
+                        path=path,
+                        layer_index=layer_index,
+                        reason=f"hard link to {normalize(member.linkname)!r}, which no analyzer read",
+                    )
+                )
+                continue
+            self._on_hit(
+                FileHit(
+                    request=req.name,
+                    path=path,
+                    layer_index=layer_index,
+                    visible=not hidden,
+                    data=data,
+                    mode=member.mode,
+                )
+            )
+
+    @staticmethod
+    def _content(
+        tar: tarfile.TarFile, member: tarfile.TarInfo, path: str, links: dict[str, bytes]
+    ) -> bytes | None:
+        """A member's bytes, read once (a stream cannot seek back); None for an unfollowable hard link."""
+        if member.islnk():
+            return links.get(normalize(member.linkname))
+        fh = tar.extractfile(member)
+        data = fh.read() if fh is not None else b""
+        links[path] = data
+        return data
+
+    def walk_directory(self, root: str) -> None:
+        """Walk a directory tree as the one layer of a ``dir:`` target (symlinks are not followed)."""
+        root = os.path.abspath(root)
+        if not os.path.isdir(root):
+            raise ImageError(f"dir:{root}: not a directory")
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames.sort()
+            for name in sorted(filenames):
+                full = os.path.join(dirpath, name)
+                path = os.path.relpath(full, root).replace(os.sep, "/")
+                for req in self._matcher.match(path):
+                    try:
+                        st = os.lstat(full)
+                        if not stat.S_ISREG(st.st_mode):
+                            continue
+                        if st.st_size > req.max_bytes:
+                            self._on_skip(
+                                Skipped(
+                                    request=req.name,
+                                    path=path,
+                                    layer_index=0,
+                                    reason=f"file is {st.st_size} bytes, over the {req.max_bytes}-byte cap",
+                                )
+                            )
+                            continue
+                        with open(full, "rb") as fh:
+                            data = fh.read()
+                    except OSError as exc:
+                        self._on_skip(Skipped(request=req.name, path=path, layer_index=0, reason=str(exc)))
+                        continue
+                    self._on_hit(
+                        FileHit(
+                            request=req.name,
+                            path=path,
+                            layer_index=0,
+                            visible=True,
+                            data=data,
+                            mode=st.st_mode & 0o7777,
+                        )
+                    )
+
+
+class _Bridge:
+    """Hands blob chunks from the event loop to the parsing thread through a bounded queue."""
+
+    _END = object()
+
+    def __init__(self) -> None:
+        self.queue: queue.Queue[object] = queue.Queue(maxsize=_QUEUE_DEPTH)
+        self.aborted = threading.Event()
+        self.ended = False
+
+    def chunks(self) -> Iterator[bytes]:
+        while not self.ended:
+            item = self.queue.get()
+            if item is self._END:
+                self.ended = True
+                return
+            if isinstance(item, BaseException):
+                raise item
+            assert isinstance(item, bytes)
+            yield item
+
+    def put(self, item: object) -> bool:
+        """Blocking put that gives up once the reader has stopped; False if it has."""
+        while not self.aborted.is_set():
+            try:
+                self.queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    async def feed(self, source: AsyncIterator[bytes]) -> None:
+        try:
+            async for chunk in source:
+                if not await asyncio.to_thread(self.put, chunk):
+                    return
+        except LayerError as exc:
+            await asyncio.to_thread(self.put, exc)
+            return
+        except Exception as exc:
+            await asyncio.to_thread(self.put, LayerError(f"layer stream failed: {exc}"))
+            return
+        await asyncio.to_thread(self.put, self._END)
+
+
+def _describe_layer(image: OpenedImage, layer: LayerInfo, index: int) -> str:
+    return f"{image.info.ref}: layer {index + 1}/{len(image.info.layers)} {layer.digest}"
+
+
+async def walk_image(
+    image: OpenedImage, requests: Sequence[FileRequest], on_hit: OnHit, on_skip: OnSkip
+) -> None:
+    """Walk every layer of ``image`` top-down, calling ``on_hit`` for each requested file.
+
+    Callbacks run in a worker thread, one layer at a time; they must not touch the event loop.
+    """
+    walker = LayerWalker(requests, on_hit, on_skip)
+    root = image.local_root()
+    if root is not None:
+        await asyncio.to_thread(walker.walk_directory, root)
+        return
+    layers = image.info.layers
+    for index in range(len(layers) - 1, -1, -1):
+        layer = layers[index]
+        bridge = _Bridge()
+        describe = _describe_layer(image, layer, index)
+
+        def run(bridge: _Bridge = bridge, index: int = index, describe: str = describe) -> None:
+            try:
+                stream = ChunkStream(bridge.chunks())
+                walker.walk_tar(stream, index, describe)
+                for _ in bridge.chunks():  # drain what is left after the tar end marker
+                    pass
+            except LayerError as exc:
+                if describe not in str(exc):
+                    raise LayerError(f"{describe}: {exc}") from exc
+                raise
+            finally:
+                bridge.aborted.set()
+
+        worker = asyncio.ensure_future(asyncio.to_thread(run))
+        feeder = asyncio.ensure_future(bridge.feed(image.blob(layer)))
+        try:
+            await worker
+        finally:
+            bridge.aborted.set()
+            await feeder

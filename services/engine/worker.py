@@ -1,0 +1,64 @@
+"""The engine service's core: a scan request in, detections (or a failure) out.
+
+Plain async code with no transport in sight; ``services.cli.service`` connects it to the bus.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from schemas.events import Event, ScanFailed, ScanRequested
+from schemas.topics import Topics
+from services.common.config import Settings
+from services.common.errors import AssayError
+from services.common.runner import Handler, Outgoing
+from services.engine.catalogers.interface import Cataloger
+from services.engine.core import detect, utcnow
+from services.engine.image.targets import parse_target
+
+if TYPE_CHECKING:
+    from services.vulndb.db import VulnDB
+
+
+@dataclass(frozen=True)
+class EngineDeps:
+    """What a worker needs, built once at start-up."""
+
+    settings: Settings
+    catalogers: tuple[Cataloger, ...]
+    vulndb: VulnDB | None
+
+
+def make_engine_handler(deps: EngineDeps) -> Handler:
+    """The handler for ``assay.scan-requests.v1``: idempotent on the digest."""
+
+    async def handle(event: Event) -> Sequence[Outgoing]:
+        if not isinstance(event, ScanRequested):
+            return []
+        source = parse_target(
+            event.image_ref, registries=deps.settings.registries, platform=deps.settings.platform
+        )
+        try:
+            image = await source.open()
+            async with image:
+                completed = await detect(
+                    image,
+                    scan_id=event.scan_id,
+                    catalogers=deps.catalogers,
+                    vulndb=deps.vulndb,
+                    environments=event.environments,
+                )
+        except AssayError as exc:
+            failed = ScanFailed(
+                scan_id=event.scan_id,
+                digest=event.digest,
+                image_ref=event.image_ref,
+                error=str(exc),
+                failed_at=utcnow(),
+            )
+            return [Outgoing(Topics.DETECTIONS, event.digest, failed)]
+        return [Outgoing(Topics.DETECTIONS, event.digest, completed)]
+
+    return handle

@@ -1,0 +1,172 @@
+"""Read access to the advisory database built by ``update_db``.
+
+``VulnDB.open`` checks the file and its schema version once; ``advisories_for`` answers
+the only question the matcher asks (which advisories name this package in this
+ecosystem), decoding each row once and caching the answer per (ecosystem, package).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any, Final
+
+import msgspec
+
+from services.common.errors import VulnDBError
+from services.vulndb import osv
+from services.vulndb.store import SCHEMA_VERSION
+
+
+class AffectedPackage(msgspec.Struct, frozen=True, kw_only=True):
+    """One ``affected[]`` entry of an advisory, for the package that was asked about."""
+
+    ecosystem: str
+    package: str
+    purl: str = ""
+    ranges: tuple[osv.Range, ...] = ()
+    versions: tuple[str, ...] = ()
+    ecosystem_specific: dict[str, Any] | None = None
+    database_specific: dict[str, Any] | None = None
+
+
+class Advisory(msgspec.Struct, frozen=True, kw_only=True):
+    """An OSV advisory as stored, with only the ``affected`` entries of the queried package."""
+
+    id: str
+    modified: str = ""
+    published: str = ""
+    aliases: tuple[str, ...] = ()
+    upstream: tuple[str, ...] = ()
+    summary: str = ""
+    details: str = ""
+    severity: tuple[osv.Severity, ...] = ()
+    references: tuple[osv.Reference, ...] = ()
+    database_specific: dict[str, Any] | None = None
+    affected: tuple[AffectedPackage, ...] = ()
+
+
+_STRINGS: Final = msgspec.json.Decoder(tuple[str, ...])
+_SEVERITY: Final = msgspec.json.Decoder(tuple[osv.Severity, ...])
+_REFERENCES: Final = msgspec.json.Decoder(tuple[osv.Reference, ...])
+_RANGES: Final = msgspec.json.Decoder(tuple[osv.Range, ...])
+_ANY: Final = msgspec.json.Decoder()
+
+_QUERY: Final = """
+SELECT a.id, a.modified, a.published, a.aliases, a.upstream, a.summary, a.details,
+       a.severity, a."references", a.database_specific,
+       f.purl, f.ranges, f.versions, f.ecosystem_specific, f.database_specific
+FROM affected AS f JOIN advisories AS a ON a.id = f.advisory_id
+WHERE f.ecosystem = ? AND f.package = ?
+ORDER BY a.id, f.rowid
+"""
+
+
+def _obj(text: str | None) -> dict[str, Any] | None:
+    # Free-form by the schema; anything but an object is ignored rather than trusted.
+    value = _ANY.decode(text) if text else None
+    return value if isinstance(value, dict) else None
+
+
+class VulnDB:
+    """A read-only handle on the advisory database. Safe to share between threads."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[str, str], list[Advisory]] = {}
+        self._ecosystems: dict[str, bool] = {}
+
+    @classmethod
+    def open(cls, path: Path) -> VulnDB:
+        """Open ``path`` read-only; ``VulnDBError`` if it is missing, corrupt or from another schema."""
+        if not path.is_file():
+            raise VulnDBError(f"no advisory database at {path}; run `assay db update`")
+        try:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.Error as exc:
+            raise VulnDBError(
+                f"advisory database {path} is unreadable ({exc}); run `assay db update`"
+            ) from exc
+        if row is None or row[0] != SCHEMA_VERSION:
+            conn.close()
+            found = row[0] if row else "none"
+            raise VulnDBError(
+                f"advisory database {path} has schema version {found}, this Assay reads "
+                f"{SCHEMA_VERSION}; run `assay db update`"
+            )
+        return cls(conn, path)
+
+    def close(self) -> None:
+        """Release the connection."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> VulnDB:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _rows(self, sql: str, params: tuple[str, ...] = ()) -> list[Any]:
+        try:
+            with self._lock:
+                return self._conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise VulnDBError(f"advisory database {self.path} query failed: {exc}") from exc
+
+    def meta(self) -> dict[str, str]:
+        """The ``meta`` table: schema_version, built_at (UTC RFC 3339), sources (JSON), counts."""
+        return {str(k): str(v) for k, v in self._rows("SELECT key, value FROM meta")}
+
+    def has_ecosystem(self, ecosystem: str) -> bool:
+        """Whether any advisory names a package in ``ecosystem`` (e.g. ``"Debian:12"``)."""
+        known = self._ecosystems.get(ecosystem)
+        if known is None:
+            known = bool(self._rows("SELECT 1 FROM affected WHERE ecosystem = ? LIMIT 1", (ecosystem,)))
+            self._ecosystems[ecosystem] = known
+        return known
+
+    def advisories_for(self, ecosystem: str, package: str) -> list[Advisory]:
+        """Every advisory with an ``affected`` entry for ``package`` in ``ecosystem``, by id."""
+        key = (ecosystem, package)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        out: list[Advisory] = []
+        try:
+            for row in self._rows(_QUERY, key):
+                entry = AffectedPackage(
+                    ecosystem=ecosystem,
+                    package=package,
+                    purl=row[10] or "",
+                    ranges=_RANGES.decode(row[11]),
+                    versions=_STRINGS.decode(row[12]),
+                    ecosystem_specific=_obj(row[13]),
+                    database_specific=_obj(row[14]),
+                )
+                if out and out[-1].id == row[0]:
+                    out[-1] = msgspec.structs.replace(out[-1], affected=(*out[-1].affected, entry))
+                    continue
+                out.append(
+                    Advisory(
+                        id=row[0],
+                        modified=row[1],
+                        published=row[2],
+                        aliases=_STRINGS.decode(row[3]),
+                        upstream=_STRINGS.decode(row[4]),
+                        summary=row[5],
+                        details=row[6],
+                        severity=_SEVERITY.decode(row[7]),
+                        references=_REFERENCES.decode(row[8]),
+                        database_specific=_obj(row[9]),
+                        affected=(entry,),
+                    )
+                )
+        except msgspec.MsgspecError as exc:
+            raise VulnDBError(f"advisory database {self.path} holds a corrupt row: {exc}") from exc
+        self._cache[key] = out
+        return out

@@ -1,0 +1,149 @@
+"""Store and migrations against a real PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import asyncpg
+import msgspec
+import pytest
+
+from schemas import Finding
+from services.common.errors import StoreError
+from services.common.store import Store, migrate
+from services.common.store.migrate import available_migrations
+
+
+@pytest.fixture
+async def store(pg_dsn: str) -> AsyncIterator[Store]:
+    s = await Store.connect(pg_dsn)
+    yield s
+    await s.close()
+
+
+def finding(n: int, *, digest: str = "sha256:img", severity: str = "HIGH", fixed: str = "") -> Finding:
+    return Finding(
+        finding_id=f"{digest}/CVE/CVE-2024-{n:04d}/pkg{n}",
+        category="CVE",
+        id=f"CVE-2024-{n:04d}",
+        severity=severity,
+        title=f"bug {n}",
+        package_name=f"pkg{n}",
+        purl=f"pkg:deb/debian/pkg{n}@1.0",
+        installed_version="1.0",
+        fixed_version=fixed,
+    )
+
+
+async def test_migrations_are_recorded_and_idempotent(pg_dsn: str) -> None:
+    shipped = available_migrations()
+    assert [m.version for m in shipped][:1] == [1]
+    for _ in range(2):
+        s = await Store.connect(pg_dsn)
+        await s.close()
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        assert await migrate(conn) == []
+        rows = await conn.fetch("SELECT version, name FROM schema_migrations ORDER BY version")
+        assert [(r["version"], r["name"]) for r in rows] == [(m.version, m.name) for m in shipped]
+    finally:
+        await conn.close()
+
+
+async def test_concurrent_migrations_apply_each_file_once(pg_dsn: str) -> None:
+    conns = [await asyncpg.connect(pg_dsn) for _ in range(6)]
+    try:
+        results = await asyncio.gather(*(migrate(c) for c in conns))
+        assert sorted(v for applied in results for v in applied) == [
+            m.version for m in available_migrations()
+        ]
+    finally:
+        for c in conns:
+            await c.close()
+
+
+async def test_claim_image_is_exactly_once_under_concurrency(store: Store) -> None:
+    claims = await asyncio.gather(
+        *(
+            store.claim_image(
+                digest="sha256:x",
+                image_ref="r/app@sha256:x",
+                environment=f"cluster:c{i % 4}",
+                repository="app",
+                tag="latest",
+            )
+            for i in range(20)
+        )
+    )
+    assert claims.count(True) == 1
+    assert await store.environments("sha256:x") == ["cluster:c0", "cluster:c1", "cluster:c2", "cluster:c3"]
+    again = await store.claim_image(
+        digest="sha256:x", image_ref="r", environment="cluster:c9", repository="app", tag=""
+    )
+    assert again is False
+    assert "cluster:c9" in await store.environments("sha256:x")
+
+
+async def test_status_and_images(store: Store) -> None:
+    await store.claim_image(
+        digest="sha256:s", image_ref="r@sha256:s", environment="e1", repository="a", tag="1"
+    )
+    [image] = await store.images()
+    assert image["status"] == "pending"
+    assert image["environments"] == ["e1"]
+    await store.set_status("sha256:s", "scanning", scan_id="scan-1")
+    await store.set_status("sha256:s", "failed", error="layer 2 truncated")
+    [image] = await store.images()
+    assert (image["status"], image["scan_id"], image["error"]) == ("failed", "scan-1", "layer 2 truncated")
+    await store.set_status("sha256:s", "scanned")
+    [image] = await store.images()
+    assert image["error"] is None
+    assert image["scanned_at"] is not None
+
+    await store.set_status("sha256:never-claimed", "scanned", scan_id="scan-2")
+    assert {i["digest"] for i in await store.images()} == {"sha256:s", "sha256:never-claimed"}
+    with pytest.raises(StoreError):
+        await store.set_status("sha256:s", "bogus")  # type: ignore[arg-type]
+
+
+async def test_save_scan_is_idempotent(store: Store, pg_dsn: str) -> None:
+    packages = msgspec.json.encode([{"name": "bash", "version": "5.2"}])
+    for _ in range(2):
+        await store.save_scan("scan-1", "sha256:p", b'{"ref": "r"}', packages, "[]", "assay/0.1")
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        rows = await conn.fetch("SELECT packages::text AS p FROM scans")
+    finally:
+        await conn.close()
+    assert [msgspec.json.decode(r["p"]) for r in rows] == [[{"name": "bash", "version": "5.2"}]]
+
+
+async def test_upsert_findings_reports_new_changed_unchanged(store: Store) -> None:
+    first = [finding(1), finding(2, severity="CRITICAL")]
+    assert [state for _, state in await store.upsert_findings("sha256:img", first)] == ["new", "new"]
+    assert [state for _, state in await store.upsert_findings("sha256:img", first)] == [
+        "unchanged",
+        "unchanged",
+    ]
+    fixed = [finding(1, fixed="1.1"), finding(2, severity="CRITICAL"), finding(3)]
+    result = dict((f.finding_id, s) for f, s in await store.upsert_findings("sha256:img", fixed))
+    assert list(result.values()) == ["changed", "unchanged", "new"]
+    assert await store.upsert_findings("sha256:img", []) == []
+
+    stored = await store.findings("sha256:img")
+    assert stored[0] == finding(2, severity="CRITICAL")  # most severe first
+    assert set(stored) == set(fixed)
+    assert await store.findings("sha256:other") == []
+    assert len(await store.findings()) == 3
+
+
+async def test_upsert_findings_concurrent_replays_yield_one_new(store: Store) -> None:
+    results = await asyncio.gather(*(store.upsert_findings("sha256:img", [finding(7)]) for _ in range(10)))
+    assert [state for r in results for _, state in r].count("new") == 1
+
+
+async def test_unreachable_database_is_a_store_error() -> None:
+    with pytest.raises(StoreError) as caught:
+        await Store.connect("postgresql://postgres@127.0.0.1:1/none")
+    assert caught.value.__cause__ is not None

@@ -1,0 +1,51 @@
+"""dpkg status parsing, against files copied from a real Debian 12 system."""
+
+from pathlib import Path
+
+from schemas.records import Distro
+from services.engine.catalogers.debian.parse_dpkg_status import dpkg_to_package, parse_dpkg_status
+
+HERE = Path(__file__).parent
+
+
+def _parse(rel: str, root: str = "testdata"):
+    return parse_dpkg_status(rel, (HERE / root / rel).read_bytes())
+
+
+def test_status_file_yields_installed_packages_with_sources() -> None:
+    result = _parse("var/lib/dpkg/status")
+    by_name = {p.name: p for p in result.packages}
+    assert result.problems == []
+    assert "removed-pkg" not in by_name  # config-files only: not installed
+    assert by_name["libssl3"].source_name == "openssl"
+    assert by_name["libssl3"].source_version == by_name["libssl3"].version
+    assert by_name["zlib1g"].version == "1:1.2.13.dfsg-1"
+    # a binNMU: the source version in parentheses differs from the binary version
+    assert by_name["bash"].version == "5.2.15-2+b8"
+    assert (by_name["bash"].source_name, by_name["bash"].source_version) == ("bash", "5.2.15-2")
+    assert by_name["curl"].source_name == "curl"
+
+
+def test_distroless_status_d_entry_has_no_status_field() -> None:
+    result = _parse("var/lib/dpkg/status.d/tzdata")
+    assert [(p.name, p.version, p.arch) for p in result.packages] == [("tzdata", "2024a-0+deb12u1", "all")]
+
+
+def test_corrupt_status_keeps_valid_stanzas_and_reports_the_rest() -> None:
+    result = _parse("var/lib/dpkg/status", root="testdata-corrupt")
+    # zlib1g's Source field is malformed: the package is kept, the field reported
+    assert [p.name for p in result.packages] == ["libc6", "zlib1g"]
+    assert len(result.problems) == 4
+    assert all(p.startswith("var/lib/dpkg/status: ") for p in result.problems)
+    assert any("stanza at line 15: malformed line" in p for p in result.problems)  # binary junk
+    assert any("malformed line 'this line has no colon'" in p for p in result.problems)
+    assert any("no Package field" in p for p in result.problems)
+    assert any("malformed Source field" in p for p in result.problems)
+
+
+def test_purl_carries_distro_arch_and_upstream() -> None:
+    bash = next(p for p in _parse("var/lib/dpkg/status").packages if p.name == "bash")
+    pkg = dpkg_to_package(bash, Distro(id="debian", version_id="12"), "/var/lib/dpkg/status")
+    assert pkg.purl == "pkg:deb/debian/bash@5.2.15-2%2Bb8?arch=amd64&distro=debian-12&upstream=bash%405.2.15-2"
+    assert pkg.type == "deb"
+    assert pkg.locations == ["/var/lib/dpkg/status"]

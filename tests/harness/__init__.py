@@ -1,0 +1,1 @@
+"""Helpers shared by Assay's tests (plain functions, no pytest fixtures)."""
