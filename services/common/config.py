@@ -136,3 +136,15 @@ def load_settings(
         return msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:
         raise ConfigError(f"invalid setting: {exc}") from exc
+
+
+def child_environment(settings: Settings, config_file: Path) -> dict[str, str]:
+    """The environment for a child service process: this one's, plus ``settings`` written to a file.
+
+    ``assay up`` resolves settings once (embedded endpoints included) and passes them down
+    this way, so the children read the same values the parent decided on.
+    """
+    config_file.write_bytes(msgspec.json.encode(settings))
+    env = {k: v for k, v in os.environ.items() if k not in _ENV_FIELDS and k != "ASSAY_REGISTRIES"}
+    env["ASSAY_CONFIG"] = str(config_file)
+    return env

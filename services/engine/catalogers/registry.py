@@ -5,10 +5,12 @@ from __future__ import annotations
 from services.engine.catalogers.alpine import parse_apk_db
 from services.engine.catalogers.debian import parse_dpkg_status
 from services.engine.catalogers.interface import Cataloger
+from services.engine.catalogers.python import parse_metadata
 
 CATALOGERS: tuple[Cataloger, ...] = (
     parse_dpkg_status.CATALOGER,
     parse_apk_db.CATALOGER,
+    parse_metadata.CATALOGER,
 )
 
 

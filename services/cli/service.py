@@ -1,0 +1,183 @@
+"""``assay service NAME``: one pipeline service in this process, with its lifespan.
+
+The lifespan opens what the service needs (telemetry, the bus, the store, the advisory
+database), hands those down to a plain handler, runs until SIGTERM or SIGINT, finishes
+the batch in flight and closes everything in reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator
+
+from opentelemetry import trace
+
+from schemas.topics import ALL_TOPICS, Topics
+from services.common.bus.kafka import KafkaBus
+from services.common.config import Settings
+from services.common.errors import AssayError, ConfigError, VulnDBError
+from services.common.runner import publish_event, run_service
+from services.common.store.postgres import Store
+from services.common.telemetry import setup_telemetry
+from services.dedupe.service import make_dedupe_handler
+from services.engine.catalogers.registry import select
+from services.engine.image.registry import RegistryClient
+from services.engine.worker import EngineDeps, make_engine_handler
+from services.inventory.crawler import crawl
+from services.policy.ruleset import DEFAULT_RULESET
+from services.policy.service import make_policy_handler
+from services.vulndb.db import VulnDB
+
+log = logging.getLogger(__name__)
+
+
+def _require(value: str, setting: str) -> str:
+    if not value:
+        raise ConfigError(f"{setting} is not set (or run everything with `assay up`)")
+    return value
+
+
+@contextlib.asynccontextmanager
+async def _stop_on_signals() -> AsyncIterator[asyncio.Event]:
+    """An event set by SIGTERM or SIGINT: the service drains and returns."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        yield stop
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+
+
+@contextlib.asynccontextmanager
+async def _bus(settings: Settings, name: str) -> AsyncIterator[KafkaBus]:
+    bus = KafkaBus(_require(settings.kafka_bootstrap, "ASSAY_KAFKA_BOOTSTRAP"), client_id=f"assay-{name}")
+    await bus.start()
+    try:
+        yield bus
+    finally:
+        await bus.stop()
+
+
+@contextlib.asynccontextmanager
+async def _store(settings: Settings) -> AsyncIterator[Store]:
+    store = await Store.connect(_require(settings.pg_dsn, "ASSAY_PG_DSN"))
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+async def run_inventory(settings: Settings, bus: KafkaBus, stop: asyncio.Event, *, once: bool) -> None:
+    """Crawl the configured registries, publishing one trace-rooted event per image seen."""
+    tracer = trace.get_tracer("assay.inventory")
+    async with RegistryClient(settings.registries) as client:
+        while not stop.is_set():
+            count = 0
+            async for event in crawl(client, settings.registries):
+                with tracer.start_as_current_span(
+                    "inventory discover", context=None, attributes={"assay.image.digest": event.digest}
+                ):
+                    await publish_event(bus, Topics.INVENTORY, event.digest, event)
+                count += 1
+            log.info("inventory: published %d image sightings", count)
+            if once:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=settings.crawl_interval_s)
+
+
+async def _serve(settings: Settings, name: str, *, once: bool) -> None:
+    group = f"{settings.consumer_group_prefix}-{name}"
+    async with _stop_on_signals() as stop, _bus(settings, name) as bus:
+        await bus.ensure_topics(ALL_TOPICS)
+        if name == "inventory":
+            await run_inventory(settings, bus, stop, once=once)
+        elif name == "dedupe":
+            async with _store(settings) as store:
+                await run_service(
+                    bus,
+                    service=name,
+                    group=group,
+                    topics=[Topics.INVENTORY],
+                    handler=make_dedupe_handler(store),
+                    stop=stop,
+                )
+        elif name == "policy":
+            async with _store(settings) as store:
+                await run_service(
+                    bus,
+                    service=name,
+                    group=group,
+                    topics=[Topics.DETECTIONS],
+                    handler=make_policy_handler(store, DEFAULT_RULESET),
+                    stop=stop,
+                )
+        elif name == "engine":
+            try:
+                vulndb: VulnDB | None = VulnDB.open(settings.effective_db_path)
+            except VulnDBError as exc:
+                log.warning("engine: %s; scanning without vulnerability matching", exc)
+                vulndb = None
+            handler = make_engine_handler(EngineDeps(settings=settings, catalogers=select(), vulndb=vulndb))
+            try:
+                # One group member per concurrent scan: Kafka spreads partitions across them.
+                await asyncio.gather(
+                    *(
+                        run_service(
+                            bus,
+                            service=name,
+                            group=group,
+                            topics=[Topics.SCAN_REQUESTS],
+                            handler=handler,
+                            stop=stop,
+                            max_records=1,
+                        )
+                        for _ in range(max(1, settings.engine_concurrency))
+                    )
+                )
+            finally:
+                if vulndb is not None:
+                    vulndb.close()
+
+
+async def run_named_service(settings: Settings, name: str, *, once: bool = False) -> int:
+    """Run one service until it is told to stop; returns the exit code."""
+    provider = setup_telemetry(f"assay-{name}", settings.otel_exporter)
+    try:
+        await _serve(settings, name, once=once)
+    except AssayError as exc:
+        print(f"assay {name}: error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        provider.shutdown()
+    return 0
+
+
+async def print_findings(settings: Settings) -> int:
+    """Print every stored finding, one line each, most severe first."""
+    try:
+        async with _store(settings) as store:
+            images = await store.images()
+            findings = await store.findings()
+    except AssayError as exc:
+        print(f"assay: error: {exc}", file=sys.stderr)
+        return 2
+    for image in images:
+        envs = ", ".join(image.get("environments") or [])
+        print(f"{image['status']:<9} {image['digest']} {image['image_ref']} [{envs}]")
+        if image.get("error"):
+            print(f"          error: {image['error']}")
+    print(f"\n{len(findings)} findings")
+    for f in findings:
+        print(
+            f"{f.severity:<9} {f.category:<9} {f.id:<22} {f.package_name} {f.installed_version} "
+            f"-> {f.fixed_version or '-'}  ({f.environment})"
+        )
+    return 0
