@@ -82,7 +82,9 @@ async def run_inventory(settings: Settings, bus: KafkaBus, stop: asyncio.Event, 
             count = 0
             async for event in crawl(client, settings.registries):
                 with tracer.start_as_current_span(
-                    "inventory discover", context=None, attributes={"assay.image.digest": event.digest}
+                    "inventory discover",
+                    context=None,
+                    attributes={"assay.service": "inventory", "assay.image.digest": event.digest},
                 ):
                     await publish_event(bus, Topics.INVENTORY, event.digest, event)
                 count += 1

@@ -5,6 +5,8 @@ Plain async code with no transport in sight; ``services.cli.service`` connects i
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -20,6 +22,8 @@ from services.engine.image.targets import parse_target
 
 if TYPE_CHECKING:
     from services.vulndb.db import VulnDB
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ def make_engine_handler(deps: EngineDeps) -> Handler:
         source = parse_target(
             event.image_ref, registries=deps.settings.registries, platform=deps.settings.platform
         )
+        started = time.monotonic()
+        log.info("engine: scanning %s (scan %s)", event.image_ref, event.scan_id)
         try:
             image = await source.open()
             async with image:
@@ -58,7 +64,16 @@ def make_engine_handler(deps: EngineDeps) -> Handler:
                 error=str(exc),
                 failed_at=utcnow(),
             )
+            log.warning("engine: scan of %s failed: %s", event.image_ref, exc)
             return [Outgoing(Topics.DETECTIONS, event.digest, failed)]
+        log.info(
+            "engine: scanned %s in %.1fs: %d packages, %d matches, %d unknowns",
+            event.image_ref,
+            time.monotonic() - started,
+            len(completed.packages),
+            len(completed.matches),
+            len(completed.unknowns),
+        )
         return [Outgoing(Topics.DETECTIONS, event.digest, completed)]
 
     return handle
