@@ -1,0 +1,157 @@
+"""Reading blobs from local files in bounded chunks, with the digest checked while streaming.
+
+Used by the layout and archive sources: a blob is a byte range of a file (a whole file in
+an OCI layout, a member's data inside a tar). Reads run in a worker thread, one chunk at a
+time, so the event loop never blocks on disk and memory stays at one chunk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from schemas.records import ImageInfo, LayerInfo
+from services.common.errors import ImageError, LayerError
+from services.engine.image.interface import OpenedImage
+
+__all__ = ["CHUNK_SIZE", "BlobRange", "DigestVerifier", "LocalImage", "read_range", "stream_range"]
+
+CHUNK_SIZE = 1 << 20
+"""The largest chunk any source yields (1 MiB)."""
+
+MAX_METADATA_BYTES = 16 << 20
+"""Manifests, indexes and configs larger than this are refused rather than read into memory."""
+
+
+class DigestVerifier:
+    """Hashes a stream and checks it against an expected ``algorithm:hex`` digest and size."""
+
+    def __init__(self, expected: str, size: int | None = None) -> None:
+        algorithm, _, self._hex = expected.partition(":")
+        if algorithm not in ("sha256", "sha384", "sha512") or not self._hex:
+            raise ImageError(f"unsupported digest {expected!r}")
+        self.expected = expected
+        self._size = size
+        self._hash = hashlib.new(algorithm)
+        self.count = 0
+
+    def update(self, chunk: bytes) -> None:
+        """Feed the next chunk."""
+        self._hash.update(chunk)
+        self.count += len(chunk)
+
+    def check(self, what: str, error: type[Exception] = LayerError) -> None:
+        """Raise ``error`` naming ``what`` unless the bytes seen match the digest (and size)."""
+        if self._size is not None and self.count != self._size:
+            raise error(f"{what}: size mismatch: expected {self._size} bytes, read {self.count}")
+        actual = self._hash.hexdigest()
+        if actual != self._hex:
+            algorithm = self.expected.split(":")[0]
+            raise error(f"{what}: digest mismatch: expected {self.expected}, got {algorithm}:{actual}")
+
+
+@dataclass(frozen=True)
+class BlobRange:
+    """Where a blob's bytes are: ``length`` bytes from ``offset`` of the stream ``opener`` returns."""
+
+    opener: Callable[[], BinaryIO]
+    offset: int
+    length: int
+
+
+def _open_at(blob: BlobRange) -> BinaryIO:
+    f = blob.opener()
+    try:
+        if blob.offset:
+            f.seek(blob.offset)
+    except BaseException:
+        f.close()
+        raise
+    return f
+
+
+async def stream_range(blob: BlobRange, digest: str, what: str) -> AsyncIterator[bytes]:
+    """Yield the blob in chunks of at most ``CHUNK_SIZE``; verify ``digest`` after the last one.
+
+    A short read or a digest mismatch raises ``LayerError`` naming ``what``. Closing the
+    generator early skips the check and closes the file.
+    """
+    verifier = DigestVerifier(digest, blob.length)
+    try:
+        f = await asyncio.to_thread(_open_at, blob)
+    except OSError as exc:
+        raise LayerError(f"{what}: cannot open: {exc}") from exc
+    try:
+        remaining = blob.length
+        while remaining > 0:
+            try:
+                chunk = await asyncio.to_thread(f.read, min(CHUNK_SIZE, remaining))
+            except (OSError, EOFError) as exc:
+                raise LayerError(f"{what}: read failed: {exc}") from exc
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            verifier.update(chunk)
+            yield chunk
+        verifier.check(what)
+    finally:
+        await asyncio.to_thread(f.close)
+
+
+def read_range(blob: BlobRange, digest: str | None, what: str, limit: int = MAX_METADATA_BYTES) -> bytes:
+    """Read a small blob (manifest, index, config) whole, checking ``digest`` when given.
+
+    Blocking; callers run it in a thread. Errors are ``ImageError`` naming ``what``.
+    """
+    if blob.length > limit:
+        raise ImageError(f"{what}: {blob.length} bytes is more than the {limit} allowed for metadata")
+    try:
+        f = _open_at(blob)
+        with f:
+            data = f.read(blob.length)
+    except (OSError, EOFError) as exc:
+        raise ImageError(f"{what}: cannot read: {exc}") from exc
+    if digest:
+        verifier = DigestVerifier(digest, blob.length)
+        verifier.update(data)
+        verifier.check(what, ImageError)
+    return data
+
+
+class LocalImage(OpenedImage):
+    """An image whose blobs are byte ranges of local files (layouts and archives).
+
+    ``locate`` maps a layer digest to its range, raising ``ImageError`` when it is missing;
+    ``closer`` releases whatever the source holds open.
+    """
+
+    def __init__(
+        self,
+        info: ImageInfo,
+        config: dict[str, Any],
+        locate: Callable[[str], BlobRange],
+        closer: Callable[[], None] | None = None,
+    ) -> None:
+        self.info = info
+        self.config = config
+        self._locate = locate
+        self._closer = closer
+
+    async def blob(self, layer: LayerInfo) -> AsyncIterator[bytes]:
+        """Stream the layer from its file range, verifying its digest (see ``stream_range``)."""
+        what = f"{self.info.ref}: layer {layer.digest}"
+        try:
+            where = self._locate(layer.digest)
+        except ImageError as exc:
+            raise LayerError(str(exc)) from exc
+        async for chunk in stream_range(where, layer.digest, what):
+            yield chunk
+
+    async def aclose(self) -> None:
+        """Run the source's closer once."""
+        closer, self._closer = self._closer, None
+        if closer is not None:
+            await asyncio.to_thread(closer)

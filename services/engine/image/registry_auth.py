@@ -1,0 +1,218 @@
+"""Registry authentication driven by ``WWW-Authenticate`` challenges, and the retry policy.
+
+A registry says how it wants to be asked: no challenge (anonymous), ``Basic realm=…``
+(credentials from ``RegistryConfig``), or ``Bearer realm=…,service=…[,scope=…]`` (a token
+from the realm, fetched with Basic credentials when configured, anonymously otherwise).
+The first challenge per host is remembered so later requests authenticate up front;
+tokens are cached per (host, scope) until shortly before they expire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import email.utils
+import random
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import aiohttp
+import msgspec
+
+from services.common.errors import RegistryError
+
+__all__ = ["Challenge", "RegistryAuth", "RetryPolicy", "parse_challenge", "send_with_retries"]
+
+_PARAM_RE = re.compile(r'([A-Za-z0-9_.-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))')
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_TOKEN_MARGIN_S = 10.0
+_DEFAULT_TOKEN_LIFETIME_S = 60.0
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """One ``WWW-Authenticate`` challenge: the scheme (lower case) and its parameters."""
+
+    scheme: str
+    params: dict[str, str] = field(default_factory=dict)
+
+
+def parse_challenge(header: str) -> Challenge:
+    """Parse ``Bearer realm="…",service="…"`` (or ``Basic realm="…"``)."""
+    scheme, _, rest = header.strip().partition(" ")
+    params = {
+        m.group(1).lower(): m.group(2) if m.group(2) is not None else m.group(3)
+        for m in _PARAM_RE.finditer(rest)
+    }
+    return Challenge(scheme.lower(), params)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded retries with exponential backoff and full jitter; ``Retry-After`` wins when given."""
+
+    attempts: int = 4
+    base_delay_s: float = 0.5
+    max_delay_s: float = 20.0
+
+    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
+        """Seconds to wait before attempt ``attempt + 1`` (0-based ``attempt`` just failed)."""
+        if retry_after is not None:
+            return min(self.max_delay_s, max(0.0, retry_after))
+        backoff = min(self.max_delay_s, self.base_delay_s * (2**attempt))
+        return rng.uniform(backoff / 2, backoff)
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+async def send_with_retries(
+    send: Callable[[], Awaitable[aiohttp.ClientResponse]],
+    *,
+    policy: RetryPolicy,
+    rng: random.Random,
+    what: str,
+) -> aiohttp.ClientResponse:
+    """Call ``send`` until it answers with something other than 429/5xx or attempts run out.
+
+    Connection errors and timeouts are retried too; TLS failures are not (retrying will not
+    make a plain-HTTP registry speak TLS). The last 429/5xx response is returned for the
+    caller to turn into an error with its status.
+    """
+    for attempt in range(policy.attempts):
+        last = attempt + 1 == policy.attempts
+        try:
+            response = await send()
+        except aiohttp.ClientSSLError as exc:
+            raise RegistryError(
+                f"{what}: TLS handshake failed ({exc}); if this registry serves plain HTTP, "
+                "mark it insecure in the registry configuration"
+            ) from exc
+        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError) as exc:
+            if last:
+                raise RegistryError(
+                    f"{what}: {type(exc).__name__}: {exc} (gave up after {policy.attempts} attempts)",
+                    retryable=True,
+                ) from exc
+            await asyncio.sleep(policy.delay(attempt, None, rng))
+            continue
+        if response.status not in _RETRY_STATUSES or last:
+            return response
+        wait = policy.delay(attempt, _retry_after(response.headers.get("Retry-After")), rng)
+        response.release()
+        await asyncio.sleep(wait)
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+@dataclass
+class _Token:
+    value: str
+    expires_at: float
+
+
+class RegistryAuth:
+    """Turns challenges into ``Authorization`` headers; one per ``RegistryClient``.
+
+    ``credentials(host)`` returns ``(username, password)`` or None; ``send`` performs a GET
+    (with retries) for the token endpoint.
+    """
+
+    def __init__(
+        self,
+        credentials: Callable[[str], tuple[str, str] | None],
+        send: Callable[[str, dict[str, str], dict[str, str]], Awaitable[aiohttp.ClientResponse]],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._credentials = credentials
+        self._send = send
+        self._clock = clock
+        self._challenges: dict[str, Challenge] = {}
+        self._tokens: dict[tuple[str, str], _Token] = {}
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+
+    def _basic(self, host: str) -> str | None:
+        creds = self._credentials(host)
+        if creds is None:
+            return None
+        raw = f"{creds[0]}:{creds[1]}".encode()
+        return "Basic " + base64.b64encode(raw).decode()
+
+    async def header(self, host: str, scope: str) -> str | None:
+        """The ``Authorization`` value for a request to ``host`` needing ``scope``, if known yet."""
+        challenge = self._challenges.get(host)
+        if challenge is None:
+            return None
+        if challenge.scheme == "basic":
+            return self._basic(host)
+        if challenge.scheme == "bearer":
+            return "Bearer " + await self._token(host, challenge, scope)
+        return None
+
+    async def on_challenge(self, host: str, header: str, scope: str, what: str) -> str:
+        """Record a 401's challenge and return the header to retry with (``RegistryError`` if none)."""
+        challenge = parse_challenge(header)
+        if challenge.scheme not in ("basic", "bearer"):
+            raise RegistryError(f"{what}: unsupported auth scheme {challenge.scheme!r}", status=401)
+        self._challenges[host] = challenge
+        if challenge.scheme == "basic":
+            value = self._basic(host)
+            if value is None:
+                raise RegistryError(
+                    f"{what}: the registry wants credentials and none are configured", status=401
+                )
+            return value
+        wanted = challenge.params.get("scope") or scope
+        self._tokens.pop((host, wanted), None)
+        return "Bearer " + await self._token(host, challenge, wanted)
+
+    async def _token(self, host: str, challenge: Challenge, scope: str) -> str:
+        key = (host, scope)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            cached = self._tokens.get(key)
+            if cached is not None and cached.expires_at > self._clock():
+                return cached.value
+            token = await self._fetch_token(host, challenge, scope)
+            self._tokens[key] = token
+            return token.value
+
+    async def _fetch_token(self, host: str, challenge: Challenge, scope: str) -> _Token:
+        realm = challenge.params.get("realm")
+        if not realm:
+            raise RegistryError(f"{host}: Bearer challenge without a realm", status=401)
+        query = {k: v for k, v in (("service", challenge.params.get("service", "")), ("scope", scope)) if v}
+        headers: dict[str, str] = {}
+        basic = self._basic(host)
+        if basic is not None:
+            headers["Authorization"] = basic
+        what = f"{host}: token from {realm}"
+        response = await self._send(realm, query, headers)
+        async with response:
+            if response.status != 200:
+                hint = " (wrong credentials?)" if basic and response.status in (401, 403) else ""
+                raise RegistryError(f"{what}: HTTP {response.status}{hint}", status=response.status)
+            try:
+                doc = msgspec.json.decode(await response.read())
+            except (msgspec.DecodeError, aiohttp.ClientError) as exc:
+                raise RegistryError(f"{what}: unreadable token response: {exc}") from exc
+        value = (doc.get("token") or doc.get("access_token")) if isinstance(doc, dict) else None
+        if not isinstance(value, str) or not value:
+            raise RegistryError(f"{what}: the response holds no token")
+        try:
+            lifetime = float(doc.get("expires_in") or _DEFAULT_TOKEN_LIFETIME_S)
+        except (TypeError, ValueError):
+            lifetime = _DEFAULT_TOKEN_LIFETIME_S
+        lifetime = max(0.0, lifetime)
+        return _Token(value, self._clock() + lifetime - min(_TOKEN_MARGIN_S, lifetime / 2))

@@ -1,0 +1,140 @@
+"""Images pulled from a registry (``registry:REF`` or a bare reference).
+
+``open_registry_image`` resolves the reference to one image manifest (choosing the
+platform from an OCI index or Docker manifest list), reads the config, and returns an
+``OpenedImage`` whose layers stream straight from the registry, verified as they arrive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
+
+from schemas.records import ImageInfo, LayerInfo
+from services.common.config import RegistryConfig
+from services.common.errors import ImageError, LayerError, RegistryError
+from services.engine.image.interface import ImageSource, OpenedImage
+from services.engine.image.manifest import Platform, build_info, choose_descriptor, decode_json, manifest_kind
+from services.engine.image.reference import Reference, parse_reference
+from services.engine.image.registry import RegistryClient
+
+__all__ = ["RegistryImage", "RegistrySource", "open_registry_image"]
+
+_MAX_NESTING = 4
+
+
+class RegistryImage(OpenedImage):
+    """An image in a registry; ``blob`` streams from it. Closes the client if it owns it."""
+
+    def __init__(
+        self,
+        client: RegistryClient,
+        reference: Reference,
+        info: ImageInfo,
+        config: dict[str, Any],
+        *,
+        owns_client: bool,
+    ) -> None:
+        self.client = client
+        self.reference = reference
+        self.info = info
+        self.config = config
+        self._owns_client = owns_client
+
+    async def blob(self, layer: LayerInfo) -> AsyncIterator[bytes]:
+        """Stream the layer blob from the registry, verifying its digest and size."""
+        what = f"{self.info.ref}: layer {layer.digest}"
+        try:
+            async for chunk in self.client.stream_blob(
+                self.reference, layer.digest, size=layer.size or None, what=what
+            ):
+                yield chunk
+        except RegistryError as exc:
+            raise LayerError(f"{what}: {exc}") from exc
+
+    async def aclose(self) -> None:
+        """Close the client when this image owns it."""
+        if self._owns_client:
+            self._owns_client = False
+            await self.client.close()
+
+
+async def open_registry_image(
+    client: RegistryClient,
+    reference: Reference,
+    *,
+    platform: Platform,
+    display: str = "",
+    owns_client: bool = False,
+) -> RegistryImage:
+    """Fetch the manifest (through any index, by ``platform``) and config of ``reference``.
+
+    ``display`` is how the user wrote the target; it becomes ``ImageInfo.ref``.
+    """
+    display = display or str(reference)
+    fetched = await client.get_manifest(reference)
+    descriptor: dict[str, Any] = {}
+    for _ in range(_MAX_NESTING):
+        what = f"{display}: manifest {fetched.digest}"
+        doc = decode_json(fetched.data, what)
+        if manifest_kind(doc, fetched.media_type, what) == "manifest":
+            break
+        descriptor = choose_descriptor(doc, platform, f"{display}: index {fetched.digest}")
+        fetched = await client.get_manifest(reference, str(descriptor["digest"]))
+    else:
+        raise ImageError(f"{display}: indexes nested more than {_MAX_NESTING} deep")
+    config_desc = doc.get("config")
+    if not isinstance(config_desc, dict) or not isinstance(config_desc.get("digest"), str):
+        raise ImageError(f"{display}: manifest {fetched.digest} has no config")
+    config_digest = config_desc["digest"]
+    config = decode_json(
+        await client.read_blob(reference, config_digest), f"{display}: config {config_digest}"
+    )
+    info = build_info(
+        ref=display,
+        digest=fetched.digest,
+        manifest=doc,
+        config_digest=config_digest,
+        config=config,
+        fallback_platform=Platform.from_json(descriptor.get("platform")),
+    )
+    return RegistryImage(client, reference, info, config, owns_client=owns_client)
+
+
+class RegistrySource(ImageSource):
+    """``registry:REF`` or a bare ``REF``: pull over the distribution API.
+
+    ``open`` makes its own ``RegistryClient`` (with ``client_factory`` when given, e.g. a
+    different retry policy); the opened image owns it and closes it.
+    """
+
+    def __init__(
+        self,
+        reference: str,
+        *,
+        registries: Sequence[RegistryConfig] = (),
+        platform: str = "linux/amd64",
+        target: str = "",
+        client_factory: Callable[[Sequence[RegistryConfig]], RegistryClient] | None = None,
+    ) -> None:
+        self.reference = parse_reference(reference)
+        self.registries = list(registries)
+        self.platform = Platform.parse(platform)
+        self.target = target or reference
+        self._client_factory = client_factory or RegistryClient
+
+    def describe(self) -> str:
+        """The target as given."""
+        return self.target
+
+    async def open(self) -> OpenedImage:
+        """Resolve the manifest and config; the returned image holds the open client."""
+        client = self._client_factory(self.registries)
+        await client.start()
+        try:
+            return await open_registry_image(
+                client, self.reference, platform=self.platform, display=self.target, owns_client=True
+            )
+        except BaseException:
+            await client.close()
+            raise
