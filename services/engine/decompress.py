@@ -101,7 +101,8 @@ class _ZstdReader(io.RawIOBase):
     """zstd decoding (zstandard's stream reader) with errors translated."""
 
     def __init__(self, raw: ChunkStream) -> None:
-        self._reader = zstandard.ZstdDecompressor().stream_reader(cast(IO[bytes], raw), read_across_frames=True)
+        source = cast(IO[bytes], raw)
+        self._reader = zstandard.ZstdDecompressor().stream_reader(source, read_across_frames=True)
 
     def readable(self) -> bool:
         return True

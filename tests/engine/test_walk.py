@@ -96,7 +96,15 @@ async def test_hard_links_and_size_caps() -> None:
     small = FileRequest(name="cap", patterns=("big.txt",), max_bytes=10)
     req = FileRequest(name="t", patterns=("opt/*.txt",))
     image = MemoryImage(
-        [Layer([Entry("opt/a.txt", b"data"), Entry("opt/b.txt", hardlink="opt/a.txt"), Entry("big.txt", b"x" * 11)])]
+        [
+            Layer(
+                [
+                    Entry("opt/a.txt", b"data"),
+                    Entry("opt/b.txt", hardlink="opt/a.txt"),
+                    Entry("big.txt", b"x" * 11),
+                ]
+            )
+        ]
     )
     hits, skips = await _walk(image, (req, small))
     assert _visible(hits) == {"opt/a.txt": b"data", "opt/b.txt": b"data"}

@@ -27,10 +27,10 @@ pytestmark = [pytest.mark.pipeline, pytest.mark.realworld, pytest.mark.timeout(6
 DONE = {"scanned", "failed"}
 
 
-async def _wait_all_done(dsn: str, expected: int, timeout: float, pipeline: Pipeline) -> list[dict]:
+async def _wait_all_done(dsn: str, expected: int, limit_s: float, pipeline: Pipeline) -> list[dict]:
     store = await Store.connect(dsn)
     try:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + limit_s
         while time.monotonic() < deadline:
             images = await store.images()
             if len(images) == expected and all(i["status"] in DONE for i in images):
@@ -39,7 +39,7 @@ async def _wait_all_done(dsn: str, expected: int, timeout: float, pipeline: Pipe
                 if name != "inventory" and proc.poll() is not None:
                     raise AssertionError(f"{name} exited {proc.returncode}:\n{pipeline.log(name)[-3000:]}")
             await asyncio.sleep(0.5)
-        raise AssertionError(f"not all images done in {timeout}s: {await store.images()}")
+        raise AssertionError(f"not all images done in {limit_s}s: {await store.images()}")
     finally:
         await store.close()
 
@@ -82,7 +82,8 @@ async def test_up_scans_every_digest_once_and_publishes_findings(
     assert by_repo["fixture/corrupt"]["status"] == "scanned"
     broken = by_repo["fixture/broken"]
     assert broken["status"] == "failed"
-    assert "layer 2/2 sha256:" in broken["error"] and "while reading" in broken["error"]
+    assert "layer 2/2 sha256:" in broken["error"]
+    assert "while reading" in broken["error"]
     assert f"{registry.host}/fixture/broken@" in broken["error"]  # names the image
 
     # each digest was requested and scanned exactly once, although debian has two tags
@@ -106,7 +107,8 @@ async def test_up_scans_every_digest_once_and_publishes_findings(
     assert any(e.finding.category == "ImageScan" and e.digest == debian for _, e in published)
     alerts = await read_topic(broker, Topics.ALERTS)
     assert debian in {k for k, _ in alerts}
-    assert "findings" in proc.stdout and "CVE-2024-2398" in proc.stdout
+    assert "findings" in proc.stdout
+    assert "CVE-2024-2398" in proc.stdout
 
     # one image's journey is one trace: inventory → dedupe → engine → policy
     traces = spans_by_trace(pipe.spans)
@@ -118,8 +120,7 @@ async def test_up_scans_every_digest_once_and_publishes_findings(
     services = {s["service"] for spans in journeys for s in spans}
     assert {"inventory", "dedupe", "engine", "policy"} <= services
     assert any(
-        {s["service"] for s in spans} >= {"inventory", "dedupe", "engine", "policy"}
-        for spans in journeys
+        {s["service"] for s in spans} >= {"inventory", "dedupe", "engine", "policy"} for spans in journeys
     )
 
 

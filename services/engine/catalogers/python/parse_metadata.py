@@ -1,4 +1,4 @@
-"""Installed Python distributions: ``*.dist-info/METADATA``, ``*.egg-info/PKG-INFO`` and ``EGG-INFO/PKG-INFO``.
+"""Installed Python distributions: ``*.dist-info/METADATA``, ``*.egg-info`` and ``EGG-INFO/PKG-INFO``.
 
 The files use the core metadata format (email-header style). Names are normalised as
 PEP 503 says for the purl; the version is kept as written.
@@ -36,7 +36,11 @@ def parse_python_metadata(path: str, data: bytes) -> ParseResult:
         return ParseResult(problems=[f"{path}: no {missing} field in Python package metadata"])
     expression = (headers.get("License-Expression") or "").strip()
     license_field = (headers.get("License") or "").strip()
-    licenses = (expression,) if expression else ((license_field,) if license_field and "\n" not in license_field else ())
+    licenses = (
+        (expression,)
+        if expression
+        else ((license_field,) if license_field and "\n" not in license_field else ())
+    )
     return ParseResult(packages=[RawPackage(name=name, version=version, licenses=licenses)])
 
 
@@ -57,7 +61,12 @@ CATALOGER = Cataloger(
     package_type="pypi",
     request=FileRequest(
         name="python-installed",
-        patterns=("**/*.dist-info/METADATA", "**/*.egg-info/PKG-INFO", "**/EGG-INFO/PKG-INFO", "**/*.egg-info"),
+        patterns=(
+            "**/*.dist-info/METADATA",
+            "**/*.egg-info/PKG-INFO",
+            "**/EGG-INFO/PKG-INFO",
+            "**/*.egg-info",
+        ),
         max_bytes=4 * 1024 * 1024,
     ),
     parse=parse_python_metadata,

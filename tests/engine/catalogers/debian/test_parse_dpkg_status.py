@@ -46,6 +46,8 @@ def test_corrupt_status_keeps_valid_stanzas_and_reports_the_rest() -> None:
 def test_purl_carries_distro_arch_and_upstream() -> None:
     bash = next(p for p in _parse("var/lib/dpkg/status").packages if p.name == "bash")
     pkg = dpkg_to_package(bash, Distro(id="debian", version_id="12"), "/var/lib/dpkg/status")
-    assert pkg.purl == "pkg:deb/debian/bash@5.2.15-2%2Bb8?arch=amd64&distro=debian-12&upstream=bash%405.2.15-2"
+    assert (
+        pkg.purl == "pkg:deb/debian/bash@5.2.15-2%2Bb8?arch=amd64&distro=debian-12&upstream=bash%405.2.15-2"
+    )
     assert pkg.type == "deb"
     assert pkg.locations == ["/var/lib/dpkg/status"]

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Debian tools the tests and the demo use: image building (debootstrap, umoci, skopeo),
+# Debian's OCI registry, htpasswd for its Basic mode, rpm/db tools and Go for fixtures.
+# Installs only what is missing; needs root (as CI and the dev machines have).
+set -euo pipefail
+need=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have debootstrap     || need+=(debootstrap)
+have umoci           || need+=(umoci)
+have skopeo          || need+=(skopeo)
+have docker-registry || need+=(docker-registry)
+have htpasswd        || need+=(apache2-utils)
+have go              || need+=(golang-go)
+[ -d /usr/share/gocode/src/golang.org/x/text ] || need+=(golang-golang-x-text-dev)
+have rpm             || need+=(rpm)
+have db5.3_load      || need+=(db5.3-util)
+have dpkg            || need+=(dpkg)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "install-tools: apt-get install ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi

@@ -1,0 +1,38 @@
+# The two commands the README promises: `make demo` and `make test`.
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+SHARED  ?= $(abspath ../shared)
+
+.PHONY: demo test tools venv fixtures lint pytest clean
+
+tools:
+	bash .ci/install-tools.sh
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+fixtures: tools
+	bash tests/fixtures/build-images.sh
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+pytest: venv
+	ASSAY_SHARED=$(SHARED) $(PY) -m pytest
+
+# Everything CI runs: tools, the venv, the fixture images, linters, the whole suite.
+test: tools venv fixtures lint pytest
+
+# Build the demo images, load advisories, run the pipeline on the embedded default, print findings.
+demo: tools venv fixtures
+	SHARED=$(SHARED) VENV=$(VENV) bash deploy/demo.sh
+
+clean:
+	rm -rf $(VENV) .fixtures .demo
