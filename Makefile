@@ -2,6 +2,10 @@
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
 SHARED  ?= $(abspath ../shared)
+FIXTURES ?= $(abspath .fixtures)
+# the debootstrap tarball and Go build cache outlive a checkout (a fresh CI clone reuses them)
+export ASSAY_CACHE ?= $(HOME)/.cache/assay-fixtures
+export ASSAY_FIXTURES := $(FIXTURES)
 
 .PHONY: demo test tools venv fixtures lint pytest clean
 
@@ -16,8 +20,12 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
-fixtures: tools
+# rebuilt when the builder changes; manifest.json is written last, so it marks a finished build
+$(FIXTURES)/manifest.json: tests/fixtures/build-images.sh
+	$(MAKE) tools
 	bash tests/fixtures/build-images.sh
+
+fixtures: $(FIXTURES)/manifest.json
 
 lint: venv
 	$(VENV)/bin/ruff check .
