@@ -101,26 +101,13 @@ async def _serve(settings: Settings, name: str, *, once: bool) -> None:
         await bus.ensure_topics(ALL_TOPICS)
         if name == "inventory":
             await run_inventory(settings, bus, stop, once=once)
-        elif name == "dedupe":
+        elif name in ("dedupe", "policy"):
             async with _store(settings) as store:
-                await run_service(
-                    bus,
-                    service=name,
-                    group=group,
-                    topics=[Topics.INVENTORY],
-                    handler=make_dedupe_handler(store),
-                    stop=stop,
-                )
-        elif name == "policy":
-            async with _store(settings) as store:
-                await run_service(
-                    bus,
-                    service=name,
-                    group=group,
-                    topics=[Topics.DETECTIONS],
-                    handler=make_policy_handler(store, DEFAULT_RULESET),
-                    stop=stop,
-                )
+                if name == "dedupe":
+                    topic, handler = Topics.INVENTORY, make_dedupe_handler(store)
+                else:
+                    topic, handler = Topics.DETECTIONS, make_policy_handler(store, DEFAULT_RULESET)
+                await run_service(bus, service=name, group=group, topics=[topic], handler=handler, stop=stop)
         elif name == "engine":
             try:
                 vulndb: VulnDB | None = VulnDB.open(settings.effective_db_path)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import quote
 
+from schemas.records import Distro
+
 
 def _enc(value: str) -> str:
     return quote(value, safe="")
@@ -38,3 +40,11 @@ def build_purl(
 def distro_qualifier(distro_id: str, version_id: str) -> str:
     """The ``distro`` qualifier Trivy and syft use: ``debian-12``, ``alpine-3.20.3``."""
     return f"{distro_id}-{version_id}" if version_id else distro_id
+
+
+def os_qualifiers(distro: Distro | None, arch: str) -> dict[str, str]:
+    """``arch`` and ``distro`` qualifiers of an OS package's purl."""
+    qualifiers = {"arch": arch}
+    if distro is not None:
+        qualifiers["distro"] = distro_qualifier(distro.id, distro.version_id)
+    return qualifiers

@@ -72,6 +72,10 @@ def _ancestors(path: str) -> Iterator[str]:
         yield "/".join(parts[:i])
 
 
+def _over_cap(size: int, cap: int) -> str:
+    return f"file is {size} bytes, over the {cap}-byte cap"
+
+
 class _Upper:
     """What the layers above the one being walked have said about paths."""
 
@@ -165,26 +169,13 @@ class LayerWalker:
             if hidden and not req.shadowed:
                 continue
             if member.size > req.max_bytes:
-                self._on_skip(
-                    Skipped(
-                        request=req.name,
-                        path=path,
-                        layer_index=layer_index,
-                        reason=f"file is {member.size} bytes, over the {req.max_bytes}-byte cap",
-                    )
-                )
+                self._skip(req, path, layer_index, _over_cap(member.size, req.max_bytes))
                 continue
             if data is None:
                 data = self._content(tar, member, path, links)
             if data is None:
-                self._on_skip(
-                    Skipped(
-                        request=req.name,
-                        path=path,
-                        layer_index=layer_index,
-                        reason=f"hard link to {normalize(member.linkname)!r}, which no analyzer read",
-                    )
-                )
+                reason = f"hard link to {normalize(member.linkname)!r}, which no analyzer read"
+                self._skip(req, path, layer_index, reason)
                 continue
             self._on_hit(
                 FileHit(
@@ -196,6 +187,9 @@ class LayerWalker:
                     mode=member.mode,
                 )
             )
+
+    def _skip(self, req: FileRequest, path: str, layer_index: int, reason: str) -> None:
+        self._on_skip(Skipped(request=req.name, path=path, layer_index=layer_index, reason=reason))
 
     @staticmethod
     def _content(
@@ -225,19 +219,12 @@ class LayerWalker:
                         if not stat.S_ISREG(st.st_mode):
                             continue
                         if st.st_size > req.max_bytes:
-                            self._on_skip(
-                                Skipped(
-                                    request=req.name,
-                                    path=path,
-                                    layer_index=0,
-                                    reason=f"file is {st.st_size} bytes, over the {req.max_bytes}-byte cap",
-                                )
-                            )
+                            self._skip(req, path, 0, _over_cap(st.st_size, req.max_bytes))
                             continue
                         with open(full, "rb") as fh:
                             data = fh.read()
                     except OSError as exc:
-                        self._on_skip(Skipped(request=req.name, path=path, layer_index=0, reason=str(exc)))
+                        self._skip(req, path, 0, str(exc))
                         continue
                     self._on_hit(
                         FileHit(

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.harness.requirements import fixtures_dir
+
 __all__ = [
     "SyftError",
     "SyftPackage",
@@ -26,7 +28,6 @@ __all__ = [
     "syft_packages",
 ]
 
-_REPO = Path(__file__).resolve().parents[2]
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -55,12 +56,6 @@ class SyftPackage:
     source_version: str | None
     paths: tuple[str, ...]
     layer_ids: tuple[str, ...]
-
-
-def fixtures_dir() -> Path:
-    """Where build-images.sh puts the fixture images: ``$ASSAY_FIXTURES`` or ``<repo>/.fixtures``."""
-    env = os.environ.get("ASSAY_FIXTURES")
-    return Path(env) if env else _REPO / ".fixtures"
 
 
 def syft_binary() -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from schemas.records import Distro, PackageRecord
 from services.engine.catalogers.interface import Cataloger, ParseResult, RawPackage
-from services.engine.purl import build_purl, distro_qualifier
+from services.engine.purl import build_purl, os_qualifiers
 from services.engine.requests import FileRequest
 
 
@@ -65,9 +65,7 @@ def parse_apk_db(path: str, data: bytes) -> ParseResult:
 def apk_to_package(raw: RawPackage, distro: Distro | None, location: str) -> PackageRecord:
     """A purl-bearing apk package: ``pkg:apk/alpine/NAME@VERSION?arch=..&distro=..``."""
     namespace = distro.id if distro is not None and distro.id else "alpine"
-    qualifiers = {"arch": raw.arch}
-    if distro is not None:
-        qualifiers["distro"] = distro_qualifier(distro.id, distro.version_id)
+    qualifiers = os_qualifiers(distro, raw.arch)
     if raw.source_name and raw.source_name != raw.name:
         qualifiers["upstream"] = raw.source_name
     return PackageRecord(

@@ -12,7 +12,7 @@ import re
 
 from schemas.records import Distro, PackageRecord
 from services.engine.catalogers.interface import Cataloger, ParseResult, RawPackage
-from services.engine.purl import build_purl, distro_qualifier
+from services.engine.purl import build_purl, os_qualifiers
 from services.engine.requests import FileRequest
 
 _SOURCE_RE = re.compile(r"^(?P<name>\S+)(?:\s+\((?P<version>[^)]+)\))?$")
@@ -107,9 +107,7 @@ def parse_dpkg_status(path: str, data: bytes) -> ParseResult:
 def dpkg_to_package(raw: RawPackage, distro: Distro | None, location: str) -> PackageRecord:
     """A purl-bearing deb package; the namespace is the distribution (debian, ubuntu, ...)."""
     namespace = distro.id if distro is not None and distro.id else "debian"
-    qualifiers = {"arch": raw.arch}
-    if distro is not None:
-        qualifiers["distro"] = distro_qualifier(distro.id, distro.version_id)
+    qualifiers = os_qualifiers(distro, raw.arch)
     if raw.source_name and (raw.source_name != raw.name or raw.source_version != raw.version):
         upstream = raw.source_name
         if raw.source_version != raw.version:
