@@ -14,12 +14,14 @@ layer and the file being read.
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import queue
 import stat
 import tarfile
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from typing import IO, cast
 
 import msgspec
 
@@ -70,6 +72,19 @@ def _ancestors(path: str) -> Iterator[str]:
     parts = path.split("/")
     for i in range(1, len(parts)):
         yield "/".join(parts[:i])
+
+
+class _CountingReader:
+    """Counts the uncompressed bytes handed to the tar reader."""
+
+    def __init__(self, inner: io.BufferedReader) -> None:
+        self._inner = inner
+        self.total = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._inner.read(size)
+        self.total += len(data)
+        return data
 
 
 def _over_cap(size: int, cap: int) -> str:
@@ -123,12 +138,24 @@ class LayerWalker:
         """Walk one layer blob (any compression) given as a chunk stream. Runs in a worker thread."""
         state = _LayerState()
         current = "(layer header)"
+        counted = _CountingReader(decompressed(fileobj))
+        complete_through = 0  # end of the last member whose data arrived in full
         try:
-            with tarfile.open(fileobj=decompressed(fileobj), mode="r|") as tar:
+            with tarfile.open(fileobj=cast(IO[bytes], counted), mode="r|") as tar:
                 links: dict[str, bytes] = {}
                 for member in tar:
                     current = member.name
+                    complete_through = 0  # set again only once this member's data has been read
                     self._entry(tar, member, layer_index, state, links)
+                    complete_through = member.offset_data + (member.size if member.isreg() else 0)
+        except tarfile.ReadError as exc:
+            # Some writers (umoci 0.4.7's `insert`) end the tar right after the last file's data,
+            # without padding or end-of-archive blocks. Every byte of every file arrived, so the
+            # layer is complete; anything shorter is a real truncation.
+            if not (str(exc) == "unexpected end of data" and 0 < complete_through <= counted.total):
+                raise LayerError(
+                    f"{describe}: unreadable tar stream: {exc} (while reading {current!r})"
+                ) from exc
         except LayerError as exc:
             raise LayerError(f"{describe}: {exc} (while reading {current!r})") from exc
         except (tarfile.TarError, EOFError, OSError) as exc:

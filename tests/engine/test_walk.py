@@ -152,3 +152,19 @@ async def test_zstd_and_uncompressed_layers_read_the_same() -> None:
 )
 def test_glob_rules(pattern: str, path: str, expected: bool) -> None:
     assert glob_matches(pattern, path) is expected
+
+
+async def test_a_tar_that_stops_right_after_the_last_files_data_is_complete() -> None:
+    """umoci 0.4.7 (Debian 12) writes layers without the final padding and end blocks."""
+    import io as _io
+    import tarfile
+
+    raw = tar_bytes([Entry("etc/app.conf", b"x" * 700), Entry("opt/a/last.txt", b"replaced\n")])
+    with tarfile.open(fileobj=_io.BytesIO(raw)) as tar:
+        last = tar.getmembers()[-1]
+    end = last.offset_data + last.size
+    hits, _ = await _walk(MemoryImage([Layer([], mangle=gzip.compress(raw[:end]))]))
+    assert _visible(hits) == {"etc/app.conf": b"x" * 700, "opt/a/last.txt": b"replaced\n"}
+    # one byte less is a real truncation
+    with pytest.raises(LayerError, match="unexpected end of data"):
+        await _walk(MemoryImage([Layer([], mangle=gzip.compress(raw[: end - 1]))]))
