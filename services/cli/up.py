@@ -40,7 +40,10 @@ async def _prepare(settings: Settings) -> None:
 
 
 async def _wait_idle(settings: Settings, inventory: subprocess.Popen[bytes], limit_s: float) -> bool:
-    """True once inventory has finished and every image it found is scanned (or failed)."""
+    """True once inventory has finished and every image it found is scanned (or failed).
+
+    An inventory that found nothing counts as idle once no image has appeared for a while.
+    """
     deadline = time.monotonic() + limit_s
     store = await Store.connect(settings.pg_dsn)
     try:
@@ -50,9 +53,10 @@ async def _wait_idle(settings: Settings, inventory: subprocess.Popen[bytes], lim
             if inventory.poll() is None:
                 continue
             images = await store.images()
-            if images and all(i["status"] in _DONE for i in images):
+            if all(i["status"] in _DONE for i in images):
                 stable_since = stable_since or time.monotonic()
-                if time.monotonic() - stable_since >= 3.0:  # late redeliveries settle
+                # late redeliveries settle; an empty inventory gets longer to show up
+                if time.monotonic() - stable_since >= (3.0 if images else 15.0):
                     return True
             else:
                 stable_since = 0.0
