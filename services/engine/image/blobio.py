@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from schemas.records import ImageInfo, LayerInfo
@@ -60,6 +62,14 @@ class BlobRange:
     opener: Callable[[], BinaryIO]
     offset: int
     length: int
+
+
+def existing_file(path: str, target: str) -> Path:
+    """``path`` made absolute, or ``ImageError`` naming the target when it is not a file."""
+    full = Path(os.path.abspath(path))
+    if not full.is_file():
+        raise ImageError(f"{target}: no such file")
+    return full
 
 
 def _open_at(blob: BlobRange) -> BinaryIO:

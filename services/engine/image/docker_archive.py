@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ import msgspec
 
 from schemas.records import LayerInfo
 from services.common.errors import ImageError, ReferenceError_
-from services.engine.image.blobio import CHUNK_SIZE, BlobRange, LocalImage
+from services.engine.image.blobio import CHUNK_SIZE, BlobRange, LocalImage, existing_file
 from services.engine.image.interface import ImageSource, OpenedImage
 from services.engine.image.manifest import decode_json, info_from_config
 from services.engine.image.reference import parse_reference
@@ -175,9 +174,7 @@ class DockerArchiveSource(ImageSource):
         """Read manifest.json and the config; layers stay in the tar until streamed."""
 
         def run() -> OpenedImage:
-            path = Path(os.path.abspath(self.path))
-            if not path.is_file():
-                raise ImageError(f"{self.target}: no such file")
+            path = existing_file(self.path, self.target)
             return open_docker_archive(path, what=self.target, ref=self.ref)
 
         return await asyncio.to_thread(run)

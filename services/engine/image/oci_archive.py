@@ -7,11 +7,9 @@ read by offset within the tar. Resolution is ``oci_layout.open_layout``.
 from __future__ import annotations
 
 import asyncio
-import os
-from pathlib import Path
 
 from services.common.errors import ImageError
-from services.engine.image.blobio import BlobRange
+from services.engine.image.blobio import BlobRange, existing_file
 from services.engine.image.interface import ImageSource, OpenedImage
 from services.engine.image.manifest import Platform
 from services.engine.image.oci_layout import blob_path, open_layout
@@ -57,9 +55,7 @@ class OCIArchiveSource(ImageSource):
         """Index the tar, then resolve the layout inside it."""
 
         def run() -> OpenedImage:
-            path = Path(os.path.abspath(self.path))
-            if not path.is_file():
-                raise ImageError(f"{self.target}: no such file")
+            path = existing_file(self.path, self.target)
             store = ArchiveStore(TarIndex.build(path, self.target))
             return open_layout(store, what=self.target, tag=self.tag, platform=self.platform)
 
