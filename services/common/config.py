@@ -111,7 +111,7 @@ def parse_registries(value: str) -> list[RegistryConfig]:
 def load_settings(
     environ: Mapping[str, str] | None = None, config_file: str | None = None, **overrides: object
 ) -> Settings:
-    """Build ``Settings`` from an optional JSON/TOML-free JSON file, ``ASSAY_*`` variables and overrides.
+    """Build ``Settings`` from an optional JSON file, ``ASSAY_*`` variables and overrides.
 
     Precedence: overrides > environment > file > defaults. Errors name the setting.
     """

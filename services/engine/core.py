@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from schemas.events import ScanCompleted
 from services.engine.analyze import analyze
 from services.engine.catalogers.interface import Cataloger
 from services.engine.image.interface import OpenedImage
-
-if TYPE_CHECKING:
-    from services.vulndb.db import VulnDB
+from services.vulndb.db import VulnDB
+from services.vulndb.matcher import match_packages
 
 ANALYZER_VERSION = "0.1.0"
 
@@ -31,8 +29,6 @@ async def detect(
     environments: Sequence[str] = (),
 ) -> ScanCompleted:
     """Inventory the image and match its packages against the advisory database."""
-    from services.vulndb.matcher import match_packages
-
     analysis = await analyze(image, catalogers)
     notes: list[str] = []
     matches = []

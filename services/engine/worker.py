@@ -9,7 +9,6 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from schemas.events import Event, ScanFailed, ScanRequested
 from schemas.topics import Topics
@@ -19,9 +18,7 @@ from services.common.runner import Handler, Outgoing
 from services.engine.catalogers.interface import Cataloger
 from services.engine.core import detect, utcnow
 from services.engine.image.targets import parse_target
-
-if TYPE_CHECKING:
-    from services.vulndb.db import VulnDB
+from services.vulndb.db import VulnDB
 
 log = logging.getLogger(__name__)
 

@@ -84,10 +84,11 @@ def evaluate(
     ]
     findings.sort(key=lambda f: (severity_rank(f.severity), f.package_name, f.id))
     counts = counts_by_severity(findings)
+    observed = {key: len(findings) if key == "TOTAL" else counts.get(key, 0) for key in ruleset.thresholds}
     passed = [
-        f"{key} {counts.get(key, len(findings)) if key != 'TOTAL' else len(findings)} >= {limit}"
+        f"{key} {observed[key]} >= {limit}"
         for key, limit in ruleset.thresholds.items()
-        if (len(findings) if key == "TOTAL" else counts.get(key, 0)) >= limit
+        if observed[key] >= limit
     ]
     reason = "; ".join(passed)
     if reason:

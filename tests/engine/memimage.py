@@ -33,7 +33,7 @@ class Layer:
     entries: Sequence[Entry]
     compression: str = "gzip"  # gzip, zstd, none
     created_by: str = ""
-    mangle: bytes | None = None  # replace the blob (keeping the declared digest): a corrupt layer
+    mangle: bytes | None = None  # the blob as given (a truncated stream, say) instead of the entries
     blob: bytes = field(default=b"", init=False)
 
 
@@ -76,12 +76,13 @@ class MemoryImage(OpenedImage):
         infos = []
         self._blobs: dict[str, bytes] = {}
         for layer in layers:
-            blob = compress(tar_bytes(layer.entries), layer.compression)
+            blob = (
+                layer.mangle
+                if layer.mangle is not None
+                else compress(tar_bytes(layer.entries), layer.compression)
+            )
             digest = "sha256:" + hashlib.sha256(blob).hexdigest()
-            self._blobs[digest] = layer.mangle if layer.mangle is not None else blob
-            if layer.mangle is not None:
-                digest = "sha256:" + hashlib.sha256(layer.mangle).hexdigest()
-                self._blobs[digest] = layer.mangle
+            self._blobs[digest] = blob
             infos.append(LayerInfo(digest=digest, created_by=layer.created_by, size=len(self._blobs[digest])))
         self.info = ImageInfo(ref=ref, digest="sha256:" + "0" * 64, layers=infos)
         self.config = {}

@@ -14,7 +14,7 @@ import pytest
 
 from tests.harness.requirements import require
 from tests.harness.syft import syft_packages
-from tests.realworld.scan import assay_scan
+from tests.realworld.scan import assay_scan, run_scan
 
 pytestmark = pytest.mark.realworld
 
@@ -144,18 +144,9 @@ def test_findings_carry_layer_purl_and_threshold_finding(debian_report: dict[str
 def test_cyclonedx_sbom_lists_every_package_with_its_purl(
     fixtures: Path, debian_report: dict[str, Any]
 ) -> None:
-    import os
-    import sys
-
-    proc = subprocess.run(
-        [sys.executable, "-m", "services.cli.main", "scan", f"oci:{fixtures}/oci/debian", "-f", "cyclonedx"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=600,
-        env={**os.environ, "ASSAY_DB_PATH": "/nonexistent/db"},
-    )
-    bom = json.loads(proc.stdout)
+    code, stdout, stderr = run_scan(f"oci:{fixtures}/oci/debian", db=None, fmt="cyclonedx")
+    assert code == 0, stderr
+    bom = json.loads(stdout)
     assert bom["bomFormat"] == "CycloneDX"
     assert bom["specVersion"] == "1.6"
     purls = {c["purl"] for c in bom["components"] if "purl" in c}
