@@ -17,6 +17,7 @@ from schemas.events import (
     ScanRequested,
 )
 from schemas.records import (
+    Detection,
     Distro,
     Finding,
     ImageInfo,
@@ -31,6 +32,7 @@ __all__ = [
     "ALL_TOPICS",
     "Alert",
     "DeadLetter",
+    "Detection",
     "DetectionEvent",
     "Distro",
     "Event",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import msgspec
 
-from schemas.records import Finding, ImageInfo, PackageRecord, Unknown, VulnMatch
+from schemas.records import Detection, Finding, ImageInfo, PackageRecord, Unknown, VulnMatch
 
 
 class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", omit_defaults=True):
@@ -45,6 +45,7 @@ class ScanCompleted(Event, frozen=True, tag="scan.completed"):
     packages: list[PackageRecord] = []
     matches: list[VulnMatch] = []
     unknowns: list[Unknown] = []
+    detections: list[Detection] = []  # content analyzers: secrets, malware, URLs/IPs, insecure content
     notes: list[str] = []  # coverage gaps and other things the user should know
     environments: list[str] = []
     analyzer_version: str = ""

@@ -55,6 +55,10 @@ class PackageRecord(Record, frozen=True):
     layer_digest: str = ""
     layer_created_by: str = ""
     locations: list[str] = []
+    found_by: str = ""  # the cataloger that read it: "dpkg-status", "java-archive", ...
+    declared: bool = False  # True: named by a lockfile or manifest, not found installed
+    owner: str = ""  # purl of the OS package whose files include this package's files
+    metadata: dict[str, str] = {}  # format-specific facts: jar sha1, go toolchain, rpm vendor, ...
 
 
 class Unknown(Record, frozen=True):
@@ -80,6 +84,26 @@ class VulnMatch(Record, frozen=True):
     details: str = ""
     layer_digest: str = ""
     references: list[str] = []
+
+
+class Detection(Record, frozen=True):
+    """Something a content analyzer found in a file or in the image config.
+
+    Categories: InsecureContent (leaked credentials), MaliciousFile, MaliciousURL,
+    MaliciousIP, InsecureCode, Package (licenses). ``evidence`` is always redacted: a
+    secret is shown as a short prefix plus a hash, never in full.
+    """
+
+    category: str
+    rule_id: str
+    severity: str  # CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN
+    title: str
+    path: str = ""  # image path with leading slash; "" for image-config detections
+    layer_digest: str = ""
+    evidence: str = ""
+    deleted: bool = False  # found in a copy a later layer deleted or replaced
+    source: str = ""  # the ruleset, feed or engine that produced it
+    package_purl: str = ""
 
 
 class Finding(Record, frozen=True):

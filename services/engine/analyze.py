@@ -10,9 +10,10 @@ from collections.abc import Sequence
 
 import msgspec
 
-from schemas.records import Distro, ImageInfo, LayerInfo, PackageRecord, Unknown
+from schemas.records import Detection, Distro, ImageInfo, LayerInfo, PackageRecord, Unknown
 from services.engine import distro as distro_mod
-from services.engine.catalogers.interface import Cataloger, RawPackage
+from services.engine.catalogers.interface import Cataloger, ParseResult, RawPackage
+from services.engine.content.interface import ContentAnalyzer
 from services.engine.image.interface import OpenedImage
 from services.engine.walk import FileHit, Skipped, walk_image
 
@@ -23,6 +24,7 @@ class Analysis(msgspec.Struct, frozen=True, kw_only=True):
     image: ImageInfo
     packages: list[PackageRecord]
     unknowns: list[Unknown]
+    detections: list[Detection] = []
 
 
 class _Found(msgspec.Struct, kw_only=True):
@@ -37,8 +39,10 @@ class _Found(msgspec.Struct, kw_only=True):
 class _Collector:
     """Receives hits from the walk thread and keeps only parsed records."""
 
-    def __init__(self, catalogers: Sequence[Cataloger]) -> None:
+    def __init__(self, catalogers: Sequence[Cataloger], analyzers: Sequence[ContentAnalyzer]) -> None:
         self._by_request = {c.request.name: c for c in catalogers}
+        self._analyzer_for = {r.name: a for a in analyzers for r in a.requests}
+        self.detections: list[tuple[int, Detection]] = []  # (layer index, detection)
         self.release_files: dict[str, bytes] = {}
         self.found: list[_Found] = []
         # (path, package key) -> lowest layer index holding that exact package in that file
@@ -52,8 +56,12 @@ class _Collector:
                 with self._lock:
                     self.release_files[hit.path] = hit.data
             return
+        analyzer = self._analyzer_for.get(hit.request)
+        if analyzer is not None:
+            self._scan(analyzer, hit)
+            return
         cataloger = self._by_request[hit.request]
-        result = cataloger.parse(hit.path, hit.data)
+        result = self._parse(cataloger, hit)
         with self._lock:
             for raw in result.packages:
                 key = (hit.path, raw.key())
@@ -72,6 +80,26 @@ class _Collector:
                 for problem in result.problems:
                     self.problems.append((hit.path, hit.layer_index, problem))
 
+    @staticmethod
+    def _parse(cataloger: Cataloger, hit: FileHit) -> ParseResult:
+        if hit.file is not None:
+            if cataloger.parse_stream is None:
+                return ParseResult(problems=[f"{hit.path}: cataloger {cataloger.name} cannot read a stream"])
+            return cataloger.parse_stream(hit.path, hit.file)
+        return cataloger.parse(hit.path, hit.data)
+
+    def _scan(self, analyzer: ContentAnalyzer, hit: FileHit) -> None:
+        try:
+            found = analyzer.scan_file(hit)
+        except Exception as exc:  # an analyzer bug must not lose the rest of the scan
+            reason = f"{hit.path}: {analyzer.name} failed: {exc}"
+            with self._lock:
+                self.problems.append((hit.path, hit.layer_index, reason))
+            return
+        placed = [msgspec.structs.replace(d, path="/" + hit.path, deleted=not hit.visible) for d in found]
+        with self._lock:
+            self.detections.extend((hit.layer_index, d) for d in placed)
+
     def on_skip(self, skipped: Skipped) -> None:
         with self._lock:
             self.problems.append((skipped.path, skipped.layer_index, f"{skipped.path}: {skipped.reason}"))
@@ -81,14 +109,22 @@ def _layer(layers: Sequence[LayerInfo], index: int) -> LayerInfo | None:
     return layers[index] if 0 <= index < len(layers) else None
 
 
-async def analyze(image: OpenedImage, catalogers: Sequence[Cataloger]) -> Analysis:
-    """Walk ``image`` once and build its package inventory.
+async def analyze(
+    image: OpenedImage,
+    catalogers: Sequence[Cataloger],
+    analyzers: Sequence[ContentAnalyzer] = (),
+) -> Analysis:
+    """Walk ``image`` once: build its package inventory and run the content analyzers.
 
     Each package records the layer that introduced it: the lowest layer whose copy of the
     same database file lists the same name and version.
     """
-    collector = _Collector(catalogers)
-    requests = [distro_mod.REQUEST, *(c.request for c in catalogers)]
+    collector = _Collector(catalogers, analyzers)
+    requests = [
+        distro_mod.REQUEST,
+        *(c.request for c in catalogers),
+        *(r for a in analyzers for r in a.requests),
+    ]
     await walk_image(image, requests, collector.on_hit, collector.on_skip)
 
     distro: Distro | None = distro_mod.detect(collector.release_files)
@@ -98,6 +134,8 @@ async def analyze(image: OpenedImage, catalogers: Sequence[Cataloger]) -> Analys
         for raw in found.packages:
             index = collector.first_layer.get((found.path, raw.key()), found.layer_index)
             pkg = found.cataloger.to_package(raw, distro, "/" + found.path)
+            if not pkg.found_by:
+                pkg = msgspec.structs.replace(pkg, found_by=found.cataloger.name)
             layer = _layer(layers, index)
             if layer is not None:
                 pkg = msgspec.structs.replace(
@@ -114,4 +152,12 @@ async def analyze(image: OpenedImage, catalogers: Sequence[Cataloger]) -> Analys
         for path, index, reason in collector.problems
     ]
     info = msgspec.structs.replace(image.info, distro=distro)
-    return Analysis(image=info, packages=packages, unknowns=unknowns)
+    detections = [
+        msgspec.structs.replace(d, layer_digest=layer.digest) if (layer := _layer(layers, index)) else d
+        for index, d in collector.detections
+    ]
+    for analyzer in analyzers:
+        detections.extend(analyzer.scan_image(info, image.config))
+        detections.extend(analyzer.scan_packages(packages))
+    detections.sort(key=lambda d: (d.category, d.rule_id, d.path, d.layer_digest))
+    return Analysis(image=info, packages=packages, unknowns=unknowns, detections=detections)

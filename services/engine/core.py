@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from schemas.events import ScanCompleted
 from services.engine.analyze import analyze
 from services.engine.catalogers.interface import Cataloger
+from services.engine.content.interface import ContentAnalyzer
 from services.engine.image.interface import OpenedImage
 from services.vulndb.db import VulnDB
 from services.vulndb.matcher import match_packages
@@ -27,9 +28,10 @@ async def detect(
     catalogers: Sequence[Cataloger],
     vulndb: VulnDB | None,
     environments: Sequence[str] = (),
+    analyzers: Sequence[ContentAnalyzer] = (),
 ) -> ScanCompleted:
-    """Inventory the image and match its packages against the advisory database."""
-    analysis = await analyze(image, catalogers)
+    """Inventory the image, run the content analyzers and match packages against advisories."""
+    analysis = await analyze(image, catalogers, analyzers)
     notes: list[str] = []
     matches = []
     if vulndb is None:
@@ -46,6 +48,7 @@ async def detect(
         packages=analysis.packages,
         matches=matches,
         unknowns=analysis.unknowns,
+        detections=analysis.detections,
         notes=notes,
         environments=list(environments),
         analyzer_version=ANALYZER_VERSION,

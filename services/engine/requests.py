@@ -15,12 +15,23 @@ class FileRequest(msgspec.Struct, frozen=True, kw_only=True):
     (``var/lib/dpkg/status``, ``var/lib/dpkg/status.d/*``); ``*`` does not cross ``/``,
     ``**`` does. ``shadowed`` also delivers copies of the file that upper layers replaced
     or deleted, which catalogers use to find the layer that introduced a package.
+
+    ``executable`` keeps only files with an execute bit; ``magic`` keeps only files whose
+    first bytes start with one of the given prefixes (checked without reading the rest).
+    ``spool`` hands the file over as a seekable stream (spilled to a temporary file past
+    a small in-memory size) instead of bytes, so large jars and binaries cost constant
+    memory. ``report_oversize=False`` drops files over ``max_bytes`` without an unknown,
+    for requests that sample every file by design (content analyzers).
     """
 
     name: str
     patterns: tuple[str, ...]
     max_bytes: int = 16 * 1024 * 1024
     shadowed: bool = False
+    executable: bool = False
+    magic: tuple[bytes, ...] = ()
+    spool: bool = False
+    report_oversize: bool = True
 
 
 def _glob_to_regex(pattern: str) -> str:

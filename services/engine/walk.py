@@ -17,8 +17,10 @@ import asyncio
 import io
 import os
 import queue
+import shutil
 import stat
 import tarfile
+import tempfile
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import IO, cast
@@ -34,6 +36,10 @@ from services.engine.requests import FileRequest, RequestMatcher
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
 _QUEUE_DEPTH = 4  # chunks of at most 1 MiB in flight between the network and the parser
+_MAGIC_BYTES = 64  # read before deciding whether a ``magic`` request wants the file
+_SPOOL_IN_MEMORY = 4 * 1024 * 1024  # a spooled file stays in memory up to this size, then goes to disk
+_COPY_CHUNK = 1024 * 1024
+_LINK_BUDGET = 64 * 1024 * 1024  # bytes of requested files kept per layer for hard links to them
 
 
 class FileHit(msgspec.Struct, frozen=True, kw_only=True):
@@ -43,8 +49,9 @@ class FileHit(msgspec.Struct, frozen=True, kw_only=True):
     path: str
     layer_index: int  # 0 is the base layer
     visible: bool  # False: a copy an upper layer replaced or deleted
-    data: bytes
+    data: bytes  # empty for ``spool`` requests, which read ``file``
     mode: int = 0
+    file: IO[bytes] | None = None  # ``spool`` requests: seekable, valid only during the callback
 
 
 class Skipped(msgspec.Struct, frozen=True, kw_only=True):
@@ -133,10 +140,12 @@ class LayerWalker:
         self._on_hit = on_hit
         self._on_skip = on_skip
         self._upper = _Upper()
+        self._link_bytes = 0
 
     def walk_tar(self, fileobj: ChunkStream, layer_index: int, describe: str) -> None:
         """Walk one layer blob (any compression) given as a chunk stream. Runs in a worker thread."""
         state = _LayerState()
+        self._link_bytes = 0
         current = "(layer header)"
         counted = _CountingReader(decompressed(fileobj))
         complete_through = 0  # end of the last member whose data arrived in full
@@ -191,44 +200,98 @@ class LayerWalker:
         state.present.add(path)
         if not (member.isreg() or member.islnk()):
             return
-        data: bytes | None = None
+        eligible: list[FileRequest] = []
         for req in wanted:
             if hidden and not req.shadowed:
                 continue
+            if req.executable and not member.mode & 0o111:
+                continue
             if member.size > req.max_bytes:
-                self._skip(req, path, layer_index, _over_cap(member.size, req.max_bytes))
+                if req.report_oversize:
+                    self._skip(req, path, layer_index, _over_cap(member.size, req.max_bytes))
                 continue
+            eligible.append(req)
+        if not eligible:
+            return
+        if member.islnk():
+            data = links.get(normalize(member.linkname))
             if data is None:
-                data = self._content(tar, member, path, links)
-            if data is None:
-                reason = f"hard link to {normalize(member.linkname)!r}, which no analyzer read"
-                self._skip(req, path, layer_index, reason)
-                continue
-            self._on_hit(
-                FileHit(
-                    request=req.name,
-                    path=path,
-                    layer_index=layer_index,
-                    visible=not hidden,
-                    data=data,
-                    mode=member.mode,
-                )
+                reason = f"hard link to {normalize(member.linkname)!r}, whose content was not kept"
+                for req in eligible:
+                    if req.report_oversize:
+                        self._skip(req, path, layer_index, reason)
+                return
+            self._deliver(eligible, path, layer_index, not hidden, member.mode, io.BytesIO(data), len(data))
+            return
+        fh = tar.extractfile(member)
+        source = fh if fh is not None else io.BytesIO(b"")
+        kept = self._deliver(eligible, path, layer_index, not hidden, member.mode, source, member.size)
+        if kept is not None and self._link_bytes + len(kept) <= _LINK_BUDGET:
+            links[path] = kept
+            self._link_bytes += len(kept)
+
+    def _deliver(
+        self,
+        eligible: Sequence[FileRequest],
+        path: str,
+        layer_index: int,
+        visible: bool,
+        mode: int,
+        source: IO[bytes],
+        size: int,
+    ) -> bytes | None:
+        """Read ``source`` once and hand it to every eligible request; the bytes read, if held in memory.
+
+        Requests with ``magic`` see the file only if its first bytes match; ``spool`` requests
+        get a seekable temporary file, the rest the bytes.
+        """
+        head = source.read(_MAGIC_BYTES)
+        chosen = [r for r in eligible if not r.magic or any(head.startswith(m) for m in r.magic)]
+        if not chosen:
+            return None
+        if not any(r.spool for r in chosen):
+            data = head + source.read()
+            for req in chosen:
+                self._hit(req, path, layer_index, visible, mode, data, None)
+            return data
+        with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
+            spool.write(head)
+            shutil.copyfileobj(source, spool, _COPY_CHUNK)
+            data_for_bytes: bytes | None = None
+            for req in chosen:
+                spool.seek(0)
+                if req.spool:
+                    self._hit(req, path, layer_index, visible, mode, b"", cast(IO[bytes], spool))
+                    continue
+                if data_for_bytes is None:
+                    data_for_bytes = spool.read()
+                self._hit(req, path, layer_index, visible, mode, data_for_bytes, None)
+            return data_for_bytes if size <= _SPOOL_IN_MEMORY else None
+
+    def _hit(
+        self,
+        req: FileRequest,
+        path: str,
+        layer_index: int,
+        visible: bool,
+        mode: int,
+        data: bytes,
+        file: IO[bytes] | None,
+    ) -> None:
+        self._on_hit(
+            FileHit(
+                request=req.name,
+                path=path,
+                layer_index=layer_index,
+                visible=visible,
+                data=data,
+                mode=mode,
+                file=file,
             )
+        )
 
     def _skip(self, req: FileRequest, path: str, layer_index: int, reason: str) -> None:
         self._on_skip(Skipped(request=req.name, path=path, layer_index=layer_index, reason=reason))
-
-    @staticmethod
-    def _content(
-        tar: tarfile.TarFile, member: tarfile.TarInfo, path: str, links: dict[str, bytes]
-    ) -> bytes | None:
-        """A member's bytes, read once (a stream cannot seek back); None for an unfollowable hard link."""
-        if member.islnk():
-            return links.get(normalize(member.linkname))
-        fh = tar.extractfile(member)
-        data = fh.read() if fh is not None else b""
-        links[path] = data
-        return data
 
     def walk_directory(self, root: str) -> None:
         """Walk a directory tree as the one layer of a ``dir:`` target (symlinks are not followed)."""
@@ -240,29 +303,35 @@ class LayerWalker:
             for name in sorted(filenames):
                 full = os.path.join(dirpath, name)
                 path = os.path.relpath(full, root).replace(os.sep, "/")
-                for req in self._matcher.match(path):
-                    try:
-                        st = os.lstat(full)
-                        if not stat.S_ISREG(st.st_mode):
-                            continue
-                        if st.st_size > req.max_bytes:
-                            self._skip(req, path, 0, _over_cap(st.st_size, req.max_bytes))
-                            continue
-                        with open(full, "rb") as fh:
-                            data = fh.read()
-                    except OSError as exc:
+                wanted = self._matcher.match(path)
+                if not wanted:
+                    continue
+                try:
+                    st = os.lstat(full)
+                except OSError as exc:
+                    for req in wanted:
                         self._skip(req, path, 0, str(exc))
+                    continue
+                if not stat.S_ISREG(st.st_mode):
+                    continue
+                mode = st.st_mode & 0o7777
+                eligible: list[FileRequest] = []
+                for req in wanted:
+                    if req.executable and not mode & 0o111:
                         continue
-                    self._on_hit(
-                        FileHit(
-                            request=req.name,
-                            path=path,
-                            layer_index=0,
-                            visible=True,
-                            data=data,
-                            mode=st.st_mode & 0o7777,
-                        )
-                    )
+                    if st.st_size > req.max_bytes:
+                        if req.report_oversize:
+                            self._skip(req, path, 0, _over_cap(st.st_size, req.max_bytes))
+                        continue
+                    eligible.append(req)
+                if not eligible:
+                    continue
+                try:
+                    with open(full, "rb") as fh:
+                        self._deliver(eligible, path, 0, True, mode, fh, st.st_size)
+                except OSError as exc:
+                    for req in eligible:
+                        self._skip(req, path, 0, str(exc))
 
 
 class _Bridge:

@@ -25,6 +25,7 @@ def test_recorded_snapshot_is_current() -> None:
 def test_snapshot_covers_events_and_nested_records() -> None:
     snapshot = field_snapshot()
     assert set(snapshot["records"]) == {
+        "Detection",
         "Distro",
         "Finding",
         "ImageInfo",

@@ -9,6 +9,7 @@ files, the network or the clock. ``to_package`` turns a raw entry into a normali
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import IO
 
 import msgspec
 
@@ -25,7 +26,10 @@ class RawPackage(msgspec.Struct, frozen=True, kw_only=True):
     source_version: str = ""
     arch: str = ""
     licenses: tuple[str, ...] = ()
-    files: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()  # image paths the package installed (OS package databases)
+    namespace: str = ""  # purl namespace: Maven groupId, npm scope, Go module host/path prefix
+    declared: bool = False  # named by a lockfile/manifest rather than found installed
+    metadata: dict[str, str] = {}  # format-specific facts copied to PackageRecord.metadata
 
     def key(self) -> tuple[str, str]:
         return (self.name, self.version)
@@ -39,6 +43,8 @@ class ParseResult(msgspec.Struct, frozen=True, kw_only=True):
 
 
 Parser = Callable[[str, bytes], ParseResult]
+# For requests with ``spool=True``: the file as a seekable binary stream, valid only during the call.
+StreamParser = Callable[[str, IO[bytes]], ParseResult]
 ToPackage = Callable[[RawPackage, Distro | None, str], PackageRecord]
 
 
@@ -51,3 +57,5 @@ class Cataloger(msgspec.Struct, frozen=True, kw_only=True):
     parse: Parser
     to_package: ToPackage  # (raw, distro, location) -> package
     tags: tuple[str, ...] = ()  # selection tags: "os", "image", "directory"
+    # Used instead of ``parse`` when ``request.spool`` is set (jars, binaries): constant memory.
+    parse_stream: StreamParser | None = None

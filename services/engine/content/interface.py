@@ -1,0 +1,41 @@
+"""What a content analyzer is: the files it wants and a pure scan of each one.
+
+Content analyzers (secrets, malware, URLs and IPs, insecure content, licenses) ride the
+same single layer walk as the catalogers. ``scan_file`` runs in the walk thread for each
+requested file, including copies a later layer deleted or replaced when the request
+asks for shadowed files; ``scan_image`` sees the image config once.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from typing import Any
+
+from schemas.records import Detection, ImageInfo, PackageRecord
+from services.engine.requests import FileRequest
+from services.engine.walk import FileHit
+
+
+class ContentAnalyzer(abc.ABC):
+    """One kind of content check. Instances are built once per worker from typed settings."""
+
+    name: str
+    version: str  # part of the per-layer cache key: bump when results would change
+
+    @property
+    @abc.abstractmethod
+    def requests(self) -> Sequence[FileRequest]:
+        """The files this analyzer reads; request names must be unique across the engine."""
+
+    @abc.abstractmethod
+    def scan_file(self, hit: FileHit) -> list[Detection]:
+        """Detections in one file. ``path`` and ``layer_digest`` are filled in by the caller."""
+
+    def scan_image(self, image: ImageInfo, config: dict[str, Any]) -> list[Detection]:
+        """Detections in the image config (env, labels, history, user). None by default."""
+        return []
+
+    def scan_packages(self, packages: Sequence[PackageRecord]) -> list[Detection]:
+        """Detections over the finished inventory (licenses). None by default."""
+        return []
