@@ -10,6 +10,7 @@ from __future__ import annotations
 from schemas import (
     Alert,
     DeadLetter,
+    Detection,
     Distro,
     Event,
     Finding,
@@ -59,6 +60,37 @@ _IMAGE = ImageInfo(
     ),
     env=["PATH=/usr/local/bin:/usr/bin:/bin", "PYTHONPATH=/opt/pyapp/site-packages"],
     labels={"org.opencontainers.image.title": "assay-fixture-debian"},
+)
+
+_PYPI_PACKAGE = PackageRecord(
+    name="requests",
+    version="2.19.0",
+    type="pypi",
+    purl="pkg:pypi/requests@2.19.0",
+    source_name="requests",
+    source_version="2.19.0",
+    arch="all",
+    licenses=["Apache-2.0"],
+    layer_digest=_LAYER,
+    layer_created_by="RUN pip install requests==2.19.0",
+    locations=["/usr/lib/python3/dist-packages/requests-2.19.0.dist-info/METADATA"],
+    found_by="python-installed",
+    declared=True,
+    owner="pkg:deb/debian/python3-requests@2.28.1%2Bdfsg-1?arch=all&distro=debian-12",
+    metadata={"installer": "pip"},
+)
+
+_DETECTION = Detection(
+    category="InsecureContent",
+    rule_id="aws-access-key-id",
+    severity="HIGH",
+    title="AWS access key id",
+    path="/root/.aws/credentials",
+    layer_digest=_LAYER,
+    evidence="AKIA…[sha256:3f2a9c1e]",
+    deleted=True,
+    source="assay-secrets",
+    package_purl="pkg:pypi/requests@2.19.0",
 )
 
 _PACKAGE = PackageRecord(
@@ -126,8 +158,9 @@ SAMPLES: tuple[Event, ...] = (
     ScanCompleted(
         scan_id=_SCAN_ID,
         image=_IMAGE,
-        packages=[_PACKAGE],
+        packages=[_PYPI_PACKAGE],
         matches=[_MATCH],
+        detections=[_DETECTION],
         unknowns=[
             Unknown(
                 path="/var/lib/dpkg/status",
