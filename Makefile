@@ -25,7 +25,11 @@ $(FIXTURES)/manifest.json: tests/fixtures/build-images.sh
 	$(MAKE) tools
 	bash tests/fixtures/build-images.sh
 
-fixtures: $(FIXTURES)/manifest.json
+$(FIXTURES)/rpm/manifest.json: tests/fixtures/build-rpm-images.sh
+	$(MAKE) tools
+	bash tests/fixtures/build-rpm-images.sh
+
+fixtures: $(FIXTURES)/manifest.json $(FIXTURES)/rpm/manifest.json
 
 lint: venv
 	$(VENV)/bin/ruff check .
