@@ -12,9 +12,12 @@ import msgspec
 
 from schemas.records import Detection, Distro, ImageInfo, LayerInfo, PackageRecord, Unknown
 from services.engine import distro as distro_mod
+from services.engine import ownership
 from services.engine.catalogers.interface import Cataloger, ParseResult, RawPackage
 from services.engine.content.interface import ContentAnalyzer
 from services.engine.image.interface import OpenedImage
+from services.engine.licenses import dpkg_copyright
+from services.engine.licenses.normalize import normalize_all
 from services.engine.walk import FileHit, Skipped, walk_image
 
 
@@ -42,7 +45,9 @@ class _Collector:
     def __init__(self, catalogers: Sequence[Cataloger], analyzers: Sequence[ContentAnalyzer]) -> None:
         self._by_request = {c.request.name: c for c in catalogers}
         self._analyzer_for = {r.name: a for a in analyzers for r in a.requests}
-        self.detections: list[tuple[int, Detection]] = []  # (layer index, detection)
+        self.detections: list[tuple[int, str, Detection]] = []  # (layer index, analyzer, detection)
+        self.dpkg_lists: dict[str, list[str]] = {}  # dpkg package name -> paths it installed
+        self.dpkg_licenses: dict[str, list[str]] = {}  # dpkg package name -> DEP-5 license names
         self.release_files: dict[str, bytes] = {}
         self.found: list[_Found] = []
         # (path, package key) -> lowest layer index holding that exact package in that file
@@ -55,6 +60,18 @@ class _Collector:
             if hit.visible:
                 with self._lock:
                     self.release_files[hit.path] = hit.data
+            return
+        if hit.request == dpkg_copyright.REQUEST.name:
+            if hit.visible:
+                names = dpkg_copyright.parse_copyright(hit.data)
+                with self._lock:
+                    self.dpkg_licenses[dpkg_copyright.copyright_package(hit.path)] = names
+            return
+        if hit.request == ownership.REQUEST.name:
+            if hit.visible:
+                paths = ownership.parse_dpkg_list(hit.path, hit.data)
+                with self._lock:
+                    self.dpkg_lists.setdefault(ownership.dpkg_list_package(hit.path), []).extend(paths)
             return
         analyzer = self._analyzer_for.get(hit.request)
         if analyzer is not None:
@@ -98,7 +115,7 @@ class _Collector:
             return
         placed = [msgspec.structs.replace(d, path="/" + hit.path, deleted=not hit.visible) for d in found]
         with self._lock:
-            self.detections.extend((hit.layer_index, d) for d in placed)
+            self.detections.extend((hit.layer_index, analyzer.name, d) for d in placed)
 
     def on_skip(self, skipped: Skipped) -> None:
         with self._lock:
@@ -122,6 +139,8 @@ async def analyze(
     collector = _Collector(catalogers, analyzers)
     requests = [
         distro_mod.REQUEST,
+        ownership.REQUEST,
+        dpkg_copyright.REQUEST,
         *(c.request for c in catalogers),
         *(r for a in analyzers for r in a.requests),
     ]
@@ -129,6 +148,7 @@ async def analyze(
 
     distro: Distro | None = distro_mod.detect(collector.release_files)
     layers = image.info.layers
+    owners = ownership.OwnershipIndex()
     packages: list[PackageRecord] = []
     for found in sorted(collector.found, key=lambda f: (f.cataloger.name, f.path)):
         for raw in found.packages:
@@ -141,7 +161,23 @@ async def analyze(
                 pkg = msgspec.structs.replace(
                     pkg, layer_digest=layer.digest, layer_created_by=layer.created_by
                 )
+            if pkg.type == "deb" and not pkg.licenses and collector.dpkg_licenses.get(pkg.name):
+                pkg = msgspec.structs.replace(pkg, licenses=collector.dpkg_licenses[pkg.name])
+            if pkg.licenses and not pkg.license_expression:
+                pkg = msgspec.structs.replace(pkg, license_expression=normalize_all(pkg.licenses))
+            if pkg.type in ownership.OS_PACKAGE_TYPES:
+                owners.add(raw.files, pkg.purl)
+                if pkg.type == "deb":
+                    owners.add(collector.dpkg_lists.get(pkg.name, ()), pkg.purl)
             packages.append(pkg)
+    packages = [
+        msgspec.structs.replace(pkg, owner=owner)
+        if pkg.type not in ownership.OS_PACKAGE_TYPES
+        and not pkg.owner
+        and (owner := owners.owner_of_locations(pkg.locations)) is not None
+        else pkg
+        for pkg in packages
+    ]
     packages.sort(key=lambda p: (p.type, p.name, p.version))
     unknowns = [
         Unknown(
@@ -152,10 +188,13 @@ async def analyze(
         for path, index, reason in collector.problems
     ]
     info = msgspec.structs.replace(image.info, distro=distro)
-    detections = [
-        msgspec.structs.replace(d, layer_digest=layer.digest) if (layer := _layer(layers, index)) else d
-        for index, d in collector.detections
-    ]
+    by_analyzer: dict[str, list[Detection]] = {a.name: [] for a in analyzers}
+    for index, name, d in collector.detections:
+        layer = _layer(layers, index)
+        by_analyzer[name].append(msgspec.structs.replace(d, layer_digest=layer.digest) if layer else d)
+    detections: list[Detection] = []
+    for analyzer in analyzers:
+        detections.extend(analyzer.finish(by_analyzer[analyzer.name], owners))
     for analyzer in analyzers:
         detections.extend(analyzer.scan_image(info, image.config))
         detections.extend(analyzer.scan_packages(packages))

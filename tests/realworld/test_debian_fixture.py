@@ -154,6 +154,20 @@ def test_cyclonedx_sbom_lists_every_package_with_its_purl(
     assert any(c["type"] == "operating-system" and c["name"] == "debian" for c in bom["components"])
 
 
+def test_spdx_sbom_lists_every_package_with_its_purl(fixtures: Path, debian_report: dict[str, Any]) -> None:
+    code, stdout, stderr = run_scan(f"oci:{fixtures}/oci/debian", db=None, fmt="spdx")
+    assert code == 0, stderr
+    doc = json.loads(stdout)
+    assert doc["spdxVersion"] == "SPDX-2.3"
+    purls = {
+        ref["referenceLocator"]
+        for pkg in doc["packages"]
+        for ref in pkg.get("externalRefs", [])
+        if ref["referenceType"] == "purl"
+    }
+    assert purls == {p["purl"] for p in debian_report["packages"]}
+
+
 def test_fail_on_exit_code(fixtures: Path, vuln_db: Path) -> None:
     code, _, _ = assay_scan(f"oci:{fixtures}/oci/debian", db=vuln_db, args=("--fail-on", "unknown"))
     assert code == 1

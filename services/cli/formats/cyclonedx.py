@@ -1,76 +1,119 @@
-"""CycloneDX 1.6 JSON SBOM: every package as a component carrying its purl and layer."""
+"""CycloneDX 1.6 JSON SBOM, built with cyclonedx-python-lib (the CycloneDX project's own library).
+
+Every package becomes a component with its purl, declared licenses (an SPDX expression
+where the text is one, a named license otherwise), the layer that introduced it and the
+files it was read from. A language package installed by an OS package is listed under
+the OS package in ``dependencies`` and names it in ``assay:package:owner``; packages
+named only by a lockfile carry ``assay:package:declared=true`` and
+``manifest-analysis`` identity evidence, installed ones ``binary-analysis`` or
+``manifest-analysis`` of the installed metadata (as syft reports them).
+"""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from datetime import UTC, datetime
 
-import msgspec
+from cyclonedx.contrib.license.factories import LicenseFactory
+from cyclonedx.model import HashAlgorithm, HashType, Property
+from cyclonedx.model.bom import Bom
+from cyclonedx.model.component import Component, ComponentType
+from cyclonedx.output.json import JsonV1Dot6
+from packageurl import PackageURL
 
+from schemas.records import PackageRecord
 from services.cli.formats.report import Report
 
+_PREFIX = "assay:"
 
-def to_cyclonedx(report: Report) -> dict[str, Any]:
-    """The report's inventory as a CycloneDX 1.6 document (a plain JSON object)."""
+
+def _properties(pkg: PackageRecord) -> list[Property]:
+    props = [Property(name=f"{_PREFIX}package:type", value=pkg.type)]
+    if pkg.found_by:
+        props.append(Property(name=f"{_PREFIX}package:foundBy", value=pkg.found_by))
+    if pkg.declared:
+        props.append(Property(name=f"{_PREFIX}package:declared", value="true"))
+    if pkg.owner:
+        props.append(Property(name=f"{_PREFIX}package:owner", value=pkg.owner))
+    if pkg.source_name:
+        props.append(Property(name=f"{_PREFIX}package:source", value=pkg.source_name))
+    if pkg.layer_digest:
+        props.append(Property(name=f"{_PREFIX}layer:digest", value=pkg.layer_digest))
+    props += [Property(name=f"{_PREFIX}location:path", value=loc) for loc in pkg.locations]
+    props += [Property(name=f"{_PREFIX}metadata:{k}", value=v) for k, v in sorted(pkg.metadata.items()) if v]
+    return props
+
+
+def _component(pkg: PackageRecord, licenses: LicenseFactory) -> Component:
+    try:
+        purl: PackageURL | None = PackageURL.from_string(pkg.purl)
+    except ValueError:
+        purl = None
+    hashes = []
+    if sha1 := pkg.metadata.get("sha1"):
+        hashes.append(HashType(alg=HashAlgorithm.SHA_1, content=sha1))
+    return Component(
+        type=ComponentType.LIBRARY,
+        bom_ref=pkg.purl,
+        name=pkg.name,
+        version=pkg.version,
+        group=purl.namespace if purl is not None and pkg.type in ("maven", "npm", "composer") else None,
+        purl=purl,
+        licenses=[licenses.make_from_string(lic) for lic in pkg.licenses if lic],
+        hashes=hashes,
+        properties=_properties(pkg),
+    )
+
+
+def build_bom(report: Report) -> Bom:
+    """The report's inventory as a CycloneDX object model (vulnerabilities can be added to it)."""
     img = report.image
-    components: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for pkg in report.packages:
-        ref = pkg.purl
-        if ref in seen:
-            continue
-        seen.add(ref)
-        comp: dict[str, Any] = {
-            "type": "library",
-            "bom-ref": ref,
-            "name": pkg.name,
-            "version": pkg.version,
-            "purl": pkg.purl,
-        }
-        if pkg.licenses:
-            comp["licenses"] = [{"expression": lic} for lic in pkg.licenses]
-        props = [{"name": "assay:package:type", "value": pkg.type}]
-        if pkg.layer_digest:
-            props.append({"name": "assay:layer:digest", "value": pkg.layer_digest})
-        if pkg.source_name:
-            props.append({"name": "assay:package:source", "value": pkg.source_name})
-        props += [{"name": "assay:location:path", "value": loc} for loc in pkg.locations]
-        comp["properties"] = props
-        components.append(comp)
-    metadata: dict[str, Any] = {
-        "timestamp": report.generated_at or None,
-        "tools": {
-            "components": [{"type": "application", "name": "assay", "version": report.analyzer_version}]
-        },
-        "component": {
-            "type": "container",
-            "bom-ref": img.digest or img.ref,
-            "name": img.ref,
-            **({"version": img.digest} if img.digest else {}),
-        },
-    }
+    licenses = LicenseFactory()
+    bom = Bom()
+    if report.generated_at:
+        stamp = datetime.strptime(report.generated_at, "%Y-%m-%dT%H:%M:%SZ")
+        bom.metadata.timestamp = stamp.replace(tzinfo=UTC)
+    bom.serial_number = uuid.uuid5(uuid.NAMESPACE_URL, (img.digest or img.ref) + report.generated_at)
+    bom.metadata.tools.components.add(
+        Component(type=ComponentType.APPLICATION, name="assay", version=report.analyzer_version or None)
+    )
+    root = Component(
+        type=ComponentType.CONTAINER,
+        bom_ref=img.digest or img.ref,
+        name=img.ref,
+        version=img.digest or None,
+        properties=[Property(name=f"{_PREFIX}layer:digest", value=layer.digest) for layer in img.layers],
+    )
+    bom.metadata.component = root
     if img.distro is not None:
-        components.insert(
-            0,
-            {
-                "type": "operating-system",
-                "bom-ref": f"os:{img.distro.id}@{img.distro.version_id}",
-                "name": img.distro.id,
-                "version": img.distro.version_id,
-                "description": img.distro.pretty_name,
-            },
+        bom.components.add(
+            Component(
+                type=ComponentType.OPERATING_SYSTEM,
+                bom_ref=f"os:{img.distro.id}@{img.distro.version_id}",
+                name=img.distro.id,
+                version=img.distro.version_id or None,
+                description=img.distro.pretty_name or None,
+            )
         )
-    serial = uuid.uuid5(uuid.NAMESPACE_URL, (img.digest or img.ref) + report.generated_at)
-    return {
-        "bomFormat": "CycloneDX",
-        "specVersion": "1.6",
-        "serialNumber": f"urn:uuid:{serial}",
-        "version": 1,
-        "metadata": {k: v for k, v in metadata.items() if v is not None},
-        "components": components,
-    }
+    by_ref: dict[str, Component] = {}
+    for pkg in report.packages:
+        if pkg.purl in by_ref:
+            continue
+        comp = _component(pkg, licenses)
+        by_ref[pkg.purl] = comp
+        bom.components.add(comp)
+    owned: dict[str, list[Component]] = {}
+    for pkg in report.packages:
+        if pkg.owner and pkg.owner in by_ref and pkg.purl in by_ref:
+            owned.setdefault(pkg.owner, []).append(by_ref[pkg.purl])
+    for owner, parts in owned.items():
+        bom.register_dependency(by_ref[owner], parts)
+    # the image is the root of the graph: it holds every component not installed by another one
+    inner = {id(c) for parts in owned.values() for c in parts}
+    bom.register_dependency(root, [c for c in bom.components if id(c) not in inner])
+    return bom
 
 
 def render_cyclonedx(report: Report) -> str:
-    """CycloneDX JSON text."""
-    return msgspec.json.format(msgspec.json.encode(to_cyclonedx(report)).decode(), indent=2) + "\n"
+    """CycloneDX 1.6 JSON text."""
+    return JsonV1Dot6(build_bom(report)).output_as_string(indent=2) + "\n"

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from schemas.records import Detection, ImageInfo, PackageRecord
+from services.engine.ownership import OwnershipIndex
 from services.engine.requests import FileRequest
 from services.engine.walk import FileHit
 
@@ -22,6 +23,10 @@ class ContentAnalyzer(abc.ABC):
 
     name: str
     version: str  # part of the per-layer cache key: bump when results would change
+
+    def fingerprint(self) -> str:
+        """What else changes results (a ruleset hash, result-changing settings): part of the cache key."""
+        return ""
 
     @property
     @abc.abstractmethod
@@ -39,3 +44,11 @@ class ContentAnalyzer(abc.ABC):
     def scan_packages(self, packages: Sequence[PackageRecord]) -> list[Detection]:
         """Detections over the finished inventory (licenses). None by default."""
         return []
+
+    def finish(self, detections: list[Detection], owners: OwnershipIndex) -> list[Detection]:
+        """This analyzer's file detections once the walk is over, to filter or amend.
+
+        ``owners`` says which OS package installed a path (e.g. a setuid file that dpkg
+        installed is expected). Keeps everything by default.
+        """
+        return detections

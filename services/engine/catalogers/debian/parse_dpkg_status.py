@@ -65,7 +65,13 @@ def _installed(status: str) -> bool:
 
 
 def parse_dpkg_status(path: str, data: bytes) -> ParseResult:
-    """Parse a dpkg status file into raw packages; malformed stanzas become problems."""
+    """Parse a dpkg status file into raw packages; malformed stanzas become problems.
+
+    ``status.d/NAME.md5sums`` files sit beside distroless stanza files; they are file lists
+    (read by ``services.engine.ownership``), not stanzas, and yield nothing here.
+    """
+    if path.endswith(".md5sums"):
+        return ParseResult()
     text = data.decode("utf-8", errors="replace")
     if "\x00" in text:
         text = text.replace("\x00", "\ufffd")

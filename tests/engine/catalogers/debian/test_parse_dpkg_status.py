@@ -31,6 +31,11 @@ def test_distroless_status_d_entry_has_no_status_field() -> None:
     assert [(p.name, p.version, p.arch) for p in result.packages] == [("tzdata", "2024a-0+deb12u1", "all")]
 
 
+def test_distroless_md5sums_beside_a_stanza_file_is_not_a_stanza() -> None:
+    result = _parse("var/lib/dpkg/status.d/tzdata.md5sums")
+    assert (result.packages, result.problems) == ([], [])
+
+
 def test_corrupt_status_keeps_valid_stanzas_and_reports_the_rest() -> None:
     result = _parse("var/lib/dpkg/status", root="testdata-corrupt")
     # zlib1g's Source field is malformed: the package is kept, the field reported

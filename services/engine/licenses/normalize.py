@@ -1,0 +1,99 @@
+"""Declared license texts to SPDX expressions, with license-expression doing the parsing.
+
+``normalize("GPL-2+ or Artistic")`` is ``"GPL-2.0-or-later OR Artistic-1.0"``. A name that is
+neither an SPDX identifier nor a known alias (``aliases.toml``: Debian DEP-5 short names,
+PyPI classifiers, common free text) becomes ``LicenseRef-<name>``, so nothing declared is
+dropped and SPDX consumers still get a valid expression.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import cache
+from importlib import resources
+
+from license_expression import ExpressionError, Licensing, get_spdx_licensing  # type: ignore[import-untyped]
+
+_SPLIT = re.compile(r"(\(|\)|\s+(?:and|or|with)\s+|\s*,\s*|\s*/\s*(?=[A-Za-z]))", re.IGNORECASE)
+_UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")
+_CLASSIFIER = "license ::"
+
+
+@cache
+def _licensing() -> Licensing:
+    return get_spdx_licensing()
+
+
+@cache
+def _aliases() -> dict[str, str]:
+    text = resources.files("services.engine.licenses").joinpath("aliases.toml").read_text()
+    return {k.lower(): v for k, v in tomllib.loads(text)["aliases"].items()}
+
+
+@cache
+def _spdx_keys() -> dict[str, str]:
+    """Lower-cased SPDX license and exception ids (and their aliases) -> canonical id."""
+    out: dict[str, str] = {}
+    for symbol in _licensing().known_symbols.values():
+        out[symbol.key.lower()] = symbol.key
+        for alias in getattr(symbol, "aliases", ()) or ():
+            out.setdefault(str(alias).lower(), symbol.key)
+    return out
+
+
+def license_ref(text: str) -> str:
+    """``LicenseRef-`` id for a name SPDX does not know."""
+    return "LicenseRef-" + (_UNSAFE.sub("-", text).strip("-")[:64] or "unknown")
+
+
+def _token(token: str) -> str:
+    text = token.strip()
+    low = text.lower()
+    if low.startswith(_CLASSIFIER):
+        text = text.rsplit("::", 1)[-1].strip()
+        low = text.lower()
+    if low in _aliases():
+        return _aliases()[low]
+    if low in _spdx_keys():
+        return _spdx_keys()[low]
+    if low.startswith("licenseref-"):
+        return text
+    return license_ref(text)
+
+
+@cache
+def normalize(declared: str) -> str:
+    """An SPDX expression for one declared license text ("" for an empty one)."""
+    text = declared.strip()
+    if not text:
+        return ""
+    whole = text.lower()
+    if whole in _aliases():
+        return _aliases()[whole]
+    if whole.startswith(_CLASSIFIER):
+        return _token(text)
+    out: list[str] = []
+    for part in _SPLIT.split(text):
+        if not part or not part.strip():
+            continue
+        stripped = part.strip()
+        if stripped in ("(", ")"):
+            out.append(stripped)
+        elif stripped.lower() in ("and", "or", "with", ",", "/"):
+            out.append({"and": "AND", ",": "AND", "or": "OR", "/": "OR", "with": "WITH"}[stripped.lower()])
+        else:
+            out.append(_token(stripped))
+    expression = " ".join(out).replace("( ", "(").replace(" )", ")")
+    try:
+        return str(_licensing().parse(expression, validate=False))
+    except ExpressionError:
+        return license_ref(text)
+
+
+def normalize_all(declared: list[str] | tuple[str, ...]) -> str:
+    """One SPDX expression for all of a package's declared licenses (joined with AND)."""
+    parts = [e for e in dict.fromkeys(normalize(d) for d in declared) if e]
+    if len(parts) <= 1:
+        return parts[0] if parts else ""
+    return " AND ".join(f"({p})" if " " in p else p for p in parts)

@@ -1,0 +1,68 @@
+"""License policy: each package's SPDX expression classed forbidden, restricted, notice or unknown.
+
+An ``OR`` lets the user pick the least restrictive branch, an ``AND`` imposes the most
+restrictive one; ``WITH`` an exception keeps the base license's class.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from collections.abc import Sequence
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import msgspec
+from license_expression import ExpressionError  # type: ignore[import-untyped]
+
+from services.engine.licenses.normalize import _licensing
+
+ORDER = ("notice", "unknown", "restricted", "forbidden")  # least to most restrictive
+
+
+class LicensePolicy(msgspec.Struct, frozen=True, kw_only=True):
+    """SPDX id patterns per class and the severity of each reported class."""
+
+    forbidden: list[str] = []
+    restricted: list[str] = []
+    notice: list[str] = []
+    severity: dict[str, str] = {}
+
+    def class_of_id(self, spdx_id: str) -> str:
+        for name in ("forbidden", "restricted", "notice"):
+            if any(fnmatch.fnmatchcase(spdx_id, pattern) for pattern in getattr(self, name)):
+                return name
+        return "unknown"
+
+
+@cache
+def default_policy() -> LicensePolicy:
+    """The shipped policy (``policy.toml``)."""
+    data = tomllib.loads(resources.files("services.engine.licenses").joinpath("policy.toml").read_text())
+    return LicensePolicy(**data["classes"], severity=data["severity"])
+
+
+def _most(classes: Sequence[str], restrictive: bool) -> str:
+    ranked = sorted(classes, key=ORDER.index)
+    return ranked[-1] if restrictive else ranked[0]
+
+
+def _classify(node: Any, policy: LicensePolicy) -> str:
+    args = getattr(node, "args", None)
+    if args:
+        children = [_classify(a, policy) for a in args]
+        return _most(children, restrictive=type(node).__name__ == "AND")
+    symbol = getattr(node, "license_symbol", node)  # a WITH exception: class of the base license
+    return policy.class_of_id(str(getattr(symbol, "key", symbol)))
+
+
+def classify(expression: str, policy: LicensePolicy) -> str:
+    """The class of an SPDX expression; an unparsable one is "unknown"."""
+    if not expression:
+        return "unknown"
+    try:
+        parsed = _licensing().parse(expression, validate=False)
+    except ExpressionError:
+        return "unknown"
+    return _classify(parsed, policy)
