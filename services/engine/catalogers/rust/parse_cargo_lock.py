@@ -1,0 +1,67 @@
+"""Declared Rust dependencies: ``Cargo.lock`` (TOML, every crate Cargo resolved for a workspace).
+
+A lockfile names what a build *would* use, so its crates are declared (syft tags its
+Cargo.lock cataloger "declared"; binaries built with ``cargo auditable`` are the installed
+evidence). ``[[package]]`` entries without a ``source`` are the workspace's own crates (path
+dependencies and the root): they are not published crates at that version and are left out.
+Registry and git crates are reported; the source and checksum are kept in the metadata.
+"""
+
+from __future__ import annotations
+
+import tomllib
+
+from schemas.records import Distro, PackageRecord
+from services.engine.catalogers.interface import Cataloger, ParseResult, RawPackage
+from services.engine.purl import build_purl
+from services.engine.requests import FileRequest
+
+
+def parse_cargo_lock(path: str, data: bytes) -> ParseResult:
+    """Crates with a source; a file that is not TOML, or a crate without name or version, is a problem."""
+    try:
+        doc = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return ParseResult(problems=[f"{path}: not a valid Cargo.lock: {exc}"])
+    entries = doc.get("package", [])
+    if not isinstance(entries, list):
+        return ParseResult(problems=[f"{path}: 'package' is not an array of tables"])
+    packages: list[RawPackage] = []
+    problems: list[str] = []
+    for n, entry in enumerate(entries, 1):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        version = entry.get("version") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not name or not isinstance(version, str) or not version:
+            problems.append(f"{path}: package #{n} has no name or version")
+            continue
+        source = entry.get("source")
+        if not isinstance(source, str) or not source:
+            continue  # a workspace member or path dependency
+        metadata = {"source": source}
+        if isinstance(entry.get("checksum"), str):
+            metadata["checksum"] = entry["checksum"]
+        packages.append(RawPackage(name=name, version=version, declared=True, metadata=metadata))
+    return ParseResult(packages=packages, problems=problems)
+
+
+def cargo_to_package(raw: RawPackage, distro: Distro | None, location: str) -> PackageRecord:
+    """``pkg:cargo/<name>@<version>``."""
+    return PackageRecord(
+        name=raw.name,
+        version=raw.version,
+        type="cargo",
+        purl=build_purl("cargo", raw.name, raw.version),
+        locations=[location],
+        declared=raw.declared,
+        metadata=dict(raw.metadata),
+    )
+
+
+CATALOGER = Cataloger(
+    name="rust-cargo-lock",
+    package_type="cargo",
+    request=FileRequest(name="rust-cargo-lock", patterns=("**/Cargo.lock",), max_bytes=16 * 1024 * 1024),
+    parse=parse_cargo_lock,
+    to_package=cargo_to_package,
+    tags=("language", "directory", "declared"),
+)
