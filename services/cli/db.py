@@ -1,44 +1,147 @@
-"""``assay db update|status``: the local advisory database."""
+"""``assay db update|status``: the local advisory database.
+
+``update`` ingests the OSV exports (incrementally: unchanged sources are not downloaded
+again), and optionally CISA's KEV catalog and FIRST's EPSS scores; progress goes to
+stderr (a self-overwriting status line on a terminal, plain lines otherwise) and the
+final statistics, as JSON, to stdout. ``status`` prints what the database holds.
+"""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
+from typing import TextIO
 
 import msgspec
 
 from services.common.config import Settings
 from services.common.errors import VulnDBError
+from services.vulndb import kev
 from services.vulndb.db import VulnDB
 from services.vulndb.ingest import update_db
+from services.vulndb.sources import is_url
 
 
-async def run_update(settings: Settings, source: str | None) -> int:
+class ProgressPrinter:
+    """Writes progress to a stream: on a terminal, transient status on one overwritten line;
+    otherwise every update as a plain line (logs and CI keep them)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._tty = stream.isatty()
+        self._pending = False  # a transient line is on screen
+
+    def line(self, message: str) -> None:
+        """A lasting line."""
+        if self._pending:
+            self._stream.write("\r\x1b[K")
+            self._pending = False
+        self._stream.write(message + "\n")
+        self._stream.flush()
+
+    def status(self, message: str) -> None:
+        """A transient update (bytes downloaded, records read)."""
+        if not self._tty:
+            self.line(message)
+            return
+        self._stream.write("\r\x1b[K" + message)
+        self._stream.flush()
+        self._pending = True
+
+
+def parse_ecosystems(values: Sequence[str] | None) -> list[str] | None:
+    """``--ecosystems`` values (repeatable, comma-separated; names may contain spaces)."""
+    if not values:
+        return None
+    names = [name.strip() for value in values for name in value.split(",")]
+    return [n for n in names if n] or None
+
+
+def kev_location(source: str, kev_arg: str | None) -> str | None:
+    """The KEV catalog to load: ``--kev`` (``none`` disables), else CISA's published catalog
+    when the advisories come from a URL (an update that goes online anyway). An offline
+    build from a local source stays offline and keeps whatever KEV data it had."""
+    if kev_arg is not None:
+        return None if kev_arg.lower() == "none" else kev_arg
+    return kev.DEFAULT_URL if is_url(source) else None
+
+
+async def run_update(
+    settings: Settings,
+    source: str | None,
+    *,
+    ecosystems: Sequence[str] | None = None,
+    kev_source: str | None = None,
+    epss_source: str | None = None,
+    full: bool = False,
+    stderr: TextIO | None = None,
+) -> int:
     """Ingest OSV records from ``source`` (or the configured default) into the local database."""
     src = source or settings.db_source
     path = settings.effective_db_path
-    path.parent.mkdir(parents=True, exist_ok=True)
-
-    def progress(message: str) -> None:
-        print(message, file=sys.stderr)
-
+    out = ProgressPrinter(stderr or sys.stderr)
     try:
-        stats = await update_db(src, path, progress=progress)
+        stats = await update_db(
+            src,
+            path,
+            ecosystems=parse_ecosystems(ecosystems),
+            kev=kev_location(src, kev_source),
+            epss=epss_source,
+            full=full,
+            progress=out.line,
+            status=out.status,
+        )
     except VulnDBError as exc:
-        print(f"assay: error: {exc}", file=sys.stderr)
+        out.line(f"assay: error: {exc}")
         return 2
     print(msgspec.json.encode(stats).decode())
     return 0
 
 
-def run_status(settings: Settings) -> int:
-    """Print the database's metadata: build time, sources, schema version."""
+def status_text(db: VulnDB) -> str:
+    """What ``assay db status`` prints: metadata, then one line per source."""
+    meta = db.meta()
+    lines = [f"database:       {db.path}"]
+    for key, label in (
+        ("schema_version", "schema version"),
+        ("built_at", "built at"),
+        ("source", "source"),
+        ("advisories", "advisories"),
+        ("affected", "affected pkgs"),
+        ("kev", "known exploited"),
+        ("kev_catalog_version", "KEV catalog"),
+        ("epss", "EPSS scores"),
+        ("epss_score_date", "EPSS date"),
+    ):
+        if meta.get(key):
+            lines.append(f"{label + ':':<16}{meta[key]}")
+    lines.append("sources:")
+    for s in db.sources():
+        version = f"etag {s.etag}" if s.etag else s.last_modified or s.fingerprint
+        what = f"{s.advisories} advisories" if s.kind not in ("kev", "epss") else f"{s.records} entries"
+        lines.append(
+            f"  {s.ecosystem or s.kind:<12} {s.status:<8} {what:<20} updated {s.updated_at}  "
+            f"{s.name}  [{version}]"
+        )
+    return "\n".join(lines)
+
+
+def run_status(settings: Settings, *, as_json: bool = False) -> int:
+    """Print the database's metadata: build time, sources with their versions, counts, schema version."""
     try:
         db = VulnDB.open(settings.effective_db_path)
     except VulnDBError as exc:
         print(f"assay: error: {exc}", file=sys.stderr)
         return 2
     try:
-        print(msgspec.json.format(msgspec.json.encode(db.meta()).decode(), indent=2))
+        if as_json:
+            doc = {"meta": db.meta(), "sources": db.sources()}
+            print(msgspec.json.format(msgspec.json.encode(doc).decode(), indent=2))
+        else:
+            print(status_text(db))
+    except VulnDBError as exc:
+        print(f"assay: error: {exc}", file=sys.stderr)
+        return 2
     finally:
         db.close()
     return 0

@@ -1,14 +1,17 @@
 """Read access to the advisory database built by ``update_db``.
 
 ``VulnDB.open`` checks the file and its schema version once; ``advisories_for`` answers
-the only question the matcher asks (which advisories name this package in this
-ecosystem), decoding each row once and caching the answer per (ecosystem, package).
+the matcher's main question (which advisories name this package in this ecosystem),
+decoding each row once and caching the answer per (ecosystem, package).
+``known_exploited`` and ``epss`` look CVE ids up in the CISA KEV catalog and the FIRST
+EPSS scores loaded by ``assay db update --kev/--epss``.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Final
 
@@ -16,7 +19,7 @@ import msgspec
 
 from services.common.errors import VulnDBError
 from services.vulndb import osv
-from services.vulndb.store import SCHEMA_VERSION
+from services.vulndb.store import SCHEMA_VERSION, SourceState, read_sources
 
 
 class AffectedPackage(msgspec.Struct, frozen=True, kw_only=True):
@@ -39,6 +42,7 @@ class Advisory(msgspec.Struct, frozen=True, kw_only=True):
     published: str = ""
     aliases: tuple[str, ...] = ()
     upstream: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
     summary: str = ""
     details: str = ""
     severity: tuple[osv.Severity, ...] = ()
@@ -56,11 +60,31 @@ _ANY: Final = msgspec.json.Decoder()
 _QUERY: Final = """
 SELECT a.id, a.modified, a.published, a.aliases, a.upstream, a.summary, a.details,
        a.severity, a."references", a.database_specific,
-       f.purl, f.ranges, f.versions, f.ecosystem_specific, f.database_specific
-FROM affected AS f JOIN advisories AS a ON a.id = f.advisory_id
+       f.purl, f.ranges, f.versions, f.ecosystem_specific, f.database_specific,
+       a.related, a.sid
+FROM affected AS f JOIN advisories AS a ON a.sid = f.sid AND a.id = f.advisory_id
 WHERE f.ecosystem = ? AND f.package = ?
-ORDER BY a.id, f.rowid
+ORDER BY a.id, a.modified DESC, a.sid, f.rowid
 """
+_CHUNK: Final = 500  # ids per IN (...) lookup, under SQLite's parameter limit
+
+
+class KevEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """A CVE in CISA's Known Exploited Vulnerabilities catalog."""
+
+    cve: str
+    date_added: str = ""
+    due_date: str = ""
+    ransomware: str = ""  # CISA's knownRansomwareCampaignUse: "Known" or "Unknown"
+    notes: str = ""
+
+
+class EpssScore(msgspec.Struct, frozen=True, kw_only=True):
+    """A CVE's EPSS probability of exploitation in the next 30 days, and its percentile."""
+
+    cve: str
+    epss: float
+    percentile: float
 
 
 def _obj(text: str | None) -> dict[str, Any] | None:
@@ -137,8 +161,11 @@ class VulnDB:
         if cached is not None:
             return cached
         out: list[Advisory] = []
+        chosen: dict[str, int] = {}  # id -> the source whose copy (newest modified) is used
         try:
             for row in self._rows(_QUERY, key):
+                if chosen.setdefault(row[0], row[16]) != row[16]:
+                    continue
                 entry = AffectedPackage(
                     ecosystem=ecosystem,
                     package=package,
@@ -158,6 +185,7 @@ class VulnDB:
                         published=row[2],
                         aliases=_STRINGS.decode(row[3]),
                         upstream=_STRINGS.decode(row[4]),
+                        related=_STRINGS.decode(row[15]),
                         summary=row[5],
                         details=row[6],
                         severity=_SEVERITY.decode(row[7]),
@@ -170,3 +198,35 @@ class VulnDB:
             raise VulnDBError(f"advisory database {self.path} holds a corrupt row: {exc}") from exc
         self._cache[key] = out
         return out
+
+    def _lookup(self, sql: str, ids: Iterable[str]) -> list[Any]:
+        wanted = sorted({i.strip().upper() for i in ids if i.strip().upper().startswith("CVE-")})
+        rows: list[Any] = []
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = tuple(wanted[start : start + _CHUNK])
+            rows += self._rows(sql.format(marks=",".join("?" * len(chunk))), chunk)
+        return rows
+
+    def known_exploited(self, cve_ids: Iterable[str]) -> dict[str, KevEntry]:
+        """The ids among ``cve_ids`` (any ids; non-CVE ones are ignored) that are in the KEV catalog."""
+        sql = "SELECT cve, date_added, due_date, ransomware, notes FROM kev WHERE cve IN ({marks})"
+        return {
+            r[0]: KevEntry(cve=r[0], date_added=r[1], due_date=r[2], ransomware=r[3], notes=r[4])
+            for r in self._lookup(sql, cve_ids)
+        }
+
+    def epss(self, cve_ids: Iterable[str]) -> dict[str, EpssScore]:
+        """The EPSS scores of those of ``cve_ids`` that have one."""
+        sql = "SELECT cve, epss, percentile FROM epss WHERE cve IN ({marks})"
+        return {
+            r[0]: EpssScore(cve=r[0], epss=float(r[1]), percentile=float(r[2]))
+            for r in self._lookup(sql, cve_ids)
+        }
+
+    def sources(self) -> list[SourceState]:
+        """Every source the database was built from, with its fingerprint and counts."""
+        try:
+            with self._lock:
+                return list(read_sources(self._conn).values())
+        except sqlite3.Error as exc:
+            raise VulnDBError(f"advisory database {self.path} query failed: {exc}") from exc

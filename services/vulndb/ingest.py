@@ -1,88 +1,56 @@
-"""``update_db``: build the local advisory database from an OSV source.
+"""``update_db``: build or incrementally update the local advisory database.
 
-Fetching (``sources``) is kept apart from decoding (``osv``) and writing (``store``).
+Fetching (``sources``) is kept apart from decoding (``osv``, ``kev``, ``epss``) and
+writing (``store``). Each source (one OSV export, the KEV catalog, the EPSS file) has a
+fingerprint — HTTP ``ETag`` / ``Last-Modified`` via a conditional GET, or a file's mtime
+and size — and an unchanged source is not read again. When nothing changed at all the
+database file is not touched. Otherwise the update works on a copy that replaces the
+database atomically at the end, rewriting only records whose ``modified`` changed and
+dropping records that are gone from their source or withdrawn.
+
 The blocking work (unzipping, decoding, SQLite) runs in a worker thread so the event
-loop stays responsive; downloads are streamed to a temporary file beside the database.
-A bad record is counted and reported, never fatal; an unreadable source is a
-``VulnDBError`` and leaves any existing database untouched.
+loop stays responsive; downloads stream to a temporary file beside the database and
+memory stays bounded whatever the size of an export. A bad record is counted and
+reported, never fatal; an unreadable source is a ``VulnDBError`` and leaves any existing
+database untouched.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final
 
-import aiohttp
 import msgspec
 
 from services.common.errors import VulnDBError
 from services.vulndb import osv
-from services.vulndb.sources import Problem, Unit, download, plan, read_json_dir, read_zip
-from services.vulndb.store import AdvisoryWriter
+from services.vulndb.db import VulnDB
+from services.vulndb.feeds import FEED_KINDS, update_feed
+from services.vulndb.run import Say, Ticker, UpdateRun, now
+from services.vulndb.sources import Problem, Unit, is_url, plan, read_json_dir, read_zip
+from services.vulndb.stats import MAX_REPORTED_ERRORS, IngestError, SourceStats, Tally, UpdateStats
+from services.vulndb.store import DatabaseWriter, SourceState, previous_sources
 from services.vulndb.versions import ecosystem_base
 
-MAX_REPORTED_ERRORS: Final = 1000
-_TIMEOUT: Final = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=300)
+__all__ = [
+    "MAX_REPORTED_ERRORS",
+    "IngestError",
+    "SourceStats",
+    "UpdateStats",
+    "update_db",
+]
 
 
-class IngestError(msgspec.Struct, frozen=True):
-    """A record that could not be ingested: where it was and why."""
-
-    file: str
-    reason: str
-
-
-class SourceStats(msgspec.Struct, frozen=True, kw_only=True):
-    """What one unit of a source contributed."""
-
-    location: str
-    ecosystem: str = ""
-    status: str = "ok"  # "ok" or "missing" (HTTP 404 / folder absent)
+class _UnitTally(msgspec.Struct, kw_only=True):
     records: int = 0
-    advisories: int = 0
-
-
-class UpdateStats(msgspec.Struct, frozen=True, kw_only=True):
-    """The outcome of ``update_db``.
-
-    ``records`` counts documents read; each ends up in exactly one of ``advisories``
-    (stored), ``withdrawn``, ``duplicates`` (same id already stored, not newer),
-    ``skipped`` (no affected package in the selected ecosystems) or ``error_count``.
-    ``errors`` lists the first ``MAX_REPORTED_ERRORS`` of them.
-    """
-
-    db_path: str
-    records: int = 0
-    advisories: int = 0
-    affected: int = 0
-    withdrawn: int = 0
-    duplicates: int = 0
-    skipped: int = 0
-    error_count: int = 0
-    errors: list[IngestError] = []
-    missing: list[str] = []  # ecosystems the source does not have
-    sources: list[SourceStats] = []
-    seconds: float = 0.0
-
-
-class _Tally:
-    """Mutable counters behind ``UpdateStats`` (kept off the public frozen type)."""
-
-    def __init__(self) -> None:
-        self.records = self.advisories = self.affected = 0
-        self.withdrawn = self.duplicates = self.skipped = self.error_count = 0
-        self.errors: list[IngestError] = []
-
-    def error(self, file: str, reason: str) -> None:
-        self.error_count += 1
-        if len(self.errors) < MAX_REPORTED_ERRORS:
-            self.errors.append(IngestError(file, reason))
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
 
 
 def _selector(ecosystems: Sequence[str] | None) -> Callable[[str], bool]:
@@ -95,15 +63,17 @@ def _selector(ecosystems: Sequence[str] | None) -> Callable[[str], bool]:
 def _ingest(
     items: Iterator[tuple[str, bytes] | Problem],
     label: str,
-    writer: AdvisoryWriter,
+    writer: DatabaseWriter,
     keep: Callable[[str], bool],
-    tally: _Tally,
-) -> tuple[int, int]:
-    """Decode and store every item; returns (records read, advisories stored) for this unit."""
-    records = stored = 0
+    tally: Tally,
+    tick: Callable[[str], None],
+) -> _UnitTally:
+    """Decode and store every item of one source (the writer has ``begin`` it)."""
+    unit = _UnitTally()
     for item in items:
-        records += 1
+        unit.records += 1
         tally.records += 1
+        tick(f"{label}: {unit.records} records read")
         if isinstance(item, Problem):
             tally.error(f"{label}:{item.name}", item.reason)
             continue
@@ -116,23 +86,105 @@ def _ingest(
         if record.withdrawn:
             tally.withdrawn += 1
             continue
-        result = writer.add(record, keep)
-        if result.stored:
-            stored += 1
-            tally.affected += result.affected_rows
-            if result.duplicate:
-                tally.duplicates += 1
-            else:
-                tally.advisories += 1
-        elif result.duplicate:
+        outcome, _rows = writer.add(record, keep)
+        if outcome == "added":
+            unit.added += 1
+        elif outcome == "updated":
+            unit.updated += 1
+        elif outcome == "unchanged":
+            unit.unchanged += 1
+        elif outcome == "duplicate":
             tally.duplicates += 1
         else:
             tally.skipped += 1
-    return records, stored
+    tally.added += unit.added
+    tally.updated += unit.updated
+    tally.unchanged += unit.unchanged
+    return unit
 
 
 def _read(unit: Unit, path: Path) -> Iterator[tuple[str, bytes] | Problem]:
     return read_json_dir(path) if unit.kind == "json-dir" else read_zip(path)
+
+
+async def _advisory_unit(
+    run: UpdateRun,
+    unit: Unit,
+    selection: str,
+    keep: Callable[[str], bool],
+    tally: Tally,
+    missing: list[str],
+) -> SourceStats:
+    label = unit.ecosystem or Path(unit.location).name
+    got, path = await run.obtain(unit.location, label, unit.kind, selection)
+    before = run.previous.get(unit.location)
+    if got.status == "unchanged":
+        run.say(f"{label}: unchanged")
+        return SourceStats(
+            location=unit.location,
+            ecosystem=unit.ecosystem,
+            status="unchanged",
+            advisories=before.advisories if before else 0,
+        )
+    if got.status == "missing":
+        run.say(f"{label}: not found (HTTP 404), skipped")
+        missing.append(unit.ecosystem)
+        if before is None or before.status != "missing":
+            writer = await run.open_writer()
+            removed = await asyncio.to_thread(writer.drop_source, unit.location)
+            tally.removed += removed
+            state = SourceState(
+                name=unit.location,
+                kind=unit.kind,
+                ecosystem=unit.ecosystem,
+                selection=selection,
+                status="missing",
+                updated_at=now(),
+            )
+            await asyncio.to_thread(writer.set_source, state)
+        return SourceStats(location=unit.location, ecosystem=unit.ecosystem, status="missing")
+    writer = await run.open_writer()
+    if before is not None and before.selection != selection:
+        # Rows were kept with another ecosystem filter: nothing of them can be reused.
+        await asyncio.to_thread(writer.drop_source, unit.location)
+    await asyncio.to_thread(writer.begin, unit.location)
+    try:
+        counts = await asyncio.to_thread(_ingest, _read(unit, path), label, writer, keep, tally, run.tick)
+        removed, stored = await asyncio.to_thread(writer.finish)
+    finally:
+        if is_url(unit.location):
+            with contextlib.suppress(OSError):
+                path.unlink()
+    tally.removed += removed
+    v = got.validators
+    state = SourceState(
+        name=unit.location,
+        kind=unit.kind,
+        ecosystem=unit.ecosystem,
+        selection=selection,
+        fingerprint=v.fingerprint(),
+        etag=v.etag,
+        last_modified=v.last_modified,
+        records=counts.records,
+        advisories=stored,
+        updated_at=now(),
+    )
+    await asyncio.to_thread(writer.set_source, state)
+    run.say(
+        f"{label}: {counts.records} records: {counts.added} new, {counts.updated} changed, "
+        f"{counts.unchanged} unchanged, {removed} removed; {stored} advisories stored"
+    )
+    return SourceStats(
+        location=unit.location,
+        ecosystem=unit.ecosystem,
+        records=counts.records,
+        advisories=stored,
+        added=counts.added,
+        updated=counts.updated,
+        unchanged=counts.unchanged,
+        removed=removed,
+        bytes=got.bytes,
+    )
 
 
 async def update_db(
@@ -140,23 +192,80 @@ async def update_db(
     db_path: Path,
     *,
     ecosystems: Sequence[str] | None = None,
-    progress: Callable[[str], None] | None = None,
+    kev: str | None = None,
+    epss: str | None = None,
+    full: bool = False,
+    progress: Say | None = None,
+    status: Say | None = None,
 ) -> UpdateStats:
-    """Build the advisory database at ``db_path`` from ``source`` and return what happened.
+    """Build or update the advisory database at ``db_path`` from ``source``; return what happened.
 
     ``source`` is an OSV bulk-export directory, a single ``all.zip``, a directory of OSV
     JSON files, or an http(s) URL base serving ``<URL>/<Ecosystem>/all.zip``.
     ``ecosystems`` (OSV names such as ``"Debian"`` or ``"Red Hat"``) selects the exports
-    to read and the affected packages to keep. ``progress`` receives one line per unit.
+    to read and the affected packages to keep. ``kev`` / ``epss`` name a KEV catalog (JSON)
+    and an EPSS CSV (path or URL) to load; when omitted the ones loaded before are kept.
+    ``full`` ignores the existing database and builds from scratch.
 
-    Raises ``VulnDBError`` when the source cannot be read, an HTTP error other than 404
-    occurs, or nothing at all could be ingested; the previous database then stays.
+    ``progress`` receives one line per step; ``status`` receives transient updates (bytes
+    downloaded, records read) at most twice a second.
+
+    One update at a time per database: a second concurrent one fails at once.
+    Raises ``VulnDBError`` when a source cannot be read, an HTTP error other than 404
+    occurs, or the result would hold no advisory at all; the previous database then stays.
     """
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    with _exclusive(db_path):
+        return await _update(
+            source,
+            db_path,
+            ecosystems=ecosystems,
+            kev=kev,
+            epss=epss,
+            full=full,
+            progress=progress,
+            status=status,
+        )
+
+
+@contextlib.contextmanager
+def _exclusive(db_path: Path) -> Iterator[None]:
+    """Hold ``<db_path>.lock`` (an advisory ``flock``) for the duration of one update."""
+    lock_path = db_path.with_name(db_path.name + ".lock")
+    try:
+        handle = lock_path.open("a")
+    except OSError as exc:
+        raise VulnDBError(f"cannot create the update lock {lock_path}: {exc}") from exc
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            raise VulnDBError(f"another update of {db_path} is running (lock {lock_path})") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+async def _update(
+    source: str,
+    db_path: Path,
+    *,
+    ecosystems: Sequence[str] | None = None,
+    kev: str | None = None,
+    epss: str | None = None,
+    full: bool = False,
+    progress: Say | None = None,
+    status: Say | None = None,
+) -> UpdateStats:
+    """``update_db`` with the update lock held."""
     started = time.monotonic()
     say = progress or (lambda _line: None)
     units = plan(source, ecosystems)
+    selection = ",".join(sorted(ecosystems)) if ecosystems else "*"
     keep = _selector(ecosystems)
-    tally = _Tally()
+    previous = None if full else await asyncio.to_thread(previous_sources, db_path)
+    tally = Tally()
     per_unit: list[SourceStats] = []
     missing: list[str] = []
     if ecosystems and units and all(u.kind == "zip" and u.ecosystem for u in units):
@@ -165,74 +274,125 @@ async def update_db(
             if eco not in present:
                 missing.append(eco)
                 per_unit.append(SourceStats(location=source, ecosystem=eco, status="missing"))
-    writer = await asyncio.to_thread(AdvisoryWriter, db_path)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    run: UpdateRun | None = None
     try:
         async with contextlib.AsyncExitStack() as stack:
-            session: aiohttp.ClientSession | None = None
-            for unit in units:
-                label = unit.ecosystem or Path(unit.location).name
-                if unit.kind != "url":
-                    say(f"{label}: reading {unit.location}")
-                    n, stored = await asyncio.to_thread(
-                        _ingest, _read(unit, Path(unit.location)), label, writer, keep, tally
-                    )
-                else:
-                    if session is None:
-                        session = await stack.enter_async_context(aiohttp.ClientSession(timeout=_TIMEOUT))
-                    say(f"{label}: fetching {unit.location}")
-                    with tempfile.TemporaryDirectory(dir=db_path.parent, prefix=".vulndb-") as tmp:
-                        zip_path = Path(tmp) / "all.zip"
-                        if not await download(session, unit.location, zip_path):
-                            say(f"{label}: not found (HTTP 404), skipped")
-                            missing.append(unit.ecosystem)
-                            per_unit.append(
-                                SourceStats(
-                                    location=unit.location, ecosystem=unit.ecosystem, status="missing"
-                                )
-                            )
-                            continue
-                        n, stored = await asyncio.to_thread(
-                            _ingest, read_zip(zip_path), label, writer, keep, tally
-                        )
-                say(f"{label}: {n} records, {stored} advisories stored")
-                per_unit.append(
-                    SourceStats(
-                        location=unit.location, ecosystem=unit.ecosystem, records=n, advisories=stored
-                    )
-                )
-        if writer.advisory_count == 0:
-            raise VulnDBError(
-                f"no advisories ingested from {source} "
-                f"({tally.records} records read, {tally.error_count} errors); database not replaced"
+            tmp = Path(
+                stack.enter_context(tempfile.TemporaryDirectory(dir=db_path.parent, prefix=".vulndb-"))
             )
-        built_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        meta = {
-            "built_at": built_at,
-            "sources": osv.ENCODER.encode(per_unit).decode(),
-            "source": source,
-            "advisories": str(tally.advisories),
-            "affected": str(tally.affected),
-        }
-        await asyncio.to_thread(writer.commit, meta)
+            run = UpdateRun(db_path, tmp, previous, say, Ticker(status), stack)
+            for unit in units:
+                per_unit.append(await _advisory_unit(run, unit, selection, keep, tally, missing))
+            planned = {u.location for u in units}
+            for name, state in run.previous.items():
+                if state.kind not in FEED_KINDS and name not in planned:
+                    writer = await run.open_writer()
+                    removed = await asyncio.to_thread(writer.drop_source, name)
+                    tally.removed += removed
+                    say(f"{state.ecosystem or name}: no longer a source, {removed} advisories removed")
+                    per_unit.append(
+                        SourceStats(
+                            location=name, ecosystem=state.ecosystem, status="removed", removed=removed
+                        )
+                    )
+            feeds: list[SourceStats] = []
+            for kind, location in (("kev", kev), ("epss", epss)):
+                if location:
+                    feeds.append(await update_feed(run, kind, location, tally))
+            if run.writer is None:
+                return await asyncio.to_thread(
+                    _unchanged_stats, db_path, per_unit + feeds, missing, tally, started, say
+                )
+            writer = run.writer
+            counts = await asyncio.to_thread(writer.counts)
+            if counts["advisories"] == 0:
+                raise VulnDBError(
+                    f"no advisories ingested from {source} "
+                    f"({tally.records} records read, {tally.error_count} errors); database not replaced"
+                )
+            tally.duplicates += counts["advisory_copies"] - counts["advisories"]
+            sources = await asyncio.to_thread(writer.sources)
+            meta = {
+                **_previous_meta(previous, db_path),
+                **run.meta,
+                "built_at": now(),
+                "source": source,
+                "sources": osv.ENCODER.encode(list(sources.values())).decode(),
+                "advisories": str(counts["advisories"]),
+                "affected": str(counts["affected"]),
+                "kev": str(counts["kev"]),
+                "epss": str(counts["epss"]),
+            }
+            await asyncio.to_thread(writer.commit, meta)
     except BaseException:
-        writer.abort()
+        if run is not None and run.writer is not None:
+            run.writer.abort()
         raise
     stats = UpdateStats(
         db_path=str(db_path),
         records=tally.records,
-        advisories=tally.advisories,
-        affected=tally.affected,
+        advisories=counts["advisories"],
+        affected=counts["affected"],
+        added=tally.added,
+        updated=tally.updated,
+        unchanged=tally.unchanged,
+        removed=tally.removed,
         withdrawn=tally.withdrawn,
         duplicates=tally.duplicates,
         skipped=tally.skipped,
         error_count=tally.error_count,
         errors=tally.errors,
         missing=missing,
-        sources=per_unit,
+        sources=per_unit + feeds,
+        kev=counts["kev"],
+        epss=counts["epss"],
         seconds=round(time.monotonic() - started, 3),
     )
     say(
-        f"done: {stats.advisories} advisories, {stats.affected} affected packages, "
-        f"{stats.withdrawn} withdrawn, {stats.error_count} errors in {stats.seconds}s"
+        f"done: {stats.advisories} advisories ({stats.added} new, {stats.updated} changed, "
+        f"{stats.removed} removed), {stats.affected} affected packages, {stats.withdrawn} withdrawn, "
+        f"{stats.kev} known exploited, {stats.epss} EPSS scores, {stats.error_count} errors "
+        f"in {stats.seconds}s"
     )
+    return stats
+
+
+def _previous_meta(previous: dict[str, SourceState] | None, db_path: Path) -> dict[str, str]:
+    """The meta rows of the database being updated (feed versions survive an update without feeds)."""
+    if previous is None:
+        return {}
+    with contextlib.suppress(VulnDBError), VulnDB.open(db_path) as db:
+        return {k: v for k, v in db.meta().items() if k.startswith(("kev_", "epss_"))}
+    return {}
+
+
+def _unchanged_stats(
+    db_path: Path,
+    sources: list[SourceStats],
+    missing: list[str],
+    tally: Tally,
+    started: float,
+    say: Say,
+) -> UpdateStats:
+    """Every source was unchanged: the database stays as it was; report its totals."""
+    with VulnDB.open(db_path) as db:
+        meta = db.meta()
+
+    def count(key: str) -> int:
+        return int(meta.get(key, "0") or 0)
+
+    stats = UpdateStats(
+        db_path=str(db_path),
+        changed=False,
+        records=tally.records,
+        advisories=count("advisories"),
+        affected=count("affected"),
+        missing=missing,
+        sources=sources,
+        kev=count("kev"),
+        epss=count("epss"),
+        seconds=round(time.monotonic() - started, 3),
+    )
+    say(f"done: every source unchanged, database left as it was ({stats.advisories} advisories)")
     return stats

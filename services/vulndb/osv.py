@@ -72,6 +72,7 @@ class Record(msgspec.Struct, frozen=True):
     withdrawn: str | None = None
     aliases: tuple[str, ...] | None = None
     upstream: tuple[str, ...] | None = None
+    related: tuple[str, ...] | None = None
     summary: str = ""
     details: str = ""
     severity: tuple[Severity, ...] | None = None

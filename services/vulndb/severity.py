@@ -1,22 +1,41 @@
-"""One severity word for an advisory: CRITICAL, HIGH, MEDIUM, LOW or UNKNOWN.
+"""How bad an advisory is: a rating word, the CVSS score and vector behind it, and where it came from.
 
-Taken, in order, from a textual severity the publisher gave
-(``database_specific.severity``, then ``affected[].ecosystem_specific.severity``), then
-from ``severity[]``: a numeric score or a CVSS v3.x vector (whose base score is computed
-here) mapped by the NVD bands, or a distro's own priority word (type ``Ubuntu``). With
-several scored entries the highest wins. CVSS v2 and v4 vectors are not scored yet.
+``assess(advisory, ecosystem)`` is what the matcher calls. The rules:
+
+* **OS packages** (Debian, Ubuntu, Red Hat, AlmaLinux, Rocky Linux): the distribution's own
+  rating wins, because it judges the package as the distribution builds and ships it —
+  Debian's tracker ``urgency`` (``affected[].ecosystem_specific``), Ubuntu's priority
+  (``severity[]`` of type ``Ubuntu``, ``ecosystem_specific.ubuntu_priority``,
+  ``database_specific.priority``), Red Hat's severity (``database_specific.severity`` or the
+  CSAF ``aggregate_severity``). Source names: ``debian``, ``ubuntu``, ``redhat``, ``almalinux``, ``rocky``.
+* **Otherwise** (and for an OS advisory without a vendor word): the CVSS base score computed
+  from the newest vector version present (v4.0, then v3.x, then v2), rated per its spec
+  (v3/v4: None 0.0, Low 0.1-3.9, Medium 4.0-6.9, High 7.0-8.9, Critical 9.0-10.0; v2 by the
+  NVD ranges Low 0-3.9, Medium 4.0-6.9, High 7.0-10.0). Source ``cvss_v4``, ``cvss_v3``, ``cvss_v2``.
+* **Then** a publisher's word without a vector (GHSA's ``database_specific.severity``,
+  source ``ghsa``; other databases ``advisory``), then a bare numeric score
+  (``database_specific.cvss_v3`` as RubySec gives it).
+
+The CVSS arithmetic is the ``cvss`` package (RedHatProductSecurity/cvss, pinned in
+pyproject.toml): it implements v2, v3.0/3.1 and the v4.0 MacroVector lookup tables, which
+are far too large to hand-write and keep right. A malformed vector is ignored, never raised.
+Whatever the rating's source, the best CVSS score and vector found are reported beside it.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+import msgspec
+from cvss import CVSS2, CVSS3, CVSS4, CVSSError
+
 from services.vulndb import osv
+from services.vulndb.db import Advisory
+from services.vulndb.versions import ecosystem_base
 
 UNKNOWN: Final = "UNKNOWN"
-_RANK: Final = {"UNKNOWN": 0, "LOW": 1, "MEDIUM": 2, "HIGH": 3, "CRITICAL": 4}
+_RANK: Final = {"UNKNOWN": 0, "NONE": 0, "LOW": 1, "MEDIUM": 2, "HIGH": 3, "CRITICAL": 4}
 _WORDS: Final = {
     "CRITICAL": "CRITICAL",
     "HIGH": "HIGH",
@@ -24,31 +43,51 @@ _WORDS: Final = {
     "MEDIUM": "MEDIUM",
     "MODERATE": "MEDIUM",  # GHSA, Red Hat
     "LOW": "LOW",
-    "NEGLIGIBLE": "LOW",  # Ubuntu, Debian
+    "NEGLIGIBLE": "LOW",  # Ubuntu
     "UNIMPORTANT": "LOW",  # Debian tracker
 }
+# OSV ecosystem (base) -> source name of the distribution's own rating.
+_VENDORS: Final = {
+    "Debian": "debian",
+    "Ubuntu": "ubuntu",
+    "Red Hat": "redhat",
+    "AlmaLinux": "almalinux",
+    "Rocky Linux": "rocky",
+}
+# Preference among CVSS entries: newest specification first.
+_CVSS_ORDER: Final = ("cvss_v4", "cvss_v3", "cvss_v2")
 
-# CVSS v3.x base metric weights (FIRST CVSS v3.1 specification, section 7.4).
-_AV: Final = {"N": 0.85, "A": 0.62, "L": 0.55, "P": 0.2}
-_AC: Final = {"L": 0.77, "H": 0.44}
-_PR_UNCHANGED: Final = {"N": 0.85, "L": 0.62, "H": 0.27}
-_PR_CHANGED: Final = {"N": 0.85, "L": 0.68, "H": 0.5}
-_UI: Final = {"N": 0.85, "R": 0.62}
-_CIA: Final = {"H": 0.56, "L": 0.22, "N": 0.0}
+
+class Assessment(msgspec.Struct, frozen=True, kw_only=True):
+    """The severity of one advisory for one ecosystem.
+
+    ``severity`` is CRITICAL, HIGH, MEDIUM, LOW, NONE (a CVSS score of 0.0) or UNKNOWN;
+    ``score``/``vector`` are the best CVSS base score found (0.0 / "" when none);
+    ``source`` names where ``severity`` came from ("" when UNKNOWN).
+    """
+
+    severity: str = UNKNOWN
+    score: float = 0.0
+    vector: str = ""
+    source: str = ""
 
 
 def rank(word: str) -> int:
-    """Order of severity words: UNKNOWN < LOW < MEDIUM < HIGH < CRITICAL."""
+    """Order of severity words: UNKNOWN = NONE < LOW < MEDIUM < HIGH < CRITICAL."""
     return _RANK.get(word, 0)
 
 
 def normalize(word: str) -> str:
-    """A publisher's severity word in Assay's vocabulary, or UNKNOWN."""
-    return _WORDS.get(word.strip().upper(), UNKNOWN)
+    """A publisher's severity word in Assay's vocabulary, or UNKNOWN.
+
+    Only the first word counts: Ubuntu writes priorities such as "low (requires JavaScript)".
+    """
+    parts = word.strip().split(None, 1)
+    return _WORDS.get(parts[0].upper(), UNKNOWN) if parts else UNKNOWN
 
 
 def band(score: float) -> str:
-    """NVD qualitative band of a CVSS score (0.0, "None", counts as UNKNOWN)."""
+    """NVD qualitative band of a CVSS v3/v4 score (0.0, "None", counts as UNKNOWN here)."""
     if score >= 9.0:
         return "CRITICAL"
     if score >= 7.0:
@@ -60,49 +99,140 @@ def band(score: float) -> str:
     return UNKNOWN
 
 
-def _roundup(x: float) -> float:
-    # CVSS v3.1 Appendix A: round up to one decimal, robust to floating-point noise.
-    n = round(x * 100000)
-    return n / 100000.0 if n % 10000 == 0 else (math.floor(n / 10000) + 1) / 10.0
+def rating(score: float, version: str) -> str:
+    """The rating the CVSS specification gives ``score``: v2 by the NVD v2 ranges, v3/v4 per spec."""
+    if version == "cvss_v2":
+        return "HIGH" if score >= 7.0 else "MEDIUM" if score >= 4.0 else "LOW"
+    return band(score) if score > 0.0 else "NONE"
+
+
+def cvss_score(vector: str) -> tuple[str, float, str] | None:
+    """(version source, base score, normalised vector) of a CVSS v2/v3.x/v4.0 vector, or None if malformed."""
+    text = vector.strip()
+    try:
+        if text.startswith("CVSS:4.0/"):
+            v4 = CVSS4(text)
+            return "cvss_v4", float(v4.base_score), str(v4.clean_vector())
+        if text.startswith(("CVSS:3.0/", "CVSS:3.1/")):
+            v3 = CVSS3(text)
+            return "cvss_v3", float(v3.base_score), str(v3.clean_vector())
+        if text.startswith("AV:") or text.startswith("(AV:"):
+            v2 = CVSS2(text.strip("()"))
+            return "cvss_v2", float(v2.base_score), str(v2.clean_vector())
+    except (CVSSError, ValueError, KeyError, IndexError, TypeError):
+        return None
+    return None
 
 
 def cvss3_base_score(vector: str) -> float | None:
     """Base score of a ``CVSS:3.0/...`` or ``CVSS:3.1/...`` vector; None if it is not one."""
-    parts = vector.strip().split("/")
-    if not parts or parts[0] not in ("CVSS:3.0", "CVSS:3.1"):
+    found = cvss_score(vector)
+    return found[1] if found and found[0] == "cvss_v3" else None
+
+
+def _best_cvss(entries: Iterable[osv.Severity]) -> Assessment | None:
+    """The CVSS entry of the newest version present (highest score within a version), rated."""
+    best: tuple[int, float, str, str] | None = None  # (version preference, score, source, vector)
+    for entry in entries:
+        found = cvss_score(entry.score)
+        if found is None:
+            continue
+        source, score, vector = found
+        key = (-_CVSS_ORDER.index(source), score, source, vector)
+        if best is None or key[:2] > best[:2]:
+            best = key
+    if best is None:
         return None
-    m = dict(p.split(":", 1) for p in parts[1:] if ":" in p)
+    _, score, source, vector = best
+    return Assessment(severity=rating(score, source), score=score, vector=vector, source=source)
+
+
+def _word(obj: Mapping[str, Any] | None, *keys: str) -> str:
+    for key in keys:
+        value = obj.get(key) if obj else None
+        if isinstance(value, str) and normalize(value) != UNKNOWN:
+            return normalize(value)
+    return UNKNOWN
+
+
+def _vendor_word(advisory: Advisory, base: str) -> str:
+    """The distribution's own rating word for an advisory, or UNKNOWN."""
+    entries = [e.ecosystem_specific for e in advisory.affected]
+    if base == "Debian":
+        candidates = [_word(obj, "urgency", "severity") for obj in entries]
+        candidates.append(_word(advisory.database_specific, "urgency", "severity"))
+    elif base == "Ubuntu":
+        candidates = [normalize(s.score) for s in advisory.severity if s.type.lower() == "ubuntu"]
+        candidates += [_word(obj, "ubuntu_priority", "priority") for obj in entries]
+        candidates.append(_word(advisory.database_specific, "priority", "severity"))
+    else:
+        candidates = [_word(advisory.database_specific, "severity", "aggregate_severity")]
+        candidates += [_word(obj, "severity") for obj in entries]
+    return max(candidates, key=rank, default=UNKNOWN)
+
+
+def _bare_score(database_specific: Mapping[str, Any] | None) -> Assessment | None:
+    """A score without a vector (RubySec's ``cvss_v3: "9.8"``), rated; None when absent."""
+    for key, source in (("cvss_v4", "cvss_v4"), ("cvss_v3", "cvss_v3"), ("cvss_v2", "cvss_v2")):
+        value = database_specific.get(key) if database_specific else None
+        try:
+            score = float(value) if isinstance(value, str | int | float) else None
+        except ValueError:
+            score = None
+        if score is not None and 0.0 <= score <= 10.0:
+            return Assessment(severity=rating(score, source), score=score, source=source)
+    return None
+
+
+def assess(advisory: Advisory, ecosystem: str) -> Assessment:
+    """The severity of ``advisory`` for a package in ``ecosystem`` (an OSV ecosystem string
+    such as ``"Debian:12"`` or ``"npm"``). Pure and total: bad data gives UNKNOWN, never raises."""
+    base = ecosystem_base(ecosystem)
+    cvss = _best_cvss(advisory.severity)
+    vendor = _VENDORS.get(base)
+    if vendor is not None:
+        word = _vendor_word(advisory, base)
+        if word != UNKNOWN:
+            return Assessment(
+                severity=word,
+                score=cvss.score if cvss else 0.0,
+                vector=cvss.vector if cvss else "",
+                source=vendor,
+            )
+    if cvss is not None:
+        return cvss
+    word = _word(advisory.database_specific, "severity")
+    if word == UNKNOWN:
+        word = max(
+            (_word(e.ecosystem_specific, "severity") for e in advisory.affected), key=rank, default=UNKNOWN
+        )
+    if word != UNKNOWN:
+        return Assessment(severity=word, source="ghsa" if advisory.id.startswith("GHSA-") else "advisory")
+    numeric = [_from_number(s) for s in advisory.severity]
+    best = max((a for a in numeric if a is not None), key=lambda a: a.score, default=None)
+    return best or _bare_score(advisory.database_specific) or Assessment()
+
+
+def _from_number(entry: osv.Severity) -> Assessment | None:
+    """A ``severity[]`` entry whose score is a bare number rather than a vector."""
     try:
-        changed = m["S"] == "C"
-        if m["S"] not in ("U", "C"):
-            return None
-        pr = (_PR_CHANGED if changed else _PR_UNCHANGED)[m["PR"]]
-        exploitability = 8.22 * _AV[m["AV"]] * _AC[m["AC"]] * pr * _UI[m["UI"]]
-        iss = 1 - (1 - _CIA[m["C"]]) * (1 - _CIA[m["I"]]) * (1 - _CIA[m["A"]])
-    except KeyError:
+        score = float(entry.score.strip())
+    except ValueError:
         return None
-    impact = 7.52 * (iss - 0.029) - 3.25 * (iss - 0.02) ** 15 if changed else 6.42 * iss
-    if impact <= 0:
-        return 0.0
-    total = 1.08 * (impact + exploitability) if changed else impact + exploitability
-    return _roundup(min(total, 10.0))
+    source = {"CVSS_V4": "cvss_v4", "CVSS_V2": "cvss_v2"}.get(entry.type, "cvss_v3")
+    if not 0.0 <= score <= 10.0:
+        return None
+    return Assessment(severity=rating(score, source), score=score, source=source)
 
 
 def _from_entry(entry: osv.Severity) -> str:
-    score = entry.score.strip()
-    try:
-        return band(float(score))
-    except ValueError:
-        pass
-    if entry.type in ("CVSS_V3", "") and score.startswith("CVSS:3"):
-        value = cvss3_base_score(score)
-        return band(value) if value is not None else UNKNOWN
-    return normalize(score)
-
-
-def _word(obj: Mapping[str, Any] | None) -> str:
-    value = obj.get("severity") if obj else None
-    return normalize(value) if isinstance(value, str) else UNKNOWN
+    numeric = _from_number(entry)
+    if numeric is not None:
+        return band(numeric.score)
+    found = cvss_score(entry.score)
+    if found is not None:
+        return rating(found[1], found[0]) if found[1] > 0.0 else UNKNOWN
+    return normalize(entry.score)
 
 
 def severity_of(
@@ -110,17 +240,16 @@ def severity_of(
     ecosystem_specific: Iterable[Mapping[str, Any] | None],
     entries: Iterable[osv.Severity],
 ) -> str:
-    """The severity word for an advisory (see the module docstring for the order)."""
-    word = _word(database_specific)
+    """The publisher-first severity word (kept for callers that have no ``Advisory``; prefer ``assess``).
+
+    A textual ``database_specific.severity``, then ``ecosystem_specific.severity``, then the
+    highest rating among ``severity[]`` entries (CVSS vectors, numbers, distro words).
+    """
+    word = _word(database_specific, "severity")
     if word != UNKNOWN:
         return word
     for obj in ecosystem_specific:
-        word = _word(obj)
+        word = _word(obj, "severity")
         if word != UNKNOWN:
             return word
-    best = UNKNOWN
-    for entry in entries:
-        word = _from_entry(entry)
-        if _RANK[word] > _RANK[best]:
-            best = word
-    return best
+    return max((_from_entry(e) for e in entries), key=rank, default=UNKNOWN)

@@ -1,37 +1,43 @@
-"""Where OSV records come from: locating the pieces of a source and reading them one at a time.
+"""Where OSV records (and the KEV / EPSS feeds) come from: locating, fingerprinting and reading them.
 
-A source string names one of:
+An advisory source string names one of:
 
 * an http(s) URL base laid out like the OSV bucket: ``<URL>/<Ecosystem>/all.zip``;
 * a directory in that layout (``<dir>/<Ecosystem>/all.zip``; names may contain spaces);
 * a single ``all.zip`` (or a directory holding one);
 * a directory of OSV ``*.json`` files, searched recursively.
 
-``plan`` turns the string into ``Unit``s; ``read_zip`` / ``read_json_dir`` yield
-``(name, bytes)`` pairs one member at a time so memory stays bounded; ``download``
-streams one URL to a file. Bad *members* are yielded as ``Problem``s; an unreadable
-*source* raises ``VulnDBError``.
+``plan`` turns the string into ``Unit``s. Each unit has a fingerprint that says whether it
+changed since the last update: the HTTP ``ETag`` / ``Last-Modified`` (sent back as
+``If-None-Match`` / ``If-Modified-Since``, a 304 meaning "unchanged"), or a local file's
+mtime and size. ``fetch`` streams a URL to a file with constant memory; ``read_zip`` /
+``read_json_dir`` yield ``(name, bytes)`` one member at a time. Bad *members* are yielded
+as ``Problem``s; an unreadable *source* raises ``VulnDBError``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 from urllib.parse import quote
 
-import aiohttp
 import msgspec
 
 from services.common.errors import VulnDBError
+
+if TYPE_CHECKING:
+    import aiohttp
 
 DEFAULT_ECOSYSTEMS: Final[tuple[str, ...]] = (
     "Debian",
     "Ubuntu",
     "Alpine",
     "Red Hat",
+    "Rocky Linux",
     "AlmaLinux",
     "PyPI",
     "npm",
@@ -45,6 +51,7 @@ DEFAULT_ECOSYSTEMS: Final[tuple[str, ...]] = (
 
 MAX_RECORD_BYTES: Final = 32 * 1024 * 1024  # one advisory larger than this is not an advisory
 _CHUNK: Final = 1 << 16
+_TICK_S: Final = 0.5  # at most this often a byte-count progress update
 
 
 class Unit(msgspec.Struct, frozen=True, kw_only=True):
@@ -60,6 +67,34 @@ class Problem(msgspec.Struct, frozen=True):
 
     name: str
     reason: str
+
+
+class Validators(msgspec.Struct, frozen=True, kw_only=True):
+    """What identifies one version of a source: HTTP validators or a file's mtime and size."""
+
+    etag: str = ""
+    last_modified: str = ""
+    file_stamp: str = ""  # "<mtime_ns>:<size>" of a local file or folder
+
+    def fingerprint(self) -> str:
+        """One comparable string; "" when nothing identifies the version (always re-read)."""
+        if self.etag:
+            return f"etag:{self.etag}"
+        if self.last_modified:
+            return f"last-modified:{self.last_modified}"
+        return f"file:{self.file_stamp}" if self.file_stamp else ""
+
+
+class Fetched(msgspec.Struct, frozen=True, kw_only=True):
+    """The outcome of ``fetch``: "ok" (body written), "unchanged" (HTTP 304) or "missing" (404)."""
+
+    status: Literal["ok", "unchanged", "missing"]
+    validators: Validators = Validators()
+    bytes: int = 0
+
+
+ByteProgress = Callable[[int, int], None]
+"""(bytes so far, total bytes or 0 when unknown)."""
 
 
 def is_url(source: str) -> bool:
@@ -94,6 +129,23 @@ def plan(source: str, ecosystems: Sequence[str] | None = None) -> list[Unit]:
             if wanted is None or p.name in wanted
         ]
     return [Unit(kind="json-dir", location=str(path))]
+
+
+def file_stamp(path: Path) -> str:
+    """mtime (ns) and size of a file, or of a folder's ``*.json`` files taken together."""
+    if not path.exists():
+        raise VulnDBError(f"no source at {path}")
+    try:
+        if path.is_file():
+            st = path.stat()
+            return f"{st.st_mtime_ns}:{st.st_size}"
+        newest = total = count = 0
+        for file in path.rglob("*.json"):
+            st = file.stat()
+            newest, total, count = max(newest, st.st_mtime_ns), total + st.st_size, count + 1
+        return f"{newest}:{total}:{count}"
+    except OSError as exc:
+        raise VulnDBError(f"cannot read advisory source {path}: {exc}") from exc
 
 
 def read_zip(path: Path) -> Iterator[tuple[str, bytes] | Problem]:
@@ -131,21 +183,56 @@ def read_json_dir(path: Path) -> Iterator[tuple[str, bytes] | Problem]:
             yield Problem(name, f"cannot read file: {exc}")
 
 
-async def download(session: aiohttp.ClientSession, url: str, dest: Path) -> bool:
-    """Stream ``url`` to ``dest``. False on HTTP 404 (that export does not exist); any other
-    failure raises ``VulnDBError``."""
+def _conditional_headers(previous: Validators | None) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    if previous is not None and previous.etag:
+        headers["If-None-Match"] = previous.etag
+    if previous is not None and previous.last_modified:
+        headers["If-Modified-Since"] = previous.last_modified
+    return headers
+
+
+async def fetch(
+    session: aiohttp.ClientSession,
+    url: str,
+    dest: Path,
+    *,
+    previous: Validators | None = None,
+    on_bytes: ByteProgress | None = None,
+) -> Fetched:
+    """Stream ``url`` to ``dest`` unless it is unchanged since ``previous`` (a conditional GET).
+
+    "missing" on HTTP 404 (that export does not exist); any other failure raises ``VulnDBError``.
+    """
+    import aiohttp  # imported where used: local-only updates do not pay for it
+
     try:
-        async with session.get(url) as resp:
+        async with session.get(url, headers=_conditional_headers(previous)) as resp:
+            if resp.status == 304:
+                return Fetched(status="unchanged", validators=previous or Validators())
             if resp.status == 404:
-                return False
+                return Fetched(status="missing")
             if resp.status != 200:
                 raise VulnDBError(f"GET {url}: HTTP {resp.status} {resp.reason or ''}".rstrip())
+            validators = Validators(
+                etag=resp.headers.get("ETag", ""), last_modified=resp.headers.get("Last-Modified", "")
+            )
+            total = resp.content_length or 0
+            done = 0
+            last_tick = 0.0  # the first chunk is reported at once
             out = await asyncio.to_thread(dest.open, "wb")
             try:
                 async for chunk in resp.content.iter_chunked(_CHUNK):
                     await asyncio.to_thread(out.write, chunk)
+                    done += len(chunk)
+                    now = time.monotonic()
+                    if on_bytes is not None and now - last_tick >= _TICK_S:
+                        last_tick = now
+                        on_bytes(done, total)
             finally:
                 await asyncio.to_thread(out.close)
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
         raise VulnDBError(f"GET {url}: {exc}") from exc
-    return True
+    if total and done != total:
+        raise VulnDBError(f"GET {url}: body ended after {done} of {total} bytes")
+    return Fetched(status="ok", validators=validators, bytes=done)

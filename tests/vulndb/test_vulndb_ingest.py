@@ -30,7 +30,7 @@ def test_real_debian_and_alpine_exports(os_db_path: Path) -> None:
     assert _count(os_db_path, "SELECT count(*) FROM affected WHERE ecosystem = 'Alpine:v3.20'") > 0
     with VulnDB.open(os_db_path) as db:
         meta = db.meta()
-    assert meta["schema_version"] == "1"
+    assert meta["schema_version"] == "2"
     assert meta["built_at"].endswith("Z")
     sources = json.loads(meta["sources"])
     assert {s["ecosystem"]: s["advisories"] for s in sources} == {

@@ -1,0 +1,76 @@
+"""Loading the exploit feeds — CISA's KEV catalog and FIRST's EPSS scores — as update sources."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gzip
+from pathlib import Path
+
+from services.common.errors import VulnDBError
+from services.vulndb import epss as epss_csv
+from services.vulndb import kev as kev_json
+from services.vulndb.run import UpdateRun, now
+from services.vulndb.sources import is_url
+from services.vulndb.stats import SourceStats, Tally
+from services.vulndb.store import DatabaseWriter, SourceState
+
+FEED_KINDS = ("kev", "epss")
+
+
+def _load_kev(writer: DatabaseWriter, path: Path, label: str) -> tuple[int, dict[str, str], list[str]]:
+    try:
+        catalog = kev_json.parse(path.read_bytes(), label)
+    except (OSError, kev_json.KevFormatError) as exc:
+        raise VulnDBError(f"cannot read the KEV catalog {label}: {exc}") from exc
+    count = writer.replace_kev(catalog.rows)
+    meta = {"kev_catalog_version": catalog.version, "kev_date_released": catalog.released}
+    return count, meta, catalog.problems
+
+
+def _load_epss(writer: DatabaseWriter, path: Path, label: str) -> tuple[int, dict[str, str], list[str]]:
+    header = epss_csv.Header()
+    try:
+        count = writer.replace_epss(epss_csv.read(path, header))
+    except (OSError, EOFError, gzip.BadGzipFile, epss_csv.EpssFormatError) as exc:
+        raise VulnDBError(f"cannot read the EPSS file {label}: {exc}") from exc
+    meta = {"epss_model_version": header.model_version, "epss_score_date": header.score_date}
+    return count, meta, header.problems
+
+
+async def update_feed(run: UpdateRun, kind: str, location: str, tally: Tally) -> SourceStats:
+    """Load the KEV catalog or the EPSS scores from ``location`` unless unchanged."""
+    got, path = await run.obtain(location, kind.upper(), kind, "")
+    if got.status == "unchanged":
+        run.say(f"{kind.upper()}: unchanged")
+        return SourceStats(location=location, status="unchanged")
+    if got.status == "missing":
+        raise VulnDBError(f"the {kind.upper()} source {location} was not found (HTTP 404)")
+    writer = await run.open_writer()
+    load = _load_kev if kind == "kev" else _load_epss
+    try:
+        count, meta, problems = await asyncio.to_thread(load, writer, path, location)
+    finally:
+        if is_url(location):
+            with contextlib.suppress(OSError):
+                path.unlink()
+    for problem in problems:
+        tally.error(location, problem)
+    run.meta.update(meta)
+    # One feed of each kind: a new location replaces the old one.
+    for name, state in run.previous.items():
+        if state.kind == kind and name != location:
+            await asyncio.to_thread(writer.drop_source, name)
+    v = got.validators
+    state = SourceState(
+        name=location,
+        kind=kind,
+        fingerprint=v.fingerprint(),
+        etag=v.etag,
+        last_modified=v.last_modified,
+        records=count,
+        updated_at=now(),
+    )
+    await asyncio.to_thread(writer.set_source, state)
+    run.say(f"{kind.upper()}: {count} entries loaded from {location}")
+    return SourceStats(location=location, status="ok", records=count, bytes=got.bytes)

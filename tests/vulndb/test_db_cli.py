@@ -1,0 +1,86 @@
+"""``assay db update|status`` end to end, and how progress is printed."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from services.cli.db import ProgressPrinter, kev_location, parse_ecosystems
+from services.cli.main import main
+from services.vulndb.kev import DEFAULT_URL
+
+OSV = Path(__file__).parent / "testdata" / "osv"
+EPSS = Path(__file__).parent / "testdata" / "epss" / "epss_scores-sample.csv"
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_on_a_terminal_overwrites_one_line() -> None:
+    out = _Tty()
+    printer = ProgressPrinter(out)
+    printer.status("Debian: 1.0 MB of 2.0 MB downloaded")
+    printer.status("Debian: 2.0 MB of 2.0 MB downloaded")
+    printer.line("Debian: downloaded 2000000 bytes (2.0 MB)")
+    assert out.getvalue() == (
+        "\r\x1b[KDebian: 1.0 MB of 2.0 MB downloaded"
+        "\r\x1b[KDebian: 2.0 MB of 2.0 MB downloaded"
+        "\r\x1b[KDebian: downloaded 2000000 bytes (2.0 MB)\n"
+    )
+
+
+def test_progress_elsewhere_is_plain_lines() -> None:
+    out = io.StringIO()
+    printer = ProgressPrinter(out)
+    printer.status("Debian: 1.0 MB of 2.0 MB downloaded")
+    printer.line("done")
+    assert out.getvalue() == "Debian: 1.0 MB of 2.0 MB downloaded\ndone\n"
+
+
+def test_option_parsing() -> None:
+    assert parse_ecosystems(["Debian,Red Hat", " npm "]) == ["Debian", "Red Hat", "npm"]
+    assert parse_ecosystems(None) is None
+    assert kev_location("https://osv.example", None) == DEFAULT_URL
+    assert kev_location("/data/osv", None) is None  # an offline build stays offline
+    assert kev_location("https://osv.example", "none") is None
+    assert kev_location("/data/osv", "kev.json") == "kev.json"
+
+
+def test_update_then_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "vuln.db"
+    base = ["--data-dir", str(tmp_path), "--db", str(db), "db"]
+    code = main([*base, "update", "--source", str(OSV), "--ecosystems", "Debian,Alpine", "--epss", str(EPSS)])
+    out, err = capsys.readouterr()
+    assert code == 0
+    stats = json.loads(out)
+    assert (stats["advisories"], stats["epss"], stats["changed"]) == (3, 5, True)
+    assert "done: 3 advisories" in err
+
+    assert main([*base, "update", "--source", str(OSV), "--ecosystems", "Debian,Alpine"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["changed"] is False
+    assert "unchanged" in err
+
+    assert main([*base, "status"]) == 0
+    out, _ = capsys.readouterr()
+    assert "schema version: 2" in out
+    assert f"{OSV}  [file:" in out
+    assert "EPSS scores:    5" in out
+
+    assert main([*base, "status", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert {s["kind"] for s in doc["sources"]} == {"json-dir", "epss"}
+    assert doc["meta"]["advisories"] == "3"
+
+
+def test_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["--data-dir", str(tmp_path), "--db", str(tmp_path / "vuln.db"), "db"]
+    assert main([*base, "status"]) == 2
+    assert "no advisory database" in capsys.readouterr().err
+    assert main([*base, "update", "--source", str(tmp_path / "nope")]) == 2
+    assert "no advisory source" in capsys.readouterr().err
