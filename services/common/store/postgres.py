@@ -16,6 +16,7 @@ from schemas import Finding
 from services.common.errors import StoreError
 from services.common.store._errors import translated
 from services.common.store.migrate import migrate
+from services.common.store.queries import Reads
 
 __all__ = ["FindingState", "ImageStatus", "Store"]
 
@@ -267,6 +268,11 @@ class Store:
                 digest,
             )
         return [r["environment"] for r in records]
+
+    @property
+    def reads(self) -> Reads:
+        """Filtered, paginated read-only queries over the same pool (``store/queries.py``)."""
+        return Reads(self._pool)
 
 
 def _finding_value(finding: Finding, column: str) -> str:

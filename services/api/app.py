@@ -1,0 +1,112 @@
+"""The aiohttp application: read-only routes over the store, JSON in msgspec Structs.
+
+``make_app(reads)`` takes the store's read side from its caller (the lifespan in ``server``, or a
+test), so the app holds no connection of its own and no module state. Errors are JSON
+``Problem`` bodies: 400 names the bad parameter, 404 the missing resource, 503 the store failure.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Final
+
+import msgspec
+from aiohttp import web
+
+from services.api.models import FindingPage, Health, ImagePage, Problem
+from services.api.openapi import openapi_document
+from services.api.params import ParamError, encode_cursor, finding_filter, image_filter, next_link
+from services.common.errors import StoreError
+from services.common.store.queries import Reads, severity_rank
+
+__all__ = ["READS", "make_app"]
+
+log = logging.getLogger(__name__)
+
+READS: Final = web.AppKey("reads", Reads)
+_ENCODER: Final = msgspec.json.Encoder()
+_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _json(body: msgspec.Struct | dict[str, object], status: int = 200) -> web.Response:
+    return web.Response(body=_ENCODER.encode(body), status=status, content_type="application/json")
+
+
+def _problem(status: int, message: str) -> web.Response:
+    return _json(Problem(status=status, error=message), status)
+
+
+@web.middleware
+async def _errors(request: web.Request, handler: _Handler) -> web.StreamResponse:
+    """Translate bad parameters, store failures and aiohttp's own HTTP errors into Problem bodies."""
+    try:
+        return await handler(request)
+    except ParamError as exc:
+        return _problem(400, str(exc))
+    except StoreError as exc:
+        log.warning("api: %s %s: %s", request.method, request.path, exc)
+        return _problem(503, str(exc))
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return _problem(exc.status, exc.reason)
+
+
+async def _list_images(request: web.Request) -> web.Response:
+    query = {k: request.query.getall(k) for k in request.query}
+    flt = image_filter(query)
+    rows = await request.app[READS].images(msgspec.structs.replace(flt, limit=flt.limit + 1))
+    page, more = rows[: flt.limit], len(rows) > flt.limit
+    nxt = next_link(request.path, query, encode_cursor(page[-1].digest)) if more else None
+    return _json(ImagePage(items=page, next=nxt))
+
+
+async def _get_image(request: web.Request) -> web.Response:
+    digest = request.match_info["digest"]
+    row = await request.app[READS].image(digest)
+    return _json(row) if row is not None else _problem(404, f"no image with digest {digest!r}")
+
+
+async def _list_findings(request: web.Request) -> web.Response:
+    query = {k: request.query.getall(k) for k in request.query}
+    flt = finding_filter(query)
+    rows = await request.app[READS].findings(msgspec.structs.replace(flt, limit=flt.limit + 1))
+    page, more = rows[: flt.limit], len(rows) > flt.limit
+    nxt = None
+    if more:
+        last = page[-1]
+        nxt = next_link(request.path, query, encode_cursor((severity_rank(last.severity), last.finding_id)))
+    return _json(FindingPage(items=page, next=nxt))
+
+
+async def _get_finding(request: web.Request) -> web.Response:
+    finding_id = request.match_info["finding_id"]
+    row = await request.app[READS].finding(finding_id)
+    return _json(row) if row is not None else _problem(404, f"no finding with id {finding_id!r}")
+
+
+async def _health(request: web.Request) -> web.Response:
+    try:
+        await request.app[READS].ping()
+    except StoreError as exc:
+        return _json(Health(status="unavailable", database=str(exc)), 503)
+    return _json(Health(status="ok"))
+
+
+def make_app(reads: Reads) -> web.Application:
+    """The read API over ``reads``; the caller owns the store behind it."""
+    app = web.Application(middlewares=[_errors])
+    app[READS] = reads
+    document = _ENCODER.encode(openapi_document())
+
+    async def _openapi(_: web.Request) -> web.Response:
+        return web.Response(body=document, content_type="application/json")
+
+    app.router.add_get("/v1/images", _list_images, allow_head=False)
+    app.router.add_get("/v1/images/{digest}", _get_image, allow_head=False)
+    app.router.add_get("/v1/findings", _list_findings, allow_head=False)
+    app.router.add_get("/v1/findings/{finding_id:.+}", _get_finding, allow_head=False)
+    app.router.add_get("/healthz", _health, allow_head=False)
+    app.router.add_get("/openapi.json", _openapi, allow_head=False)
+    return app
