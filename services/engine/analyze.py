@@ -15,6 +15,7 @@ from services.engine import distro as distro_mod
 from services.engine import ownership
 from services.engine.catalogers.interface import Cataloger, ParseResult, RawPackage
 from services.engine.content.interface import ContentAnalyzer
+from services.engine.declared import filter_declared
 from services.engine.image.interface import OpenedImage
 from services.engine.licenses import dpkg_copyright
 from services.engine.licenses.normalize import normalize_all
@@ -99,11 +100,16 @@ class _Collector:
 
     @staticmethod
     def _parse(cataloger: Cataloger, hit: FileHit) -> ParseResult:
-        if hit.file is not None:
-            if cataloger.parse_stream is None:
-                return ParseResult(problems=[f"{hit.path}: cataloger {cataloger.name} cannot read a stream"])
-            return cataloger.parse_stream(hit.path, hit.file)
-        return cataloger.parse(hit.path, hit.data)
+        """The cataloger's result; a parser bug becomes an unknown for this file, not a failed scan."""
+        try:
+            if hit.file is not None:
+                if cataloger.parse_stream is None:
+                    reason = f"{hit.path}: cataloger {cataloger.name} cannot read a stream"
+                    return ParseResult(problems=[reason])
+                return cataloger.parse_stream(hit.path, hit.file)
+            return cataloger.parse(hit.path, hit.data)
+        except Exception as exc:
+            return ParseResult(problems=[f"{hit.path}: {cataloger.name} failed: {type(exc).__name__}: {exc}"])
 
     def _scan(self, analyzer: ContentAnalyzer, hit: FileHit) -> None:
         try:
@@ -178,6 +184,8 @@ async def analyze(
         else pkg
         for pkg in packages
     ]
+    if image.local_root() is None:  # a directory scan reports every lockfile it was pointed at
+        packages = filter_declared(packages)
     packages.sort(key=lambda p: (p.type, p.name, p.version))
     unknowns = [
         Unknown(

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
+from packageurl import PackageURL
 
 from tests.harness.requirements import REPO, require
 from tests.harness.syft import syft_packages
@@ -29,15 +30,18 @@ IMAGES = {
     "centos7": "rpm/oci/centos7",
 }
 
-Key = tuple[str, str, str]  # (purl type, name, version)
+Key = tuple[str, str, str]  # (purl type, purl namespace/name, version): purls are the join keys
 _ROW = re.compile(
     r"^\|\s*(?P<image>[\w.-]+)\s*\|\s*(?P<side>assay|syft)\s*\|\s*(?P<type>[\w-]+)\s*\|"
     r"\s*`(?P<name>[^`]+)`\s*\|\s*`(?P<version>[^`]*)`\s*\|\s*(?P<why>.+?)\s*\|\s*$"
 )
 
 
-def _purl_type(purl: str) -> str:
-    return purl[4:].split("/", 1)[0] if purl.startswith("pkg:") else ""
+def _key(purl: str, version: str) -> Key:
+    """Type and name as the purl spells them (names normalised per ecosystem), with the version."""
+    parsed = PackageURL.from_string(purl)
+    name = f"{parsed.namespace}/{parsed.name}" if parsed.namespace else parsed.name
+    return (parsed.type, name, version)
 
 
 def documented() -> dict[tuple[str, str, Key], str]:
@@ -57,8 +61,8 @@ def test_inventory_matches_syft_or_the_difference_is_documented(fixtures: Path, 
     require(layout.is_dir(), f"fixture image {layout} not built (make fixtures)")
     code, report, stderr = assay_scan(f"oci:{layout}", db=None)
     assert code == 0, stderr
-    ours: set[Key] = {(_purl_type(p["purl"]), p["name"], p["version"]) for p in report["packages"]}
-    theirs: set[Key] = {(_purl_type(p.purl), p.name, p.version) for p in syft_packages(f"oci-dir:{layout}")}
+    ours: set[Key] = {_key(p["purl"], p["version"]) for p in report["packages"]}
+    theirs: set[Key] = {_key(p.purl, p.version) for p in syft_packages(f"oci-dir:{layout}") if p.purl}
     only = {"assay": ours - theirs, "syft": theirs - ours}
     print(f"\n{image}: assay {len(ours)} packages, syft {len(theirs)}, common {len(ours & theirs)}")
     for side, keys in only.items():

@@ -4,13 +4,55 @@ from __future__ import annotations
 
 from services.engine.catalogers.alpine import parse_apk_db
 from services.engine.catalogers.debian import parse_dpkg_status
+from services.engine.catalogers.dotnet import parse_deps_json, parse_packages_config, parse_packages_lock
+from services.engine.catalogers.golang import parse_go_binary, parse_go_mod
 from services.engine.catalogers.interface import Cataloger
-from services.engine.catalogers.python import parse_metadata
+from services.engine.catalogers.java import parse_java_archive
+from services.engine.catalogers.javascript import (
+    parse_package_json,
+    parse_package_lock,
+    parse_pnpm_lock,
+    parse_yarn_lock,
+)
+from services.engine.catalogers.php import parse_composer_lock, parse_installed_json
+from services.engine.catalogers.python import (
+    parse_metadata,
+    parse_pipfile_lock,
+    parse_poetry_lock,
+    parse_requirements,
+    parse_uv_lock,
+)
+from services.engine.catalogers.rpm import parse_rpmdb_bdb, parse_rpmdb_ndb, parse_rpmdb_sqlite
+from services.engine.catalogers.ruby import parse_gemfile_lock, parse_gemspec
+from services.engine.catalogers.rust import parse_cargo_auditable, parse_cargo_lock
 
 CATALOGERS: tuple[Cataloger, ...] = (
     parse_dpkg_status.CATALOGER,
     parse_apk_db.CATALOGER,
+    parse_rpmdb_sqlite.CATALOGER,
+    parse_rpmdb_bdb.CATALOGER,
+    parse_rpmdb_ndb.CATALOGER,
     parse_metadata.CATALOGER,
+    parse_requirements.CATALOGER,
+    parse_poetry_lock.CATALOGER,
+    parse_pipfile_lock.CATALOGER,
+    parse_uv_lock.CATALOGER,
+    parse_deps_json.CATALOGER,
+    parse_packages_lock.CATALOGER,
+    parse_packages_config.CATALOGER,
+    parse_cargo_lock.CATALOGER,
+    parse_go_mod.CATALOGER,
+    parse_java_archive.CATALOGER,
+    parse_go_binary.CATALOGER,
+    parse_cargo_auditable.CATALOGER,
+    parse_package_json.CATALOGER,
+    parse_package_lock.CATALOGER,
+    parse_yarn_lock.CATALOGER,
+    parse_pnpm_lock.CATALOGER,
+    parse_installed_json.CATALOGER,
+    parse_composer_lock.CATALOGER,
+    parse_gemspec.CATALOGER,
+    parse_gemfile_lock.CATALOGER,
 )
 
 

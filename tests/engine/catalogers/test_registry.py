@@ -25,4 +25,12 @@ def test_cataloger_has_tests_and_fixtures(cataloger) -> None:
 def test_names_are_unique_and_selection_by_tag() -> None:
     names = [c.name for c in CATALOGERS]
     assert len(names) == len(set(names))
-    assert {c.name for c in select(("os",))} == {"dpkg-status", "apk-db"}
+    assert {c.name for c in select(("os",))} == {
+        "dpkg-status",
+        "apk-db",
+        "rpmdb-sqlite",
+        "rpmdb-bdb",
+        "rpmdb-ndb",
+    }
+    declared = select(("declared",))
+    assert declared and all("image" in c.tags for c in declared)  # lockfiles count in images too

@@ -49,5 +49,5 @@ CATALOGER = Cataloger(
     ),
     parse=parse_packages_config,
     to_package=nuget_to_package,
-    tags=("language", "directory", "declared"),
+    tags=("language", "image", "directory", "declared"),
 )

@@ -55,5 +55,5 @@ CATALOGER = Cataloger(
     ),
     parse=parse_packages_lock,
     to_package=nuget_to_package,
-    tags=("language", "directory", "declared"),
+    tags=("language", "image", "directory", "declared"),
 )

@@ -150,5 +150,5 @@ CATALOGER = Cataloger(
     request=FileRequest(name="go-mod", patterns=("**/go.mod",), max_bytes=4 * 1024 * 1024),
     parse=parse_go_mod,
     to_package=go_mod_to_package,
-    tags=("language", "directory", "declared"),
+    tags=("language", "image", "directory", "declared"),
 )

@@ -113,5 +113,5 @@ CATALOGER = Cataloger(
     ),
     parse=parse_package_lock,
     to_package=npm_to_package,
-    tags=("language", "directory", "declared"),
+    tags=("language", "image", "directory", "declared"),
 )

@@ -124,5 +124,5 @@ CATALOGER = Cataloger(
     request=FileRequest(name="pnpm-lock", patterns=("**/pnpm-lock.yaml",), max_bytes=64 * 1024 * 1024),
     parse=parse_pnpm_lock,
     to_package=npm_to_package,
-    tags=("language", "directory", "declared"),
+    tags=("language", "image", "directory", "declared"),
 )

@@ -127,5 +127,5 @@ CATALOGER = Cataloger(
     request=FileRequest(name="yarn-lock", patterns=("**/yarn.lock",), max_bytes=64 * 1024 * 1024),
     parse=parse_yarn_lock,
     to_package=npm_to_package,
-    tags=("language", "directory", "declared"),
+    tags=("language", "image", "directory", "declared"),
 )

@@ -27,5 +27,5 @@ CATALOGER = Cataloger(
     request=FileRequest(name="composer-lock", patterns=("**/composer.lock",), max_bytes=32 * 1024 * 1024),
     parse=parse_composer_lock,
     to_package=composer_to_package,
-    tags=("language", "directory", "declared"),
+    tags=("language", "image", "directory", "declared"),
 )

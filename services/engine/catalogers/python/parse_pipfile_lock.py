@@ -58,5 +58,5 @@ CATALOGER = Cataloger(
     ),
     parse=parse_pipfile_lock,
     to_package=python_to_package,
-    tags=("language", "directory", "declared"),
+    tags=("language", "image", "directory", "declared"),
 )

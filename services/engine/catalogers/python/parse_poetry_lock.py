@@ -59,5 +59,5 @@ CATALOGER = Cataloger(
     request=FileRequest(name="python-poetry-lock", patterns=("**/poetry.lock",), max_bytes=16 * 1024 * 1024),
     parse=parse_poetry_lock,
     to_package=python_to_package,
-    tags=("language", "directory", "declared"),
+    tags=("language", "image", "directory", "declared"),
 )

@@ -87,5 +87,5 @@ CATALOGER = Cataloger(
     ),
     parse=parse_requirements,
     to_package=python_to_package,
-    tags=("language", "directory", "declared"),
+    tags=("language", "image", "directory", "declared"),
 )

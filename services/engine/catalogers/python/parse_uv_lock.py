@@ -53,5 +53,5 @@ CATALOGER = Cataloger(
     request=FileRequest(name="python-uv-lock", patterns=("**/uv.lock",), max_bytes=16 * 1024 * 1024),
     parse=parse_uv_lock,
     to_package=python_to_package,
-    tags=("language", "directory", "declared"),
+    tags=("language", "image", "directory", "declared"),
 )

@@ -70,5 +70,5 @@ CATALOGER = Cataloger(
     request=FileRequest(name="gemfile-lock", patterns=("**/Gemfile.lock",), max_bytes=16 * 1024 * 1024),
     parse=parse_gemfile_lock,
     to_package=gem_to_package,
-    tags=("language", "directory", "declared"),
+    tags=("language", "image", "directory", "declared"),
 )

@@ -63,5 +63,5 @@ CATALOGER = Cataloger(
     request=FileRequest(name="rust-cargo-lock", patterns=("**/Cargo.lock",), max_bytes=16 * 1024 * 1024),
     parse=parse_cargo_lock,
     to_package=cargo_to_package,
-    tags=("language", "directory", "declared"),
+    tags=("language", "image", "directory", "declared"),
 )
