@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import msgspec
 
 from schemas.records import Finding, VulnMatch
+from services.vulndb.coverage import CoverageGap
 
 SEVERITIES: tuple[str, ...] = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN")
 
@@ -56,32 +57,50 @@ def counts_by_severity(findings: Sequence[Finding]) -> dict[str, int]:
     return counts
 
 
+def cve_finding(ruleset: Ruleset, match: VulnMatch, *, digest: str, environment: str = "") -> Finding:
+    """The CVE finding a ruleset makes of one advisory match."""
+    return Finding(
+        finding_id=finding_id(digest, "CVE", match.vuln_id, match.package_purl),
+        category="CVE",
+        id=match.vuln_id,
+        severity=match.severity,
+        title=match.vuln_id,
+        description=match.summary or match.details,
+        package_name=match.package_name,
+        purl=match.package_purl,
+        installed_version=match.package_version,
+        fixed_version=match.fixed_version,
+        layer_digest=match.layer_digest,
+        environment=environment,
+        ruleset=ruleset.name,
+    )
+
+
+def coverage_finding(ruleset: Ruleset, gap: CoverageGap, *, digest: str, environment: str = "") -> Finding:
+    """The ``Coverage`` finding for something the scan could not check (never a silent zero)."""
+    return Finding(
+        finding_id=finding_id(digest, "Coverage", gap.id, ""),
+        category="Coverage",
+        id=gap.id,
+        severity=gap.severity,
+        title="Vulnerability coverage gap",
+        description=gap.message,
+        environment=environment,
+        ruleset=ruleset.name,
+    )
+
+
 def evaluate(
     ruleset: Ruleset,
     *,
     digest: str,
     matches: Sequence[VulnMatch],
     environment: str = "",
+    gaps: Sequence[CoverageGap] = (),
 ) -> Outcome:
-    """Turn advisory matches into CVE findings, and add an ImageScan finding past a threshold."""
-    findings = [
-        Finding(
-            finding_id=finding_id(digest, "CVE", m.vuln_id, m.package_purl),
-            category="CVE",
-            id=m.vuln_id,
-            severity=m.severity,
-            title=m.vuln_id,
-            description=m.summary or m.details,
-            package_name=m.package_name,
-            purl=m.package_purl,
-            installed_version=m.package_version,
-            fixed_version=m.fixed_version,
-            layer_digest=m.layer_digest,
-            environment=environment,
-            ruleset=ruleset.name,
-        )
-        for m in matches
-    ]
+    """Turn advisory matches into CVE findings and coverage gaps into Coverage findings, and add an
+    ImageScan finding past a threshold. Thresholds count the CVE findings only."""
+    findings = [cve_finding(ruleset, m, digest=digest, environment=environment) for m in matches]
     findings.sort(key=lambda f: (severity_rank(f.severity), f.package_name, f.id))
     counts = counts_by_severity(findings)
     observed = {key: len(findings) if key == "TOTAL" else counts.get(key, 0) for key in ruleset.thresholds}
@@ -90,6 +109,7 @@ def evaluate(
         for key, limit in ruleset.thresholds.items()
         if observed[key] >= limit
     ]
+    findings += [coverage_finding(ruleset, g, digest=digest, environment=environment) for g in gaps]
     reason = "; ".join(passed)
     if reason:
         findings.append(

@@ -7,6 +7,7 @@ one when the first attempt died between storing and publishing.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 import msgspec
@@ -17,6 +18,7 @@ from services.common.runner import Handler, Outgoing
 from services.common.store.postgres import Store
 from services.engine.core import utcnow
 from services.policy.ruleset import Ruleset, evaluate
+from services.vulndb.coverage import scan_gaps
 
 
 def make_policy_handler(store: Store, ruleset: Ruleset) -> Handler:
@@ -30,11 +32,13 @@ def make_policy_handler(store: Store, ruleset: Ruleset) -> Handler:
             return []
         digest = event.image.digest
         environments = await store.environments(digest)
+        today = dt.date.fromisoformat(utcnow()[:10])
         outcome = evaluate(
             ruleset,
             digest=digest,
             matches=event.matches,
             environment=", ".join(environments),
+            gaps=scan_gaps(event.notes, event.image.distro, today),
         )
         await store.save_scan(
             event.scan_id,

@@ -88,21 +88,30 @@ def test_alpine_v320(os_db: VulnDB) -> None:
 def test_unsupported_release_and_distro_are_notes(os_db: VulnDB) -> None:
     result = match_packages(os_db, Distro(id="debian", version_id="13"), [deb("curl", "8.14.1-2")])
     assert result.matches == []
-    assert result.notes == ["no advisories for Debian:13 in the database"]
-    result = match_packages(os_db, Distro(id="ubuntu", version_id="22.04"), [deb("curl", "7.81.0-1")])
-    assert result.notes == ["deb packages on 'ubuntu' are not matched yet"]
+    assert result.notes == [
+        "no advisories for Debian:13 in the database: deb packages were not checked "
+        "[coverage:no-advisories:Debian:13]"
+    ]
+    assert [g.id for g in result.gaps] == ["coverage:no-advisories:Debian:13"]
+    result = match_packages(os_db, Distro(id="fedora", version_id="40"), [deb("curl", "7.81.0-1")])
+    assert result.notes == [
+        "deb packages on fedora 40 are not matched [coverage:unsupported-distro:fedora-40]"
+    ]
     result = match_packages(os_db, None, [apk("musl", "1.2.5-r0", "musl")])
-    assert result.notes == ["apk packages not matched: the image's distribution is unknown"]
+    assert result.notes == [
+        "apk packages not matched: the image's distribution is unknown [coverage:unknown-distro:apk]"
+    ]
     result = match_packages(os_db, Distro(id="debian"), [deb("curl", "7.88.1-10")])
     assert "no release number" in result.notes[0]
 
 
-def test_language_packages_are_noted_not_matched(os_db: VulnDB) -> None:
+def test_ecosystems_without_data_are_gaps_noted_once(os_db: VulnDB) -> None:
     pkg = PackageRecord(name="requests", version="2.0.0", type="pypi", purl="pkg:pypi/requests@2.0.0")
-    assert "pypi" not in RESOLVERS
-    result = match_packages(os_db, BOOKWORM, [pkg, pkg])
+    assert "pypi" in RESOLVERS
+    result = match_packages(os_db, BOOKWORM, [pkg, pkg])  # this database holds Debian and Alpine only
     assert result.matches == []
-    assert result.notes == ["pypi packages are not matched yet"]
+    assert [(g.id, g.severity) for g in result.gaps] == [("coverage:no-advisories:PyPI", "LOW")]
+    assert len(result.notes) == 1
 
 
 def test_invalid_installed_version_is_a_note(os_db: VulnDB) -> None:
