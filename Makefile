@@ -29,7 +29,11 @@ $(FIXTURES)/rpm/manifest.json: tests/fixtures/build-rpm-images.sh
 	$(MAKE) tools
 	bash tests/fixtures/build-rpm-images.sh
 
-fixtures: $(FIXTURES)/manifest.json $(FIXTURES)/rpm/manifest.json
+# planted secrets and insecure content on the cached Debian base (needs build-images.sh's tarball)
+$(FIXTURES)/content/manifest.json: tests/fixtures/build-content-image.sh $(FIXTURES)/manifest.json
+	bash tests/fixtures/build-content-image.sh
+
+fixtures: $(FIXTURES)/manifest.json $(FIXTURES)/rpm/manifest.json $(FIXTURES)/content/manifest.json
 
 lint: venv
 	$(VENV)/bin/ruff check .

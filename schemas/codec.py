@@ -12,6 +12,7 @@ from schemas.events import (
     Event,
     FindingEvent,
     ImageDiscovered,
+    ImageRemoved,
     ScanCompleted,
     ScanFailed,
     ScanRequested,
@@ -21,7 +22,7 @@ from schemas.topics import Topics
 _ENCODER: Final = msgspec.json.Encoder()
 
 _DECODERS: Final[dict[str, msgspec.json.Decoder[Any]]] = {
-    Topics.INVENTORY: msgspec.json.Decoder(ImageDiscovered),
+    Topics.INVENTORY: msgspec.json.Decoder(ImageDiscovered | ImageRemoved),
     Topics.SCAN_REQUESTS: msgspec.json.Decoder(ScanRequested),
     Topics.DETECTIONS: msgspec.json.Decoder(ScanCompleted | ScanFailed),
     Topics.FINDINGS: msgspec.json.Decoder(FindingEvent),

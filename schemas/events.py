@@ -25,6 +25,27 @@ class ImageDiscovered(Event, frozen=True, tag="image.discovered"):
     tag: str = ""
     discovered_at: str = ""  # RFC 3339
     size_bytes: int = 0
+    # where in a cluster the image runs (empty for registries): the pod's controlling workload,
+    # resolved through ReplicaSet -> Deployment and Job -> CronJob
+    namespace: str = ""
+    workload_kind: str = ""  # Deployment, StatefulSet, DaemonSet, CronJob, Job, ReplicaSet, Pod, ...
+    workload: str = ""  # the workload's name
+
+
+class ImageRemoved(Event, frozen=True, tag="image.removed"):
+    """Inventory no longer sees an image in an environment: unlink it (the image itself stays).
+
+    A cluster emits it when the last Running pod using ``repository@digest`` goes away.
+    """
+
+    environment: str
+    digest: str
+    repository: str
+    registry: str = ""
+    removed_at: str = ""  # RFC 3339
+
+
+InventoryEvent = ImageDiscovered | ImageRemoved
 
 
 class ScanRequested(Event, frozen=True, tag="scan.requested"):

@@ -59,6 +59,7 @@ class PackageRecord(Record, frozen=True):
     declared: bool = False  # True: named by a lockfile or manifest, not found installed
     owner: str = ""  # purl of the OS package whose files include this package's files
     metadata: dict[str, str] = {}  # format-specific facts: jar sha1, go toolchain, rpm vendor, ...
+    license_expression: str = ""  # the declared licenses as one SPDX expression (LicenseRef- for others)
 
 
 class Unknown(Record, frozen=True):
@@ -84,6 +85,12 @@ class VulnMatch(Record, frozen=True):
     details: str = ""
     layer_digest: str = ""
     references: list[str] = []
+    cvss_score: float = 0.0  # base score of ``cvss_vector`` (0.0: none)
+    cvss_vector: str = ""  # the CVSS vector the score comes from
+    severity_source: str = ""  # where ``severity`` comes from: cvss_v3, cvss_v4, debian, ubuntu, ghsa, ...
+    known_exploited: bool = False  # a CVE id of the match is in CISA's KEV catalog
+    epss: float = 0.0  # highest FIRST EPSS probability among the match's CVE ids
+    fix_state: str = ""  # "fixed" (a fixed version exists), "not-fixed", "wont-fix" (the distro will not fix)
 
 
 class Detection(Record, frozen=True):

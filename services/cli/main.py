@@ -10,10 +10,12 @@ from collections.abc import Sequence
 
 import msgspec
 
+from services.api.cli import add_read_commands, has_filters, run_read_command
+from services.cli.formats import FORMATS
 from services.common.config import RegistryConfig, Settings, load_settings
 from services.common.errors import ConfigError
 
-SERVICES = ("inventory", "dedupe", "engine", "policy")
+SERVICES = ("inventory", "dedupe", "engine", "policy", "api")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,14 +33,39 @@ def _parser() -> argparse.ArgumentParser:
         "registry:REF or a bare image reference.",
     )
     scan.add_argument("target")
-    scan.add_argument("-f", "--format", default="table", choices=("table", "json", "cyclonedx"))
+    scan.add_argument("-f", "--format", default="table", choices=FORMATS)
     scan.add_argument("-o", "--output", help="write the report to a file")
     scan.add_argument(
         "--fail-on",
         choices=("critical", "high", "medium", "low", "unknown"),
         help="exit 1 when a CVE finding of this severity or worse is reported",
     )
+    scan.add_argument(
+        "--ignore-unfixed",
+        action="store_true",
+        help="suppress vulnerabilities that have no fixed version (not fixed or will not be fixed)",
+    )
+    scan.add_argument(
+        "--ignore-file",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="accepted vulnerabilities: YAML (ignore: [{id, package, expires, reason}]) or "
+        ".assayignore lines (ID [PACKAGE] [exp:YYYY-MM-DD] [# reason]); repeatable",
+    )
+    scan.add_argument(
+        "--vex",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="OpenVEX document: not_affected/fixed statements suppress findings; repeatable",
+    )
     scan.add_argument("--platform", help="os/arch[/variant] to pick from a multi-platform index")
+    scan.add_argument(
+        "--no-content",
+        action="store_true",
+        help="skip the content analyzers (secrets, insecure configuration): packages and CVEs only",
+    )
     scan.add_argument(
         "--insecure-registry",
         action="append",
@@ -51,9 +78,31 @@ def _parser() -> argparse.ArgumentParser:
     dbsub = db.add_subparsers(dest="db_command", required=True)
     upd = dbsub.add_parser("update", help="ingest OSV advisories")
     upd.add_argument("--source", help="DIR, ZIP or URL (default ASSAY_DB_SOURCE or the public OSV export)")
-    dbsub.add_parser("status", help="show build time, sources and schema version")
+    upd.add_argument(
+        "--ecosystems",
+        action="append",
+        metavar="LIST",
+        help="comma-separated OSV ecosystems to ingest (default: all of Debian, Ubuntu, Alpine, Red Hat, "
+        "Rocky Linux, AlmaLinux, PyPI, npm, Maven, RubyGems, NuGet, Go, crates.io, Packagist)",
+    )
+    upd.add_argument(
+        "--kev",
+        metavar="PATH|URL",
+        help="CISA KEV catalog JSON ('none' to skip; default: CISA's catalog when --source is a URL)",
+    )
+    upd.add_argument("--epss", metavar="PATH|URL", help="FIRST EPSS scores CSV (plain or .gz)")
+    upd.add_argument("--full", action="store_true", help="rebuild from scratch instead of updating")
+    st = dbsub.add_parser("status", help="show build time, sources and schema version")
+    st.add_argument("--json", action="store_true", help="print metadata and sources as JSON")
 
-    svc = sub.add_parser("service", help="run one pipeline service (inventory, dedupe, engine, policy)")
+    feeds = sub.add_parser("feeds", help="threat feeds of malicious URLs and IPs")
+    feedsub = feeds.add_subparsers(dest="feeds_command", required=True)
+    fupd = feedsub.add_parser("update", help="load feeds (one entry a line, CIDR lists, URLhaus CSV)")
+    fupd.add_argument(
+        "--source", action="append", required=True, help="a feed file or URL (repeat for several)"
+    )
+
+    svc = sub.add_parser("service", help="run one pipeline service (inventory, dedupe, engine, policy, api)")
     svc.add_argument("name", choices=SERVICES)
     svc.add_argument("--once", action="store_true", help="inventory: crawl once and exit")
 
@@ -65,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     up.add_argument("--idle-timeout", type=float, default=600.0)
 
-    sub.add_parser("findings", help="list findings from PostgreSQL (ASSAY_PG_DSN)")
+    add_read_commands(sub)  # images, findings
     return p
 
 
@@ -85,6 +134,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         changes["registries"] = regs
     if getattr(args, "platform", None):
         changes["platform"] = args.platform
+    if getattr(args, "no_content", False):
+        changes["content_analyzers"] = []
     return msgspec.structs.replace(base, **changes) if changes else base
 
 
@@ -105,14 +156,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         from services.cli.scan import run_scan
 
         return asyncio.run(
-            run_scan(settings, args.target, fmt=args.format, output=args.output, fail_on=args.fail_on)
+            run_scan(
+                settings,
+                args.target,
+                fmt=args.format,
+                output=args.output,
+                fail_on=args.fail_on,
+                ignore_unfixed=args.ignore_unfixed,
+                ignore_files=args.ignore_file,
+                vex_files=args.vex,
+            )
         )
     if args.command == "db":
         from services.cli.db import run_status, run_update
 
         if args.db_command == "update":
-            return asyncio.run(run_update(settings, args.source))
-        return run_status(settings)
+            return asyncio.run(
+                run_update(
+                    settings,
+                    args.source,
+                    ecosystems=args.ecosystems,
+                    kev_source=args.kev,
+                    epss_source=args.epss,
+                    full=args.full,
+                )
+            )
+        return run_status(settings, as_json=args.json)
+    if args.command == "feeds":
+        from services.cli.feeds import run_feeds_update
+
+        return asyncio.run(run_feeds_update(settings, args.source))
     if args.command == "service":
         from services.cli.service import run_named_service
 
@@ -121,6 +194,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from services.cli.up import run_up
 
         return run_up(settings, until_idle=args.until_idle, idle_timeout=args.idle_timeout)
+    if args.command == "images" or (args.command == "findings" and has_filters(args)):
+        return run_read_command(settings, args)
     if args.command == "findings":
         from services.cli.service import print_findings
 

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 
 from opentelemetry import trace
 
+from schemas.events import Event
 from schemas.topics import ALL_TOPICS, Topics
 from services.common.bus.kafka import KafkaBus
 from services.common.config import Settings
@@ -25,9 +26,11 @@ from services.common.store.postgres import Store
 from services.common.telemetry import setup_telemetry
 from services.dedupe.service import make_dedupe_handler
 from services.engine.catalogers.registry import select
+from services.engine.content.registry import ContentAnalysis
 from services.engine.image.registry import RegistryClient
 from services.engine.worker import EngineDeps, make_engine_handler
 from services.inventory.crawler import crawl
+from services.inventory.kubernetes import watch_cluster
 from services.policy.ruleset import DEFAULT_RULESET
 from services.policy.service import make_policy_handler
 from services.vulndb.db import VulnDB
@@ -75,8 +78,43 @@ async def _store(settings: Settings) -> AsyncIterator[Store]:
 
 
 async def run_inventory(settings: Settings, bus: KafkaBus, stop: asyncio.Event, *, once: bool) -> None:
-    """Crawl the configured registries, publishing one trace-rooted event per image seen."""
+    """Crawl the configured registries and watch the configured clusters, publishing what is seen.
+
+    Registry sightings are one trace-rooted event per image per crawl; cluster watchers publish
+    ``ImageDiscovered``/``ImageRemoved`` as pods start and stop, until the service stops.
+    """
     tracer = trace.get_tracer("assay.inventory")
+
+    async def emit_cluster_event(event: Event) -> None:
+        digest = getattr(event, "digest", "")
+        with tracer.start_as_current_span(
+            "inventory cluster change",
+            context=None,
+            attributes={"assay.service": "inventory", "assay.image.digest": digest},
+        ):
+            await publish_event(bus, Topics.INVENTORY, digest, event)
+
+    # cluster watchers run beside the crawl loop until the service stops (issue 7)
+    watchers = [asyncio.create_task(watch_cluster(c, emit_cluster_event)) for c in settings.clusters]
+    for task in watchers:
+        task.add_done_callback(_report_watcher_end)
+    try:
+        await _crawl_registries(settings, bus, stop, tracer, once=once)
+    finally:
+        for task in watchers:
+            task.cancel()
+        await asyncio.gather(*watchers, return_exceptions=True)
+
+
+def _report_watcher_end(task: asyncio.Task[None]) -> None:
+    """A cluster watcher only ends on its own when it cannot start (e.g. an unreadable kubeconfig)."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("inventory: a cluster watcher stopped: %s", task.exception())
+
+
+async def _crawl_registries(
+    settings: Settings, bus: KafkaBus, stop: asyncio.Event, tracer: trace.Tracer, *, once: bool
+) -> None:
     async with RegistryClient(settings.registries) as client:
         while not stop.is_set():
             count = 0
@@ -97,6 +135,12 @@ async def run_inventory(settings: Settings, bus: KafkaBus, stop: asyncio.Event, 
 
 async def _serve(settings: Settings, name: str, *, once: bool) -> None:
     group = f"{settings.consumer_group_prefix}-{name}"
+    if name == "api":  # reads PostgreSQL only: no bus
+        from services.api.server import serve_api
+
+        async with _stop_on_signals() as stop, _store(settings) as store:
+            await serve_api(store.reads, settings.api_listen, stop)
+        return
     async with _stop_on_signals() as stop, _bus(settings, name) as bus:
         await bus.ensure_topics(ALL_TOPICS)
         if name == "inventory":
@@ -114,7 +158,9 @@ async def _serve(settings: Settings, name: str, *, once: bool) -> None:
             except VulnDBError as exc:
                 log.warning("engine: %s; scanning without vulnerability matching", exc)
                 vulndb = None
-            handler = make_engine_handler(EngineDeps(settings=settings, catalogers=select(), vulndb=vulndb))
+            content = ContentAnalysis.from_settings(settings)
+            deps = EngineDeps(settings=settings, catalogers=select(), vulndb=vulndb, content=content)
+            handler = make_engine_handler(deps)
             try:
                 # One group member per concurrent scan: Kafka spreads partitions across them.
                 await asyncio.gather(

@@ -26,6 +26,19 @@ class RegistryConfig(msgspec.Struct, frozen=True, kw_only=True):
     repositories: list[str] = []  # crawl only these (empty: the whole catalog)
 
 
+class ClusterConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """A Kubernetes cluster whose running pods inventory watches (``services/inventory/kubernetes``)."""
+
+    name: str  # the environment is "cluster:<name>"
+    kubeconfig: str = ""  # a kubeconfig file; empty: the in-cluster service account
+    context: str = ""  # a context of that kubeconfig; empty: its current-context
+    namespaces: list[str] = []  # watch only these (empty: all namespaces)
+    resync_interval_s: float = 600.0  # full re-list and diff, whatever the watch says
+    page_size: int = 500  # list chunk size (``limit``/``continue``)
+    backoff_initial_s: float = 0.5  # reconnect delay, doubled per failure, with full jitter
+    backoff_max_s: float = 30.0
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Everything configurable, with its default."""
 
@@ -35,6 +48,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     pg_dsn: str = ""  # empty: embedded PostgreSQL under data_dir (``assay up``)
     kafka_bootstrap: str = ""  # empty: embedded broker (``assay up``)
     registries: list[RegistryConfig] = []
+    clusters: list[ClusterConfig] = []  # ASSAY_CLUSTERS: a JSON list of cluster objects
     platform: str = "linux/amd64"
     max_file_bytes: int = 64 * 1024 * 1024  # per analysed file
     engine_concurrency: int = 2
@@ -42,6 +56,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     crawl_interval_s: float = 300.0
     otel_exporter: str = ""  # "", "console", "file:/path.jsonl", "otlp"
     service_name: str = "assay"
+    api_listen: str = "127.0.0.1:8080"  # HOST:PORT of the read API (``assay service api``)
+    # content analyzers (services/engine/content/registry.py): names to run; [] runs none
+    content_analyzers: list[str] = msgspec.field(
+        default_factory=lambda: ["secrets", "insecure", "malware", "netioc", "licenses"]
+    )
+    secret_max_bytes: int = 10 * 1024 * 1024  # larger files are not scanned for secrets
+    secret_rules: str = ""  # a rules TOML file replacing the shipped secrets ruleset
+    secret_allow_paths: list[str] = []  # globs never scanned for secrets, added to the ruleset's own
+    yara_rules_dir: str = ""  # every *.yar/*.yara file there, compiled once per process
+    clamd_address: str = ""  # "/run/clamav/clamd.ctl", "unix:/path" or "tcp:host:port"; "" = no ClamAV
+    sha256_blocklist: str = ""  # a file of "<sha256> [name]" lines
+    malware_max_bytes: int = 32 * 1024 * 1024  # larger executables/scripts/archives are not scanned
+    feeds_path: str = ""  # threat feeds stored by `assay feeds update`; default <data_dir>/feeds.json
+    license_policy: str = ""  # a license policy TOML replacing the shipped one
+    layer_cache: bool = True  # cache content-analyzer results per layer diff_id
+    layer_cache_dir: str = ""  # default <data_dir>/layer-cache
 
     @property
     def effective_data_dir(self) -> Path:
@@ -50,6 +80,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def effective_db_path(self) -> Path:
         return Path(self.db_path) if self.db_path else self.effective_data_dir / "vuln.db"
+
+    @property
+    def effective_feeds_path(self) -> Path:
+        return Path(self.feeds_path) if self.feeds_path else self.effective_data_dir / "feeds.json"
+
+    @property
+    def effective_layer_cache_dir(self) -> Path:
+        return Path(self.layer_cache_dir) if self.layer_cache_dir else self.effective_data_dir / "layer-cache"
 
     def registry(self, host: str) -> RegistryConfig | None:
         """The configuration for a registry host, if any."""
@@ -71,6 +109,22 @@ _ENV_FIELDS: dict[str, str] = {
     "ASSAY_CONSUMER_GROUP_PREFIX": "consumer_group_prefix",
     "ASSAY_CRAWL_INTERVAL_S": "crawl_interval_s",
     "ASSAY_OTEL_EXPORTER": "otel_exporter",
+    "ASSAY_API_LISTEN": "api_listen",
+    "ASSAY_SECRET_MAX_BYTES": "secret_max_bytes",
+    "ASSAY_SECRET_RULES": "secret_rules",
+    "ASSAY_YARA_RULES_DIR": "yara_rules_dir",
+    "ASSAY_CLAMD_ADDRESS": "clamd_address",
+    "ASSAY_SHA256_BLOCKLIST": "sha256_blocklist",
+    "ASSAY_MALWARE_MAX_BYTES": "malware_max_bytes",
+    "ASSAY_FEEDS_PATH": "feeds_path",
+    "ASSAY_LICENSE_POLICY": "license_policy",
+    "ASSAY_LAYER_CACHE": "layer_cache",
+    "ASSAY_LAYER_CACHE_DIR": "layer_cache_dir",
+}
+# comma-separated lists ("" is an empty list)
+_ENV_LIST_FIELDS: dict[str, str] = {
+    "ASSAY_CONTENT_ANALYZERS": "content_analyzers",
+    "ASSAY_SECRET_ALLOW_PATHS": "secret_allow_paths",
 }
 
 
@@ -108,6 +162,19 @@ def parse_registries(value: str) -> list[RegistryConfig]:
     return out
 
 
+def _parse_json_list(value: str, setting: str) -> list[object]:
+    """A setting holding a JSON list (empty text is an empty list); errors name the setting."""
+    if not value.strip():
+        return []
+    try:
+        data = msgspec.json.decode(value)
+    except msgspec.DecodeError as exc:
+        raise ConfigError(f"{setting}: not JSON: {exc}") from exc
+    if not isinstance(data, list):
+        raise ConfigError(f"{setting}: must be a JSON list")
+    return data
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, config_file: str | None = None, **overrides: object
 ) -> Settings:
@@ -129,8 +196,13 @@ def load_settings(
     for var, field in _ENV_FIELDS.items():
         if var in env:
             raw[field] = env[var]
+    for var, field in _ENV_LIST_FIELDS.items():
+        if var in env:
+            raw[field] = [item.strip() for item in env[var].split(",") if item.strip()]
     if "ASSAY_REGISTRIES" in env:
         raw["registries"] = [msgspec.to_builtins(r) for r in parse_registries(env["ASSAY_REGISTRIES"])]
+    if "ASSAY_CLUSTERS" in env:
+        raw["clusters"] = _parse_json_list(env["ASSAY_CLUSTERS"], "ASSAY_CLUSTERS")
     raw.update({k: v for k, v in overrides.items() if v is not None})
     try:
         return msgspec.convert(raw, Settings, strict=False)
@@ -145,6 +217,12 @@ def child_environment(settings: Settings, config_file: Path) -> dict[str, str]:
     this way, so the children read the same values the parent decided on.
     """
     config_file.write_bytes(msgspec.json.encode(settings))
-    env = {k: v for k, v in os.environ.items() if k not in _ENV_FIELDS and k != "ASSAY_REGISTRIES"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in _ENV_FIELDS
+        and k not in _ENV_LIST_FIELDS
+        and k not in ("ASSAY_REGISTRIES", "ASSAY_CLUSTERS")
+    }
     env["ASSAY_CONFIG"] = str(config_file)
     return env

@@ -1,7 +1,8 @@
 """The dedupe service's core: each image digest is requested for scanning once.
 
 The claim is one atomic insert in PostgreSQL, so several dedupe replicas and restarts
-agree on who saw a digest first. Every sighting still records the image's environment.
+agree on who saw a digest first. Every sighting still records the image's environment,
+and an ``ImageRemoved`` (a cluster's last pod using the digest went away) unlinks it.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from schemas.events import Event, ImageDiscovered, ScanRequested
+from schemas.events import Event, ImageDiscovered, ImageRemoved, ScanRequested
 from schemas.topics import Topics
 from services.common.runner import Handler, Outgoing
 from services.common.store.postgres import Store
@@ -25,6 +26,12 @@ def make_dedupe_handler(store: Store) -> Handler:
     """The handler for ``assay.inventory.v1``."""
 
     async def handle(event: Event) -> Sequence[Outgoing]:
+        if isinstance(event, ImageRemoved):
+            # the image left an environment: unlink it there; its scan and findings stay
+            await store.unlink_image(
+                digest=event.digest, environment=event.environment, repository=event.repository
+            )
+            return []
         if not isinstance(event, ImageDiscovered):
             return []
         image_ref = f"{event.registry}/{event.repository}@{event.digest}"

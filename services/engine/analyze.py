@@ -153,7 +153,10 @@ async def analyze(
     await walk_image(image, requests, collector.on_hit, collector.on_skip)
 
     distro: Distro | None = distro_mod.detect(collector.release_files)
-    layers = image.info.layers
+    shown = image.info
+    for analyzer in analyzers:  # secrets in env, labels and history lines are only ever shown redacted
+        shown = analyzer.redact_image(shown)
+    layers = shown.layers
     owners = ownership.OwnershipIndex()
     packages: list[PackageRecord] = []
     for found in sorted(collector.found, key=lambda f: (f.cataloger.name, f.path)):
@@ -195,7 +198,7 @@ async def analyze(
         )
         for path, index, reason in collector.problems
     ]
-    info = msgspec.structs.replace(image.info, distro=distro)
+    info = msgspec.structs.replace(shown, distro=distro)
     by_analyzer: dict[str, list[Detection]] = {a.name: [] for a in analyzers}
     for index, name, d in collector.detections:
         layer = _layer(layers, index)

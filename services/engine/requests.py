@@ -22,6 +22,12 @@ class FileRequest(msgspec.Struct, frozen=True, kw_only=True):
     a small in-memory size) instead of bytes, so large jars and binaries cost constant
     memory. ``report_oversize=False`` drops files over ``max_bytes`` without an unknown,
     for requests that sample every file by design (content analyzers).
+
+    ``mode_mask`` keeps only entries with one of those mode bits set (``0o6000``: setuid or
+    setgid); ``directories`` also delivers directory entries (empty data, ``mode`` with
+    ``stat.S_IFDIR`` set; file hits carry permission bits only), for checks on permissions
+    rather than content. ``text_only`` drops files with a NUL byte in their first bytes
+    (binaries) before the rest is read.
     """
 
     name: str
@@ -32,6 +38,9 @@ class FileRequest(msgspec.Struct, frozen=True, kw_only=True):
     magic: tuple[bytes, ...] = ()
     spool: bool = False
     report_oversize: bool = True
+    mode_mask: int = 0
+    directories: bool = False
+    text_only: bool = False
 
 
 def _glob_to_regex(pattern: str) -> str:
@@ -87,4 +96,15 @@ def glob_matches(pattern: str, path: str) -> bool:
     return re.match(_glob_to_regex(pattern) + r"\Z", path) is not None
 
 
-__all__ = ["FileRequest", "RequestMatcher", "glob_matches"]
+def globs_regex(patterns: Sequence[str]) -> re.Pattern[str]:
+    """One compiled regex whose ``match`` says whether any of ``patterns`` matches a path.
+
+    Same rules as ``RequestMatcher``; one regex instead of one per pattern, for callers that
+    test many paths against many globs and only need a yes or no. No patterns: matches nothing.
+    """
+    if not patterns:
+        return re.compile(r"(?!)")
+    return re.compile("(?:" + "|".join(f"(?:{_glob_to_regex(p)})\\Z" for p in patterns) + ")")
+
+
+__all__ = ["FileRequest", "RequestMatcher", "glob_matches", "globs_regex"]

@@ -39,7 +39,11 @@ _QUEUE_DEPTH = 4  # chunks of at most 1 MiB in flight between the network and th
 _MAGIC_BYTES = 64  # read before deciding whether a ``magic`` request wants the file
 _SPOOL_IN_MEMORY = 4 * 1024 * 1024  # a spooled file stays in memory up to this size, then goes to disk
 _COPY_CHUNK = 1024 * 1024
-_LINK_BUDGET = 64 * 1024 * 1024  # bytes of requested files kept per layer for hard links to them
+_LINK_BUDGET = 64 * 1024 * 1024  # bytes of requested files kept in memory per layer for hard links to them
+# Spooled files (every executable, for the binary catalogers) are kept for hard links mostly on disk:
+# a few MiB in memory, then rolled over to a temporary file, up to a disk budget per layer.
+_LINK_SPOOL_MEMORY = 8 * 1024 * 1024
+_LINK_DISK_BUDGET = 512 * 1024 * 1024
 
 
 class FileHit(msgspec.Struct, frozen=True, kw_only=True):
@@ -98,6 +102,72 @@ def _over_cap(size: int, cap: int) -> str:
     return f"file is {size} bytes, over the {cap}-byte cap"
 
 
+class _Kept:
+    """A requested file's content kept for hard links to it later in the same layer.
+
+    ``head`` is always there (a link is judged by ``magic`` as its target was); the content
+    is either ``data`` or an open spooled temporary file, or neither when over the budget.
+    """
+
+    def __init__(
+        self,
+        head: bytes,
+        data: bytes | None = None,
+        spool: tempfile.SpooledTemporaryFile[bytes] | None = None,
+    ) -> None:
+        self.head = head
+        self.data = data
+        self.spool = spool
+        if data is not None:
+            self.size = len(data)
+        elif spool is not None:
+            self.size = spool.seek(0, io.SEEK_END)
+        else:
+            self.size = 0
+        self.on_disk = spool is not None and self.size > _SPOOL_IN_MEMORY
+
+    def to_disk(self) -> None:
+        if self.spool is not None and not self.on_disk:
+            self.spool.rollover()
+            self.on_disk = True
+
+    @property
+    def has_content(self) -> bool:
+        return self.data is not None or self.spool is not None
+
+    def reader(self) -> IO[bytes]:
+        if self.spool is not None:
+            self.spool.seek(0)
+            return cast(IO[bytes], self.spool)
+        return io.BytesIO(self.data or b"")
+
+    def drop_content(self) -> None:
+        self.close()
+        self.data = None
+
+    def close(self) -> None:
+        if self.spool is not None:
+            self.spool.close()
+            self.spool = None
+
+
+def _read_head(source: IO[bytes]) -> bytes:
+    """The first ``_MAGIC_BYTES`` bytes (fewer only at end of file), however the reader splits reads."""
+    head = b""
+    while len(head) < _MAGIC_BYTES:
+        piece = source.read(_MAGIC_BYTES - len(head))
+        if not piece:
+            break
+        head += piece
+    return head
+
+
+def _magic_ok(req: FileRequest, head: bytes) -> bool:
+    if req.text_only and b"\0" in head:
+        return False
+    return not req.magic or any(head.startswith(m) for m in req.magic)
+
+
 class _Upper:
     """What the layers above the one being walked have said about paths."""
 
@@ -137,21 +207,28 @@ class LayerWalker:
 
     def __init__(self, requests: Sequence[FileRequest], on_hit: OnHit, on_skip: OnSkip) -> None:
         self._matcher = RequestMatcher(requests)
+        self._directories = any(r.directories for r in requests)
+        # directory entries are matched only against requests that want them (most want none)
+        self._dir_matcher = RequestMatcher([r for r in requests if r.directories])
         self._on_hit = on_hit
         self._on_skip = on_skip
         self._upper = _Upper()
         self._link_bytes = 0
+        self._link_spool_bytes = 0
+        self._link_disk_bytes = 0
 
     def walk_tar(self, fileobj: ChunkStream, layer_index: int, describe: str) -> None:
         """Walk one layer blob (any compression) given as a chunk stream. Runs in a worker thread."""
         state = _LayerState()
         self._link_bytes = 0
+        self._link_spool_bytes = 0
+        self._link_disk_bytes = 0
         current = "(layer header)"
         counted = _CountingReader(decompressed(fileobj))
         complete_through = 0  # end of the last member whose data arrived in full
+        links: dict[str, _Kept] = {}
         try:
             with tarfile.open(fileobj=cast(IO[bytes], counted), mode="r|") as tar:
-                links: dict[str, bytes] = {}
                 for member in tar:
                     current = member.name
                     complete_through = 0  # set again only once this member's data has been read
@@ -169,6 +246,9 @@ class LayerWalker:
             raise LayerError(f"{describe}: {exc} (while reading {current!r})") from exc
         except (tarfile.TarError, EOFError, OSError) as exc:
             raise LayerError(f"{describe}: unreadable tar stream: {exc} (while reading {current!r})") from exc
+        finally:
+            for kept in links.values():
+                kept.close()
         state.merge_into(self._upper)
 
     def _entry(
@@ -177,7 +257,7 @@ class LayerWalker:
         member: tarfile.TarInfo,
         layer_index: int,
         state: _LayerState,
-        links: dict[str, bytes],
+        links: dict[str, _Kept],
     ) -> None:
         path = normalize(member.name)
         if not path:
@@ -193,7 +273,11 @@ class LayerWalker:
             return
         if member.issym():
             state.symlinks.add(path)
-        wanted = self._matcher.match(path) if not member.isdir() else []
+        if member.isdir():
+            if self._directories:
+                self._directory(member, path, layer_index, state)
+            return
+        wanted = self._matcher.match(path)
         if not wanted:
             return
         hidden = self._upper.hides(path)
@@ -206,6 +290,8 @@ class LayerWalker:
                 continue
             if req.executable and not member.mode & 0o111:
                 continue
+            if req.mode_mask and not member.mode & req.mode_mask:
+                continue
             if member.size > req.max_bytes:
                 if req.report_oversize:
                     self._skip(req, path, layer_index, _over_cap(member.size, req.max_bytes))
@@ -214,21 +300,81 @@ class LayerWalker:
         if not eligible:
             return
         if member.islnk():
-            data = links.get(normalize(member.linkname))
-            if data is None:
-                reason = f"hard link to {normalize(member.linkname)!r}, whose content was not kept"
-                for req in eligible:
-                    if req.report_oversize:
-                        self._skip(req, path, layer_index, reason)
-                return
-            self._deliver(eligible, path, layer_index, not hidden, member.mode, io.BytesIO(data), len(data))
+            self._link(eligible, path, layer_index, not hidden, member, links)
             return
         fh = tar.extractfile(member)
         source = fh if fh is not None else io.BytesIO(b"")
-        kept = self._deliver(eligible, path, layer_index, not hidden, member.mode, source, member.size)
-        if kept is not None and self._link_bytes + len(kept) <= _LINK_BUDGET:
-            links[path] = kept
-            self._link_bytes += len(kept)
+        self._retain(links, path, self._deliver(eligible, path, layer_index, not hidden, member.mode, source))
+
+    def _link(
+        self,
+        eligible: Sequence[FileRequest],
+        path: str,
+        layer_index: int,
+        visible: bool,
+        member: tarfile.TarInfo,
+        links: dict[str, _Kept],
+    ) -> None:
+        """Serve a hard link from its target's kept content (a link member carries no data, size 0)."""
+        target = normalize(member.linkname)
+        kept = links.get(target)
+        if kept is not None:
+            # the target's first bytes decide ``magic`` for the link too, kept or not
+            eligible = [r for r in eligible if _magic_ok(r, kept.head)]
+        if kept is None or not kept.has_content:
+            reason = f"hard link to {target!r}, whose content was not kept"
+            for req in eligible:
+                if req.report_oversize:
+                    self._skip(req, path, layer_index, reason)
+            return
+        fits: list[FileRequest] = []
+        for req in eligible:
+            if kept.size <= req.max_bytes:
+                fits.append(req)
+            elif req.report_oversize:
+                self._skip(req, path, layer_index, _over_cap(kept.size, req.max_bytes))
+        if fits:
+            self._deliver(fits, path, layer_index, visible, member.mode, kept.reader()).close()
+
+    def _retain(self, links: dict[str, _Kept], path: str, kept: _Kept) -> None:
+        """Keep ``kept`` for hard links within budget; past it keep only the first bytes."""
+        if kept.spool is not None and not kept.on_disk:
+            if self._link_spool_bytes + kept.size <= _LINK_SPOOL_MEMORY:
+                self._link_spool_bytes += kept.size
+            elif self._link_disk_bytes + kept.size <= _LINK_DISK_BUDGET:
+                kept.to_disk()
+                self._link_disk_bytes += kept.size
+            else:
+                kept.drop_content()
+        elif kept.on_disk:
+            if self._link_disk_bytes + kept.size <= _LINK_DISK_BUDGET:
+                self._link_disk_bytes += kept.size
+            else:
+                kept.drop_content()
+        elif kept.has_content:
+            if self._link_bytes + kept.size <= _LINK_BUDGET:
+                self._link_bytes += kept.size
+            else:
+                kept.drop_content()
+        previous = links.pop(path, None)
+        if previous is not None:
+            previous.close()
+        links[path] = kept
+
+    def _directory(self, member: tarfile.TarInfo, path: str, layer_index: int, state: _LayerState) -> None:
+        """A directory entry for ``directories`` requests: no data, its mode with ``S_IFDIR`` set.
+
+        Every matching directory counts as present, so a lower copy with other permissions is hidden.
+        """
+        wanted = self._dir_matcher.match(path)
+        if not wanted:
+            return
+        hidden = self._upper.hides(path)
+        state.present.add(path)
+        for req in wanted:
+            if (hidden and not req.shadowed) or (req.mode_mask and not member.mode & req.mode_mask):
+                continue
+            self._hit(req, path, layer_index, not hidden, member.mode | stat.S_IFDIR, b"", None)
 
     def _deliver(
         self,
@@ -238,35 +384,44 @@ class LayerWalker:
         visible: bool,
         mode: int,
         source: IO[bytes],
-        size: int,
-    ) -> bytes | None:
-        """Read ``source`` once and hand it to every eligible request; the bytes read, if held in memory.
+    ) -> _Kept:
+        """Read ``source`` once and hand it to every eligible request.
 
         Requests with ``magic`` see the file only if its first bytes match; ``spool`` requests
-        get a seekable temporary file, the rest the bytes.
+        get a seekable temporary file, the rest the bytes. Returns what was read (the first
+        bytes, and the bytes or the still-open spool when a request took the file) for the
+        caller to keep for hard links or to ``close``.
         """
-        head = source.read(_MAGIC_BYTES)
-        chosen = [r for r in eligible if not r.magic or any(head.startswith(m) for m in r.magic)]
+        head = _read_head(source)
+        chosen = [r for r in eligible if _magic_ok(r, head)]
         if not chosen:
-            return None
+            return _Kept(head)
         if not any(r.spool for r in chosen):
             data = head + source.read()
             for req in chosen:
                 self._hit(req, path, layer_index, visible, mode, data, None)
-            return data
-        with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
+            return _Kept(head, data=data)
+        # not a ``with``: the spool may outlive this call, kept for hard links until the layer ends
+        spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
+        stream = cast(IO[bytes], spool)
+        try:
             spool.write(head)
-            shutil.copyfileobj(source, spool, _COPY_CHUNK)
+            shutil.copyfileobj(source, stream, _COPY_CHUNK)
             data_for_bytes: bytes | None = None
             for req in chosen:
                 spool.seek(0)
                 if req.spool:
-                    self._hit(req, path, layer_index, visible, mode, b"", cast(IO[bytes], spool))
+                    self._hit(req, path, layer_index, visible, mode, b"", stream)
                     continue
                 if data_for_bytes is None:
                     data_for_bytes = spool.read()
                 self._hit(req, path, layer_index, visible, mode, data_for_bytes, None)
-            return data_for_bytes if size <= _SPOOL_IN_MEMORY else None
+        except BaseException:
+            spool.close()
+            raise
+        if spool.closed:  # a parser closed it: nothing left to keep
+            return _Kept(head)
+        return _Kept(head, spool=spool)
 
     def _hit(
         self,
@@ -300,6 +455,9 @@ class LayerWalker:
             raise ImageError(f"dir:{root}: not a directory")
         for dirpath, dirnames, filenames in os.walk(root):
             dirnames.sort()
+            if self._directories:
+                for name in dirnames:
+                    self._local_directory(root, os.path.join(dirpath, name))
             for name in sorted(filenames):
                 full = os.path.join(dirpath, name)
                 path = os.path.relpath(full, root).replace(os.sep, "/")
@@ -319,6 +477,8 @@ class LayerWalker:
                 for req in wanted:
                     if req.executable and not mode & 0o111:
                         continue
+                    if req.mode_mask and not mode & req.mode_mask:
+                        continue
                     if st.st_size > req.max_bytes:
                         if req.report_oversize:
                             self._skip(req, path, 0, _over_cap(st.st_size, req.max_bytes))
@@ -328,10 +488,25 @@ class LayerWalker:
                     continue
                 try:
                     with open(full, "rb") as fh:
-                        self._deliver(eligible, path, 0, True, mode, fh, st.st_size)
+                        self._deliver(eligible, path, 0, True, mode, fh).close()
                 except OSError as exc:
                     for req in eligible:
                         self._skip(req, path, 0, str(exc))
+
+    def _local_directory(self, root: str, full: str) -> None:
+        path = os.path.relpath(full, root).replace(os.sep, "/")
+        wanted = self._dir_matcher.match(path)
+        if not wanted:
+            return
+        try:
+            mode = os.lstat(full).st_mode
+        except OSError:
+            return
+        if not stat.S_ISDIR(mode):
+            return
+        for req in wanted:
+            if not req.mode_mask or mode & req.mode_mask:
+                self._hit(req, path, 0, True, (mode & 0o7777) | stat.S_IFDIR, b"", None)
 
 
 class _Bridge:

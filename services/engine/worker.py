@@ -16,6 +16,7 @@ from services.common.config import Settings
 from services.common.errors import AssayError
 from services.common.runner import Handler, Outgoing
 from services.engine.catalogers.interface import Cataloger
+from services.engine.content.registry import ContentAnalysis
 from services.engine.core import detect, utcnow
 from services.engine.image.targets import parse_target
 from services.vulndb.db import VulnDB
@@ -30,6 +31,7 @@ class EngineDeps:
     settings: Settings
     catalogers: tuple[Cataloger, ...]
     vulndb: VulnDB | None
+    content: ContentAnalysis | None = None  # content analyzers and the per-layer cache
 
 
 def make_engine_handler(deps: EngineDeps) -> Handler:
@@ -46,13 +48,17 @@ def make_engine_handler(deps: EngineDeps) -> Handler:
         try:
             image = await source.open()
             async with image:
+                bound = deps.content.bind(image.info.layers) if deps.content else None
                 completed = await detect(
                     image,
                     scan_id=event.scan_id,
                     catalogers=deps.catalogers,
                     vulndb=deps.vulndb,
                     environments=event.environments,
+                    analyzers=bound.analyzers if bound else (),
                 )
+                if bound:
+                    bound.commit()
         except AssayError as exc:
             failed = ScanFailed(
                 scan_id=event.scan_id,
@@ -64,11 +70,12 @@ def make_engine_handler(deps: EngineDeps) -> Handler:
             log.warning("engine: scan of %s failed: %s", event.image_ref, exc)
             return [Outgoing(Topics.DETECTIONS, event.digest, failed)]
         log.info(
-            "engine: scanned %s in %.1fs: %d packages, %d matches, %d unknowns",
+            "engine: scanned %s in %.1fs: %d packages, %d matches, %d detections, %d unknowns",
             event.image_ref,
             time.monotonic() - started,
             len(completed.packages),
             len(completed.matches),
+            len(completed.detections),
             len(completed.unknowns),
         )
         return [Outgoing(Topics.DETECTIONS, event.digest, completed)]

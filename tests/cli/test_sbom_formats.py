@@ -116,7 +116,9 @@ def test_spdx_is_valid_2_3_with_contains_ownership_and_license_refs() -> None:
         if ref["referenceType"] == "purl"
     }
     assert set(by_purl) == {p.purl for p in _REPORT.packages}
-    image_id = next(r["relatedSpdxElement"] for r in doc["relationships"] if r["relationshipType"] == "DESCRIBES")
+    image_id = next(
+        r["relatedSpdxElement"] for r in doc["relationships"] if r["relationshipType"] == "DESCRIBES"
+    )
     contained = {
         r["relatedSpdxElement"]
         for r in doc["relationships"]
@@ -136,3 +138,19 @@ def test_spdx_is_valid_2_3_with_contains_ownership_and_license_refs() -> None:
     assert by_purl[_JAR.purl]["checksums"] == [{"algorithm": "SHA1", "checksumValue": _JAR.metadata["sha1"]}]
     assert "declared in a lockfile" in by_purl[_DECLARED.purl]["comment"]
     assert _LAYER in by_purl[_DEB.purl]["comment"]
+
+
+def test_cyclonedx_never_mixes_an_expression_with_other_licenses() -> None:
+    mixed = PackageRecord(
+        name="libdb5.3",
+        version="5.3.28+dfsg2-1",
+        type="deb",
+        purl="pkg:deb/debian/libdb5.3@5.3.28%2Bdfsg2-1?arch=amd64",
+        licenses=["Sleepycat and BSD-3-clause", "MIT"],
+        license_expression="Sleepycat AND BSD-3-Clause AND MIT",
+    )
+    report = Report(image=_REPORT.image, packages=[mixed], findings=[], counts={})
+    text = formatter("cyclonedx")(report)
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
+    [comp] = [c for c in json.loads(text)["components"] if c.get("purl") == mixed.purl]
+    assert comp["licenses"] == [{"expression": "Sleepycat AND BSD-3-Clause AND MIT"}]

@@ -85,6 +85,20 @@ async def test_claim_image_is_exactly_once_under_concurrency(store: Store) -> No
     assert "cluster:c9" in await store.environments("sha256:x")
 
 
+async def test_unlink_removes_one_environment_and_a_sighting_relinks(store: Store) -> None:
+    for env in ("cluster:a", "cluster:b"):
+        await store.claim_image(
+            digest="sha256:u", image_ref="r@sha256:u", environment=env, repository="app", tag="1"
+        )
+    assert await store.unlink_image(digest="sha256:u", environment="cluster:a", repository="app") == 1
+    assert await store.environments("sha256:u") == ["cluster:b"]
+    assert await store.unlink_image(digest="sha256:u", environment="cluster:a", repository="app") == 0
+    await store.claim_image(
+        digest="sha256:u", image_ref="r@sha256:u", environment="cluster:a", repository="app", tag="1"
+    )
+    assert await store.environments("sha256:u") == ["cluster:a", "cluster:b"]
+
+
 async def test_status_and_images(store: Store) -> None:
     await store.claim_image(
         digest="sha256:s", image_ref="r@sha256:s", environment="e1", repository="a", tag="1"

@@ -17,6 +17,7 @@ from schemas import (
     FindingEvent,
     ImageDiscovered,
     ImageInfo,
+    ImageRemoved,
     LayerInfo,
     PackageRecord,
     ScanCompleted,
@@ -78,6 +79,7 @@ _PYPI_PACKAGE = PackageRecord(
     declared=True,
     owner="pkg:deb/debian/python3-requests@2.28.1%2Bdfsg-1?arch=all&distro=debian-12",
     metadata={"installer": "pip"},
+    license_expression="Apache-2.0",
 )
 
 _DETECTION = Detection(
@@ -120,6 +122,12 @@ _MATCH = VulnMatch(
     details="When an application tells libcurl it wants to allow HTTP/2 server push ...",
     layer_digest=_LAYER,
     references=["https://curl.se/docs/CVE-2024-2398.html"],
+    cvss_score=5.9,
+    cvss_vector="CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:N/I:N/A:H",
+    severity_source="cvss_v3",
+    known_exploited=True,
+    epss=0.00123,
+    fix_state="fixed",
 )
 
 _FINDING = Finding(
@@ -147,6 +155,16 @@ SAMPLES: tuple[Event, ...] = (
         tag="1.4.2",
         discovered_at="2024-05-02T10:15:00Z",
         size_bytes=199989057,
+        namespace="payments",
+        workload_kind="Deployment",
+        workload="api",
+    ),
+    ImageRemoved(
+        environment="cluster:prod-eu",
+        digest=_DIGEST,
+        repository="team/api",
+        registry="registry.example.com:5000",
+        removed_at="2024-05-09T17:40:00Z",
     ),
     ScanRequested(
         scan_id=_SCAN_ID,

@@ -18,10 +18,12 @@ from cyclonedx.contrib.license.factories import LicenseFactory
 from cyclonedx.model import HashAlgorithm, HashType, Property
 from cyclonedx.model.bom import Bom
 from cyclonedx.model.component import Component, ComponentType
+from cyclonedx.model.license import DisjunctiveLicense, LicenseExpression
 from cyclonedx.output.json import JsonV1Dot6
 from packageurl import PackageURL
 
 from schemas.records import PackageRecord
+from services.cli.formats.cyclonedx_vulns import add_vulnerabilities
 from services.cli.formats.report import Report
 
 _PREFIX = "assay:"
@@ -44,6 +46,18 @@ def _properties(pkg: PackageRecord) -> list[Property]:
     return props
 
 
+def _licenses(pkg: PackageRecord, factory: LicenseFactory) -> list[LicenseExpression | DisjunctiveLicense]:
+    """Declared licenses as CycloneDX allows them: several ids/names, or exactly one expression.
+
+    A package declaring an expression among other licenses (``Sleepycat and BSD-3``, ``MIT``)
+    gets its one normalised SPDX expression instead, since CycloneDX forbids mixing them.
+    """
+    made = [factory.make_from_string(lic) for lic in pkg.licenses if lic]
+    if len(made) > 1 and any(isinstance(m, LicenseExpression) for m in made):
+        return [LicenseExpression(pkg.license_expression or " AND ".join(f"({lic})" for lic in pkg.licenses))]
+    return made
+
+
 def _component(pkg: PackageRecord, licenses: LicenseFactory) -> Component:
     try:
         purl: PackageURL | None = PackageURL.from_string(pkg.purl)
@@ -59,7 +73,7 @@ def _component(pkg: PackageRecord, licenses: LicenseFactory) -> Component:
         version=pkg.version,
         group=purl.namespace if purl is not None and pkg.type in ("maven", "npm", "composer") else None,
         purl=purl,
-        licenses=[licenses.make_from_string(lic) for lic in pkg.licenses if lic],
+        licenses=_licenses(pkg, licenses),
         hashes=hashes,
         properties=_properties(pkg),
     )
@@ -115,5 +129,5 @@ def build_bom(report: Report) -> Bom:
 
 
 def render_cyclonedx(report: Report) -> str:
-    """CycloneDX 1.6 JSON text."""
-    return JsonV1Dot6(build_bom(report)).output_as_string(indent=2) + "\n"
+    """CycloneDX 1.6 JSON text: the inventory and, when matching ran, its vulnerabilities."""
+    return JsonV1Dot6(add_vulnerabilities(build_bom(report), report)).output_as_string(indent=2) + "\n"

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from services.cli.formats.report import Report
+from schemas.records import Detection, Finding, VulnMatch
+from services.cli.formats.report import Report, match_index
+from services.policy.ruleset import severity_rank
+
+_STATE_WORDS = {"not-fixed": "(not fixed)", "wont-fix": "(won't fix)"}
+
+
+def _fixed(f: Finding, m: VulnMatch | None) -> str:
+    if f.fixed_version:
+        return f.fixed_version
+    if f.category != "CVE":
+        return "-"
+    return _STATE_WORDS.get(m.fix_state if m is not None else "", "(no fix)")
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -21,6 +33,33 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(out)
 
 
+def _short_layer(digest: str) -> str:
+    return digest[7:19] if digest.startswith("sha256:") else digest[:12]
+
+
+def _detections_section(report: Report) -> list[str]:
+    """Content-analyzer detections grouped by category, most severe first; evidence is already redacted."""
+    by_category: dict[str, list[Detection]] = {}
+    for d in report.detections:
+        by_category.setdefault(d.category, []).append(d)
+    out: list[str] = []
+    for category in sorted(by_category):
+        found = sorted(by_category[category], key=lambda d: (severity_rank(d.severity), d.rule_id, d.path))
+        rows = [
+            [
+                d.severity,
+                d.rule_id,
+                (d.path or "(image config)") + (" (deleted later)" if d.deleted else ""),
+                _short_layer(d.layer_digest),
+                d.evidence,
+            ]
+            for d in found
+        ]
+        out += ["", f"{category} ({len(found)}):"]
+        out.append(_table(["SEVERITY", "RULE", "PATH", "LAYER", "EVIDENCE"], rows))
+    return out
+
+
 def render_table(report: Report) -> str:
     """A summary line, then findings (most severe first), unknowns and notes."""
     img = report.image
@@ -32,21 +71,40 @@ def render_table(report: Report) -> str:
         "",
     ]
     if report.findings:
-        rows = [
-            [
-                f.category,
-                f.id,
-                f.severity,
-                f.package_name,
-                f.installed_version,
-                f.fixed_version or ("-" if f.category != "CVE" else "(no fix)"),
-                f.layer_digest[7:19] if f.layer_digest.startswith("sha256:") else f.layer_digest[:12],
-            ]
-            for f in report.findings
-        ]
-        parts.append(_table(["CATEGORY", "ID", "SEVERITY", "PACKAGE", "INSTALLED", "FIXED", "LAYER"], rows))
+        index = match_index(report)
+        rows = []
+        for f in report.findings:
+            m = index.get((f.id, f.purl)) if f.category == "CVE" else None
+            rows.append(
+                [
+                    f.category,
+                    f.id,
+                    f.severity,
+                    "KEV" if m is not None and m.known_exploited else "",
+                    f.package_name,
+                    f.installed_version,
+                    _fixed(f, m),
+                    f.layer_digest[7:19] if f.layer_digest.startswith("sha256:") else f.layer_digest[:12],
+                ]
+            )
+        headers = ["CATEGORY", "ID", "SEVERITY", "EXPLOITED", "PACKAGE", "INSTALLED", "FIXED", "LAYER"]
+        parts.append(_table(headers, rows))
     else:
         parts.append("No findings.")
+    if report.suppressed:
+        kinds: dict[str, int] = {}
+        for s in report.suppressed:
+            kinds[s.kind] = kinds.get(s.kind, 0) + 1
+        detail = ", ".join(f"{k}: {n}" for k, n in sorted(kinds.items()))
+        parts += ["", f"{len(report.suppressed)} findings suppressed ({detail}); --format json lists them"]
+    if report.expired_ignores:
+        parts += ["", "Expired ignore entries (no longer suppressing):"]
+        parts += [
+            f"  {e.id}{' ' + e.package if e.package else ''}: expired {e.expires} ({e.source}), "
+            f"{e.matches} finding(s) no longer suppressed"
+            for e in report.expired_ignores
+        ]
+    parts += _detections_section(report)
     if report.alert:
         parts += ["", f"ALERT: {report.alert}"]
     if report.unknowns:

@@ -121,6 +121,21 @@ class Store:
                 )
         return bool(claimed)
 
+    async def unlink_image(self, *, digest: str, environment: str, repository: str) -> int:
+        """Forget that ``digest`` runs in ``environment`` under ``repository``; the number of links removed.
+
+        The image, its scans and findings stay: the same digest may still live elsewhere,
+        and a later sighting links it again.
+        """
+        with translated(f"unlink image {digest} from {environment}"):
+            result = await self._pool.execute(
+                "DELETE FROM image_environments WHERE digest = $1 AND environment = $2 AND repository = $3",
+                digest,
+                environment,
+                repository,
+            )
+        return int(result.rsplit(" ", 1)[-1])
+
     async def set_status(
         self, digest: str, status: ImageStatus, *, scan_id: str | None = None, error: str | None = None
     ) -> None:

@@ -41,6 +41,11 @@ class ContentAnalyzer(abc.ABC):
         """Detections in the image config (env, labels, history, user). None by default."""
         return []
 
+    def redact_image(self, image: ImageInfo) -> ImageInfo:
+        """``image`` with anything this analyzer must never show (secrets in env, labels, history)
+        replaced by its redacted form; the report and the wire carry this copy. Unchanged by default."""
+        return image
+
     def scan_packages(self, packages: Sequence[PackageRecord]) -> list[Detection]:
         """Detections over the finished inventory (licenses). None by default."""
         return []

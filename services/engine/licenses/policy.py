@@ -11,11 +11,13 @@ import tomllib
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import msgspec
 from license_expression import ExpressionError  # type: ignore[import-untyped]
 
+from services.common.errors import ConfigError
 from services.engine.licenses.normalize import _licensing
 
 ORDER = ("notice", "unknown", "restricted", "forbidden")  # least to most restrictive
@@ -36,11 +38,31 @@ class LicensePolicy(msgspec.Struct, frozen=True, kw_only=True):
         return "unknown"
 
 
+def parse_policy(text: str, source: str) -> LicensePolicy:
+    """A policy from TOML text (``[classes]`` patterns, ``[severity]`` per reported class)."""
+    try:
+        data = tomllib.loads(text)
+        fields = {**data.get("classes", {}), "severity": data.get("severity", {})}
+        return msgspec.convert(fields, LicensePolicy)
+    except (tomllib.TOMLDecodeError, msgspec.ValidationError) as exc:
+        raise ConfigError(f"{source}: not a license policy: {exc}") from exc
+
+
 @cache
 def default_policy() -> LicensePolicy:
     """The shipped policy (``policy.toml``)."""
-    data = tomllib.loads(resources.files("services.engine.licenses").joinpath("policy.toml").read_text())
-    return LicensePolicy(**data["classes"], severity=data["severity"])
+    return parse_policy(
+        resources.files("services.engine.licenses").joinpath("policy.toml").read_text(), "policy.toml"
+    )
+
+
+def load_policy(path: Path) -> LicensePolicy:
+    """A user's policy file; ``ConfigError`` naming the file when it is missing or malformed."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the license policy: {exc.strerror or exc}") from exc
+    return parse_policy(text, str(path))
 
 
 def _most(classes: Sequence[str], restrictive: bool) -> str:

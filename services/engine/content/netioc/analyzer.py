@@ -53,6 +53,9 @@ class NetIocAnalyzer(ContentAnalyzer):
     def requests(self) -> Sequence[FileRequest]:
         return self._requests
 
+    def fingerprint(self) -> str:
+        return self.feeds.digest
+
     def scan_file(self, hit: FileHit) -> list[Detection]:
         return self.scan_bytes(hit.data)
 

@@ -12,6 +12,7 @@ feeds as one JSON file so scans need no network.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import ipaddress
 from bisect import bisect_right
@@ -91,6 +92,7 @@ class FeedIndex:
     """Lookups over every loaded feed: exact URLs, domains (and their subdomains), IP networks."""
 
     def __init__(self, feeds: list[FeedEntries]) -> None:
+        self.digest = hashlib.sha256(msgspec.json.encode(feeds)).hexdigest()[:16]  # a cache-key part
         self.urls: dict[str, str] = {}
         self.domains: dict[str, str] = {}
         ranges: list[tuple[int, int, int, str]] = []  # (version, first, last, feed)

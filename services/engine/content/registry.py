@@ -1,0 +1,102 @@
+"""The explicit registry of content analyzers, built from typed settings.
+
+Each entry is a name and a factory from ``Settings``; ``content_analyzers`` picks which
+run. Malware, URL/IP feeds and licenses register here the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from schemas.records import LayerInfo
+from services.common.config import Settings
+from services.common.errors import ConfigError
+from services.engine.content.cache import BoundScan, DirectoryBackend, LayerCache
+from services.engine.content.insecure.analyzer import InsecureCodeAnalyzer
+from services.engine.content.interface import ContentAnalyzer
+from services.engine.content.malware.analyzer import MalwareAnalyzer, MalwareConfig
+from services.engine.content.netioc.analyzer import NetIocAnalyzer
+from services.engine.content.netioc.store import load_index
+from services.engine.content.secrets.analyzer import SecretsAnalyzer
+from services.engine.content.secrets.ruleset import load_ruleset
+from services.engine.licenses.analyzer import LicenseAnalyzer
+from services.engine.licenses.policy import load_policy
+
+
+def _secrets(settings: Settings) -> ContentAnalyzer:
+    ruleset = load_ruleset(
+        Path(settings.secret_rules) if settings.secret_rules else None,
+        extra_allow_paths=settings.secret_allow_paths,
+    )
+    return SecretsAnalyzer(ruleset, max_bytes=settings.secret_max_bytes)
+
+
+def _insecure(settings: Settings) -> ContentAnalyzer:
+    return InsecureCodeAnalyzer()
+
+
+def _malware(settings: Settings) -> ContentAnalyzer:
+    return MalwareAnalyzer(
+        MalwareConfig(
+            yara_rules_dir=settings.yara_rules_dir,
+            clamd_address=settings.clamd_address,
+            sha256_blocklist=settings.sha256_blocklist,
+            max_bytes=settings.malware_max_bytes,
+        )
+    )
+
+
+def _netioc(settings: Settings) -> ContentAnalyzer:
+    return NetIocAnalyzer(load_index(settings.effective_feeds_path))
+
+
+def _licenses(settings: Settings) -> ContentAnalyzer:
+    return LicenseAnalyzer(load_policy(Path(settings.license_policy)) if settings.license_policy else None)
+
+
+ANALYZERS: dict[str, Callable[[Settings], ContentAnalyzer]] = {
+    "secrets": _secrets,
+    "insecure": _insecure,
+    "malware": _malware,
+    "netioc": _netioc,
+    "licenses": _licenses,
+}
+
+
+class ContentAnalysis:
+    """The content analyzers and the layer cache of one process, built once from settings."""
+
+    def __init__(self, analyzers: Sequence[ContentAnalyzer], cache: LayerCache | None) -> None:
+        self.analyzers = tuple(analyzers)
+        self.cache = cache
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ContentAnalysis:
+        """``ConfigError`` when an analyzer name or a rules file is bad."""
+        return cls(build_analyzers(settings), build_layer_cache(settings))
+
+    def bind(self, layers: Sequence[LayerInfo]) -> BoundScan:
+        """The analyzers for one image (cache-wrapped when the cache is on); ``commit`` after success."""
+        if self.cache is None or not self.analyzers:
+            return BoundScan(list(self.analyzers), layers)
+        return self.cache.bind(self.analyzers, layers)
+
+
+def build_analyzers(settings: Settings) -> tuple[ContentAnalyzer, ...]:
+    """The analyzers ``settings.content_analyzers`` names, in registry order; built once per process."""
+    unknown = sorted(set(settings.content_analyzers) - set(ANALYZERS))
+    if unknown:
+        raise ConfigError(f"content_analyzers: unknown {unknown} (known: {sorted(ANALYZERS)})")
+    wanted = set(settings.content_analyzers)
+    return tuple(factory(settings) for name, factory in ANALYZERS.items() if name in wanted)
+
+
+def build_layer_cache(settings: Settings) -> LayerCache | None:
+    """The per-layer result cache (a local directory), or None when ``layer_cache`` is off."""
+    if not settings.layer_cache:
+        return None
+    return LayerCache(DirectoryBackend(settings.effective_layer_cache_dir))
+
+
+__all__ = ["ANALYZERS", "ContentAnalysis", "build_analyzers", "build_layer_cache"]

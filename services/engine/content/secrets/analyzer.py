@@ -1,0 +1,214 @@
+"""The secrets analyzer (category ``InsecureContent``): leaked credentials in files and in the image config.
+
+Every regular file is offered (``**``), including copies a later layer deleted or replaced,
+because a secret removed by ``RUN rm`` is still in the lower layer's blob. Binaries (a NUL
+byte in the first 8 KiB) and files over the size cap are skipped; the keyword prefilter
+decides which rules' regexes run at all. Evidence is only ever ``redact(secret)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import msgspec
+
+from schemas.records import Detection, ImageInfo
+from services.engine.content.interface import ContentAnalyzer
+from services.engine.content.redact import redact, shannon_entropy
+from services.engine.content.secrets.prefilter import KeywordPrefilter
+from services.engine.content.secrets.ruleset import CompiledRule, Ruleset
+from services.engine.requests import FileRequest
+from services.engine.walk import FileHit
+
+CATEGORY = "InsecureContent"
+SOURCE = "assay-secrets"
+BINARY_SNIFF = 8192
+MAX_PER_FILE = 100  # per rule and file: a dump of thousands of tokens is one problem, not thousands
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+# image-config text is scanned as if it were these files, so path-scoped generic rules apply
+_ENV_PATH = "image-config/.env"
+_HISTORY_PATH = "image-config/history.conf"
+
+
+class Match:
+    """One secret found: its rule, where it sits in the data, and its redacted form."""
+
+    __slots__ = ("end", "evidence", "line", "rule", "start")
+
+    def __init__(self, rule: CompiledRule, start: int, end: int, line: int, evidence: str) -> None:
+        self.rule = rule
+        self.start = start
+        self.end = end
+        self.line = line
+        self.evidence = evidence
+
+
+def _secret_span(m: Any) -> tuple[int, int]:
+    """The span of the first group that matched, or of the whole match."""
+    for i in range(1, (m.re.groups or 0) + 1):
+        if m.start(i) >= 0:
+            return int(m.start(i)), int(m.end(i))
+    return int(m.start()), int(m.end())
+
+
+class SecretScanner:
+    """Runs a ruleset over bytes: pure, thread-safe, no I/O."""
+
+    def __init__(self, ruleset: Ruleset) -> None:
+        self.ruleset = ruleset
+        self.prefilter = KeywordPrefilter(
+            [c.rule.keywords for c in ruleset.rules], [c.rule.prefilter for c in ruleset.rules]
+        )
+
+    def scan(self, path: str, data: bytes) -> list[Match]:
+        """Secrets in ``data`` read from image path ``path`` (no leading slash), in rule order.
+
+        Paths on the allowlist yield nothing (checked only once a keyword was found).
+        One match per (rule, secret) per file; a later rule's secret overlapping an earlier
+        rule's is dropped (the specific rule wins over the generic one).
+        """
+        candidates = self.prefilter.groups_in(data)
+        if not candidates or self.ruleset.path_allowed(path):
+            return []
+        rules = self.ruleset.rules
+        in_scope: bool | None = None
+        kept: list[Match] = []
+        seen: set[tuple[str, bytes]] = set()
+        for index in sorted(candidates):
+            rule = rules[index]
+            if rule.scoped:
+                if in_scope is None:
+                    in_scope = self.ruleset.in_any_scope(path)
+                if not in_scope or not rule.paths.match(path):
+                    continue
+            found_here = 0
+            for m in rule.pattern.finditer(data):
+                start, end = _secret_span(m)
+                secret = data[start:end].strip()
+                if not secret or (rule.rule.id, secret) in seen:
+                    continue
+                if rule.rule.entropy and shannon_entropy(secret) < rule.rule.entropy:
+                    continue
+                if self.ruleset.is_allowed_value(rule, secret):
+                    continue
+                if any(start < k.end and k.start < end for k in kept):
+                    continue
+                seen.add((rule.rule.id, secret))
+                kept.append(Match(rule, start, end, 0, redact(secret)))
+                found_here += 1
+                if found_here >= MAX_PER_FILE:
+                    break
+        # line numbers in one forward pass (counting from 0 per match is quadratic on big files)
+        pos, line = 0, 1
+        for match in sorted(kept, key=lambda k: k.start):
+            line += data.count(b"\n", pos, match.start)
+            pos = match.start
+            match.line = line
+        return kept
+
+
+def _detection(match: Match, where: str) -> Detection:
+    rule = match.rule.rule
+    return Detection(
+        category=CATEGORY,
+        rule_id=rule.id,
+        severity=rule.severity,
+        title=rule.title,
+        evidence=f"{where}: {match.evidence}",
+        source=SOURCE,
+    )
+
+
+def _looks_binary(data: bytes) -> bool:
+    return b"\0" in data[:BINARY_SNIFF]
+
+
+class SecretsAnalyzer(ContentAnalyzer):
+    """Leaked credentials in every text file of every layer, and in env, labels and history."""
+
+    name = "secrets"
+    version = "1"
+
+    def __init__(self, ruleset: Ruleset, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.scanner = SecretScanner(ruleset)
+        self.max_bytes = max_bytes
+        self._requests = (
+            FileRequest(
+                name="content-secrets",
+                patterns=("**",),
+                max_bytes=max_bytes,
+                shadowed=True,
+                report_oversize=False,
+                text_only=True,  # binaries never leave the walk; scan_file checks 8 KiB more
+            ),
+        )
+
+    @property
+    def requests(self) -> Sequence[FileRequest]:
+        return self._requests
+
+    def fingerprint(self) -> str:
+        return f"{self.scanner.ruleset.fingerprint}:{self.max_bytes}"
+
+    def scan_file(self, hit: FileHit) -> list[Detection]:
+        data = hit.data
+        if not data or _looks_binary(data):
+            return []
+        return [_detection(m, f"line {m.line}") for m in self.scanner.scan(hit.path, data)]
+
+    def scan_text(self, where: str, path: str, text: str) -> list[Detection]:
+        """Secrets in one piece of image-config text, labelled ``where`` (``env FOO``, ``history 3``)."""
+        return [_detection(m, where) for m in self.scanner.scan(path, text.encode("utf-8", "replace"))]
+
+    def redact_text(self, path: str, text: str) -> str:
+        """``text`` with every occurrence of every secret found in it replaced by its redacted form."""
+        data = text.encode("utf-8", "replace")
+        found = self.scanner.scan(path, data)
+        if not found:
+            return text
+        for m in found:
+            secret = data[m.start : m.end].strip()
+            data = data.replace(secret, m.evidence.encode())
+        return data.decode("utf-8", "replace")
+
+    def _redact_label(self, key: str, value: str) -> str:
+        shown = self.redact_text(_ENV_PATH, f"{key}={value}")  # scanned as scan_image scans it
+        return shown[len(key) + 1 :] if shown.startswith(f"{key}=") else self.redact_text(_ENV_PATH, value)
+
+    def redact_image(self, image: ImageInfo) -> ImageInfo:
+        """Env entries, label values and history lines with their secrets redacted."""
+        env = [self.redact_text(_ENV_PATH, e) for e in image.env]
+        labels = {k: self._redact_label(k, v) for k, v in image.labels.items()}
+        layers = [
+            msgspec.structs.replace(layer, created_by=self.redact_text(_HISTORY_PATH, layer.created_by))
+            for layer in image.layers
+        ]
+        if env == image.env and labels == image.labels and layers == image.layers:
+            return image
+        return msgspec.structs.replace(image, env=env, labels=labels, layers=layers)
+
+    def scan_image(self, image: ImageInfo, config: dict[str, Any]) -> list[Detection]:
+        """Env (CIS Docker Benchmark 4.10: no secrets in Dockerfiles), labels and history lines."""
+        return list(_config_detections(self, config))
+
+
+def _config_detections(analyzer: SecretsAnalyzer, config: dict[str, Any]) -> Iterator[Detection]:
+    inner = config.get("config") or {}
+    if not isinstance(inner, dict):
+        inner = {}
+    for entry in inner.get("Env") or []:
+        if isinstance(entry, str):
+            name = entry.split("=", 1)[0]
+            yield from analyzer.scan_text(f"env {name}", _ENV_PATH, entry)
+    labels = inner.get("Labels") or {}
+    if isinstance(labels, dict):
+        for key, value in sorted(labels.items()):
+            if isinstance(key, str) and isinstance(value, str):
+                yield from analyzer.scan_text(f"label {key}", _ENV_PATH, f"{key}={value}")
+    for n, item in enumerate(config.get("history") or [], 1):
+        if isinstance(item, dict) and isinstance(item.get("created_by"), str):
+            yield from analyzer.scan_text(f"history {n}", _HISTORY_PATH, item["created_by"])
+
+
+__all__ = ["CATEGORY", "DEFAULT_MAX_BYTES", "SecretScanner", "SecretsAnalyzer"]
