@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Debian tools the tests and the demo use: image building (debootstrap, umoci, skopeo),
-# Debian's OCI registry, htpasswd for its Basic mode, rpm/db tools and Go for fixtures.
+# Debian's OCI registry, htpasswd for its Basic mode, rpm/db tools and Go for fixtures,
+# ClamAV's daemon for the malware tests.
 # Installs only what is missing; needs root (as CI and the dev machines have).
 set -euo pipefail
 need=()
@@ -15,6 +16,7 @@ have go              || need+=(golang-go)
 have rpm             || need+=(rpm)
 have db5.3_load      || need+=(db5.3-util)
 have dpkg            || need+=(dpkg)
+[ -x /usr/sbin/clamd ] || need+=(clamav-daemon)  # the malware tests start a real clamd
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-tools: apt-get install ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -31,5 +31,6 @@ echo "demo: registry 127.0.0.1:$port holds demo/debian (2 tags), demo/alpine, de
 export ASSAY_DATA_DIR=$DEMO/data
 source=${ASSAY_DB_SOURCE:-}
 if [ -z "$source" ] && [ -d "$SHARED/vulndata" ]; then source=$SHARED/vulndata; fi
-"$VENV/bin/assay" db update ${source:+--source "$source"}
+kev=$SHARED/kev/known_exploited_vulnerabilities.json  # CISA's catalog, offline; marks known-exploited CVEs
+"$VENV/bin/assay" db update ${source:+--source "$source"} $([ -f "$kev" ] && echo --kev "$kev")
 ASSAY_REGISTRIES="127.0.0.1:$port;insecure" "$VENV/bin/assay" up --until-idle

@@ -39,7 +39,7 @@ _QUEUE_DEPTH = 4  # chunks of at most 1 MiB in flight between the network and th
 _MAGIC_BYTES = 64  # read before deciding whether a ``magic`` request wants the file
 _SPOOL_IN_MEMORY = 4 * 1024 * 1024  # a spooled file stays in memory up to this size, then goes to disk
 _COPY_CHUNK = 1024 * 1024
-_LINK_BUDGET = 64 * 1024 * 1024  # bytes of requested files kept in memory per layer for hard links to them
+_LINK_BUDGET = 16 * 1024 * 1024  # bytes of requested files kept in memory per layer for hard links to them
 # Spooled files (every executable, for the binary catalogers) are kept for hard links mostly on disk:
 # a few MiB in memory, then rolled over to a temporary file, up to a disk budget per layer.
 _LINK_SPOOL_MEMORY = 8 * 1024 * 1024
