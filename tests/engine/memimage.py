@@ -63,7 +63,7 @@ def tar_bytes(entries: Sequence[Entry]) -> bytes:
 
 def compress(data: bytes, how: str) -> bytes:
     if how == "gzip":
-        return gzip.compress(data)
+        return gzip.compress(data, mtime=0)  # deterministic blobs: the same layers, the same digests
     if how == "zstd":
         return zstandard.ZstdCompressor().compress(data)
     return data
