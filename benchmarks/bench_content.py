@@ -1,4 +1,4 @@
-"""What the content analyzers (secrets, insecure configuration) add to ``assay scan`` on the Debian fixture.
+"""What the default content analyzers add to ``assay scan`` on the Debian fixture.
 
 Three configurations of the same command, measured in one run, interleaved (one of each per
 round, so machine load drifts hit all three alike):

@@ -67,22 +67,35 @@ def _glob_to_regex(pattern: str) -> str:
 
 
 class RequestMatcher:
-    """All requests compiled once: exact paths by dict lookup, globs as one regex each."""
+    """All requests compiled once: exact paths by dict lookup, each request's globs as one regex.
+
+    A request whose only pattern is ``**`` matches every path without a regex. Matching
+    runs for every path of every layer, so the per-path cost is a dict lookup plus one
+    regex per request, however many patterns the requests carry.
+    """
 
     def __init__(self, requests: Sequence[FileRequest]) -> None:
         self.requests = tuple(requests)
         self._exact: dict[str, list[FileRequest]] = {}
+        self._everything: list[FileRequest] = []
         self._globs: list[tuple[re.Pattern[str], FileRequest]] = []
         for req in self.requests:
+            globs = [p for p in req.patterns if any(c in p for c in "*?[")]
             for pattern in req.patterns:
-                if any(c in pattern for c in "*?["):
-                    self._globs.append((re.compile(_glob_to_regex(pattern) + r"\Z"), req))
-                else:
+                if pattern not in globs:
                     self._exact.setdefault(pattern, []).append(req)
+            if "**" in globs:
+                self._everything.append(req)
+            elif globs:
+                joined = "|".join(f"(?:{_glob_to_regex(p)})" for p in globs)
+                self._globs.append((re.compile(f"(?:{joined})\\Z"), req))
 
     def match(self, path: str) -> list[FileRequest]:
         """The requests that want ``path`` (usually none)."""
         found = list(self._exact.get(path, ()))
+        for req in self._everything:
+            if req not in found:
+                found.append(req)
         for regex, req in self._globs:
             if req not in found and regex.match(path):
                 found.append(req)
