@@ -7,11 +7,11 @@ format 2.1, ``category`` before) and, for packages not from an index, the source
 
 from __future__ import annotations
 
-import tomllib
 from typing import Any
 
 from services.engine.catalogers.interface import Cataloger, ParseResult, RawPackage
 from services.engine.catalogers.python.parse_metadata import python_to_package
+from services.engine.catalogers.toml_lock import parse_package_tables
 from services.engine.requests import FileRequest
 
 
@@ -34,23 +34,14 @@ def _metadata(entry: dict[str, Any]) -> dict[str, str]:
 
 def parse_poetry_lock(path: str, data: bytes) -> ParseResult:
     """Locked packages; a file that is not TOML, or an entry without name or version, is a problem."""
-    try:
-        doc = tomllib.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        return ParseResult(problems=[f"{path}: not a valid poetry.lock: {exc}"])
-    entries = doc.get("package", [])
-    if not isinstance(entries, list):
-        return ParseResult(problems=[f"{path}: 'package' is not an array of tables"])
-    packages: list[RawPackage] = []
-    problems: list[str] = []
-    for n, entry in enumerate(entries, 1):
-        name = entry.get("name") if isinstance(entry, dict) else None
-        version = entry.get("version") if isinstance(entry, dict) else None
-        if not isinstance(name, str) or not name or not isinstance(version, str) or not version:
-            problems.append(f"{path}: package #{n} has no name or version")
-            continue
-        packages.append(RawPackage(name=name, version=version, declared=True, metadata=_metadata(entry)))
-    return ParseResult(packages=packages, problems=problems)
+    return parse_package_tables(
+        path,
+        data,
+        "poetry.lock",
+        lambda entry, name, version: RawPackage(
+            name=name, version=version, declared=True, metadata=_metadata(entry)
+        ),
+    )
 
 
 CATALOGER = Cataloger(

@@ -8,43 +8,33 @@ and, for registry packages, the index URL are kept in the metadata.
 
 from __future__ import annotations
 
-import tomllib
-
 from services.engine.catalogers.interface import Cataloger, ParseResult, RawPackage
 from services.engine.catalogers.python.parse_metadata import python_to_package
+from services.engine.catalogers.toml_lock import Entry, parse_package_tables
 from services.engine.requests import FileRequest
 
 _LOCAL_SOURCES = ("editable", "virtual", "directory")
 
 
+def _source_kind(entry: Entry) -> str:
+    source = entry.get("source")
+    return next(iter(source), "") if isinstance(source, dict) and source else ""
+
+
+def _uv_package(entry: Entry, name: str, version: str) -> RawPackage:
+    kind = _source_kind(entry)
+    metadata = {"source": kind} if kind else {}
+    source = entry.get("source")
+    if kind == "registry" and isinstance(source, dict) and isinstance(source.get("registry"), str):
+        metadata["index"] = source["registry"]
+    return RawPackage(name=name, version=version, declared=True, metadata=metadata)
+
+
 def parse_uv_lock(path: str, data: bytes) -> ParseResult:
     """Locked packages; a file that is not TOML, or a dependency without a version, is a problem."""
-    try:
-        doc = tomllib.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        return ParseResult(problems=[f"{path}: not a valid uv.lock: {exc}"])
-    entries = doc.get("package", [])
-    if not isinstance(entries, list):
-        return ParseResult(problems=[f"{path}: 'package' is not an array of tables"])
-    packages: list[RawPackage] = []
-    problems: list[str] = []
-    for n, entry in enumerate(entries, 1):
-        if not isinstance(entry, dict):
-            problems.append(f"{path}: package #{n} is not a table")
-            continue
-        source = entry.get("source")
-        kind = next(iter(source), "") if isinstance(source, dict) and source else ""
-        if kind in _LOCAL_SOURCES:
-            continue
-        name, version = entry.get("name"), entry.get("version")
-        if not isinstance(name, str) or not name or not isinstance(version, str) or not version:
-            problems.append(f"{path}: package #{n} has no name or version")
-            continue
-        metadata = {"source": kind} if kind else {}
-        if kind == "registry" and isinstance(source, dict) and isinstance(source.get("registry"), str):
-            metadata["index"] = source["registry"]
-        packages.append(RawPackage(name=name, version=version, declared=True, metadata=metadata))
-    return ParseResult(packages=packages, problems=problems)
+    return parse_package_tables(
+        path, data, "uv.lock", _uv_package, skip=lambda entry: _source_kind(entry) in _LOCAL_SOURCES
+    )
 
 
 CATALOGER = Cataloger(

@@ -9,39 +9,26 @@ Registry and git crates are reported; the source and checksum are kept in the me
 
 from __future__ import annotations
 
-import tomllib
-
 from schemas.records import Distro, PackageRecord
 from services.engine.catalogers.interface import Cataloger, ParseResult, RawPackage
+from services.engine.catalogers.toml_lock import Entry, parse_package_tables
 from services.engine.purl import build_purl
 from services.engine.requests import FileRequest
 
 
+def _crate(entry: Entry, name: str, version: str) -> RawPackage | None:
+    source = entry.get("source")
+    if not isinstance(source, str) or not source:
+        return None  # a workspace member or path dependency
+    metadata = {"source": source}
+    if isinstance(entry.get("checksum"), str):
+        metadata["checksum"] = entry["checksum"]
+    return RawPackage(name=name, version=version, declared=True, metadata=metadata)
+
+
 def parse_cargo_lock(path: str, data: bytes) -> ParseResult:
     """Crates with a source; a file that is not TOML, or a crate without name or version, is a problem."""
-    try:
-        doc = tomllib.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        return ParseResult(problems=[f"{path}: not a valid Cargo.lock: {exc}"])
-    entries = doc.get("package", [])
-    if not isinstance(entries, list):
-        return ParseResult(problems=[f"{path}: 'package' is not an array of tables"])
-    packages: list[RawPackage] = []
-    problems: list[str] = []
-    for n, entry in enumerate(entries, 1):
-        name = entry.get("name") if isinstance(entry, dict) else None
-        version = entry.get("version") if isinstance(entry, dict) else None
-        if not isinstance(name, str) or not name or not isinstance(version, str) or not version:
-            problems.append(f"{path}: package #{n} has no name or version")
-            continue
-        source = entry.get("source")
-        if not isinstance(source, str) or not source:
-            continue  # a workspace member or path dependency
-        metadata = {"source": source}
-        if isinstance(entry.get("checksum"), str):
-            metadata["checksum"] = entry["checksum"]
-        packages.append(RawPackage(name=name, version=version, declared=True, metadata=metadata))
-    return ParseResult(packages=packages, problems=problems)
+    return parse_package_tables(path, data, "Cargo.lock", _crate)
 
 
 def cargo_to_package(raw: RawPackage, distro: Distro | None, location: str) -> PackageRecord:
