@@ -14,6 +14,8 @@ from typing import IO
 
 import msgspec
 
+from services.engine.requests import FileRequest
+
 _MAX_TABLE = 4 * 1024 * 1024  # section/segment tables and load commands larger than this are not real
 _MAX_FAT_ARCHES = 32  # more "architectures" than this: a Java class file (same magic), not a fat binary
 
@@ -259,4 +261,31 @@ def read_executables(f: IO[bytes]) -> list[Executable]:
     raise ExecutableError("not an ELF, PE or Mach-O file")
 
 
-__all__ = ["ALL_MAGICS", "Executable", "ExecutableError", "Section", "Segment", "read_at", "read_executables"]
+def executable_request(name: str) -> FileRequest:
+    """The walk request of a binary cataloger: every executable file with an ELF, PE or Mach-O header.
+
+    Spooled (constant memory) up to 512 MiB; larger executables are skipped without an unknown
+    each, since they are common and rarely carry build metadata. Catalogers asking with the
+    same shape share one read of each file.
+    """
+    return FileRequest(
+        name=name,
+        patterns=("**",),
+        max_bytes=512 * 1024 * 1024,
+        executable=True,
+        magic=ALL_MAGICS,
+        spool=True,
+        report_oversize=False,
+    )
+
+
+__all__ = [
+    "ALL_MAGICS",
+    "Executable",
+    "ExecutableError",
+    "Section",
+    "Segment",
+    "executable_request",
+    "read_at",
+    "read_executables",
+]

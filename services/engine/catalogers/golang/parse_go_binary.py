@@ -26,9 +26,14 @@ import msgspec
 
 from schemas.records import Distro, PackageRecord
 from services.engine.catalogers.interface import Cataloger, ParseResult, RawPackage
-from services.engine.executable import ALL_MAGICS, Executable, ExecutableError, read_at, read_executables
+from services.engine.executable import (
+    Executable,
+    ExecutableError,
+    executable_request,
+    read_at,
+    read_executables,
+)
 from services.engine.purl import build_purl
-from services.engine.requests import FileRequest
 
 MAGIC = b"\xff Go buildinf:"
 _HEADER = 32
@@ -276,15 +281,7 @@ def go_binary_to_package(raw: RawPackage, distro: Distro | None, location: str) 
 CATALOGER = Cataloger(
     name="go-module-binary",
     package_type="golang",
-    request=FileRequest(
-        name="go-module-binary",
-        patterns=("**",),
-        max_bytes=512 * 1024 * 1024,
-        executable=True,
-        magic=ALL_MAGICS,
-        spool=True,
-        report_oversize=False,  # huge executables are common and rarely Go: not an unknown each
-    ),
+    request=executable_request("go-module-binary"),
     parse=parse_go_binary,
     parse_stream=parse_go_binary_stream,
     to_package=go_binary_to_package,

@@ -16,11 +16,9 @@ from typing import IO
 
 import msgspec
 
-from schemas.records import Distro, PackageRecord
 from services.engine.catalogers.interface import Cataloger, ParseResult, RawPackage
-from services.engine.executable import ALL_MAGICS, ExecutableError, read_at, read_executables
-from services.engine.purl import build_purl
-from services.engine.requests import FileRequest
+from services.engine.catalogers.rust.parse_cargo_lock import cargo_to_package
+from services.engine.executable import ExecutableError, executable_request, read_at, read_executables
 
 SECTION = ".dep-v0"
 _MAX_COMPRESSED = 8 * 1024 * 1024
@@ -86,32 +84,12 @@ def parse_cargo_auditable(path: str, data: bytes) -> ParseResult:
     return parse_cargo_auditable_stream(path, io.BytesIO(data))
 
 
-def auditable_to_package(raw: RawPackage, distro: Distro | None, location: str) -> PackageRecord:
-    """``pkg:cargo/<name>@<version>``."""
-    return PackageRecord(
-        name=raw.name,
-        version=raw.version,
-        type="cargo",
-        purl=build_purl("cargo", raw.name, raw.version),
-        locations=[location],
-        metadata=dict(raw.metadata),
-    )
-
-
 CATALOGER = Cataloger(
     name="cargo-auditable-binary",
     package_type="cargo",
-    request=FileRequest(
-        name="cargo-auditable-binary",
-        patterns=("**",),
-        max_bytes=512 * 1024 * 1024,
-        executable=True,
-        magic=ALL_MAGICS,
-        spool=True,
-        report_oversize=False,  # huge executables are common: not an unknown each
-    ),
+    request=executable_request("cargo-auditable-binary"),
     parse=parse_cargo_auditable,
     parse_stream=parse_cargo_auditable_stream,
-    to_package=auditable_to_package,
+    to_package=cargo_to_package,  # the same purl as a Cargo.lock entry
     tags=("language", "image", "directory"),
 )

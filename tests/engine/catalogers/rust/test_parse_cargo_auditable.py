@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 
 from services.engine.catalogers.rust.parse_cargo_auditable import (
-    auditable_to_package,
+    CATALOGER,
     parse_cargo_auditable,
     parse_cargo_auditable_stream,
 )
@@ -52,7 +52,7 @@ def test_runtime_crates_of_an_auditable_binary() -> None:
     assert ("cc", "1.0.83", "crates.io") not in expected  # a build dependency, as syft leaves it out
     assert {(p.name, p.version, p.metadata["source"]) for p in result.packages} == expected
     adler = next(p for p in result.packages if p.name == "adler")
-    pkg = auditable_to_package(adler, None, "/usr/local/bin/hello")
+    pkg = CATALOGER.to_package(adler, None, "/usr/local/bin/hello")
     assert pkg.purl == "pkg:cargo/adler@1.0.2"
     assert pkg.type == "cargo"
 
