@@ -6,7 +6,7 @@ The one analysis core shared by ``assay scan`` and the engine workers.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import msgspec
 
@@ -45,7 +45,9 @@ class _Collector:
 
     def __init__(self, catalogers: Sequence[Cataloger], analyzers: Sequence[ContentAnalyzer]) -> None:
         self._by_request = {c.request.name: c for c in catalogers}
+        self._analyzers = tuple(analyzers)
         self._analyzer_for = {r.name: a for a in analyzers for r in a.requests}
+        self._content_requests = {r.name: r for a in analyzers for r in a.requests}
         self.detections: list[tuple[int, str, Detection]] = []  # (layer index, analyzer, detection)
         self.dpkg_lists: dict[str, list[str]] = {}  # dpkg package name -> paths it installed
         self.dpkg_licenses: dict[str, list[str]] = {}  # dpkg package name -> DEP-5 license names
@@ -123,6 +125,44 @@ class _Collector:
         with self._lock:
             self.detections.extend((hit.layer_index, analyzer.name, d) for d in placed)
 
+    def excluded(self, layer_count: int) -> dict[int, frozenset[str]]:
+        """Per layer, the requests of analyzers whose results for it are cached: the walk skips them."""
+        out: dict[int, frozenset[str]] = {}
+        for index in range(layer_count):
+            names = frozenset(
+                r.name for a in self._analyzers if a.cached_results(index) is not None for r in a.requests
+            )
+            if names:
+                out[index] = names
+        return out
+
+    def on_layer(self, layer_index: int, hidden: Callable[[str], bool]) -> None:
+        """Place the cached detections of this layer as the walk would have delivered their files.
+
+        A file's copy counts as deleted when the layers above hide it; a request that does not
+        want hidden copies would never have seen it.
+        """
+        placed: list[tuple[int, str, Detection]] = []
+        for analyzer in self._analyzers:
+            cached = analyzer.cached_results(layer_index)
+            if not cached:
+                continue
+            for where, found in cached.items():
+                name, _, path = where.partition(":")
+                req = self._content_requests.get(name)
+                if req is None or not found:
+                    continue
+                gone = hidden(path)
+                if gone and not req.shadowed:
+                    continue
+                placed.extend(
+                    (layer_index, analyzer.name, msgspec.structs.replace(d, path="/" + path, deleted=gone))
+                    for d in found
+                )
+        if placed:
+            with self._lock:
+                self.detections.extend(placed)
+
     def on_skip(self, skipped: Skipped) -> None:
         with self._lock:
             self.problems.append((skipped.path, skipped.layer_index, f"{skipped.path}: {skipped.reason}"))
@@ -150,7 +190,14 @@ async def analyze(
         *(c.request for c in catalogers),
         *(r for a in analyzers for r in a.requests),
     ]
-    await walk_image(image, requests, collector.on_hit, collector.on_skip)
+    await walk_image(
+        image,
+        requests,
+        collector.on_hit,
+        collector.on_skip,
+        excluded=collector.excluded(len(image.info.layers)),
+        on_layer=collector.on_layer,
+    )
 
     distro: Distro | None = distro_mod.detect(collector.release_files)
     shown = image.info

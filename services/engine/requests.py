@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import msgspec
 
@@ -28,6 +28,11 @@ class FileRequest(msgspec.Struct, frozen=True, kw_only=True):
     ``stat.S_IFDIR`` set; file hits carry permission bits only), for checks on permissions
     rather than content. ``text_only`` drops files with a NUL byte in their first bytes
     (binaries) before the rest is read.
+
+    ``accept``, for requests that take bytes, is a cheap test of a file's path and whole
+    content (a keyword prefilter) run by the walk on the bytes it already holds: a file it
+    rejects is not delivered, so files that cannot yield a result cost no hit and no analyzer
+    call. It must reject only files whose scan would find nothing.
     """
 
     name: str
@@ -41,6 +46,7 @@ class FileRequest(msgspec.Struct, frozen=True, kw_only=True):
     mode_mask: int = 0
     directories: bool = False
     text_only: bool = False
+    accept: Callable[[str, bytes], bool] | None = None
 
 
 def _glob_to_regex(pattern: str) -> str:
@@ -66,39 +72,64 @@ def _glob_to_regex(pattern: str) -> str:
     return "".join(out)
 
 
-class RequestMatcher:
-    """All requests compiled once: exact paths by dict lookup, each request's globs as one regex.
+def _one_regex(sources: Sequence[str]) -> re.Pattern[str] | None:
+    return re.compile("(?:" + "|".join(f"(?:{x})" for x in sources) + ")\\Z") if sources else None
 
-    A request whose only pattern is ``**`` matches every path without a regex. Matching
-    runs for every path of every layer, so the per-path cost is a dict lookup plus one
-    regex per request, however many patterns the requests carry.
+
+class RequestMatcher:
+    """All requests compiled once: exact paths by dict lookup, globs as regexes.
+
+    A request whose only pattern is ``**`` matches every path without a regex. A glob of the
+    form ``**/NAME`` (no ``/`` in ``NAME``) is matched against the base name only, which saves
+    the regex from trying every ``/`` of the path. Matching runs for every path of every layer,
+    so the per-path cost is a dict lookup plus one regex over every base-name glob and one over
+    every other glob (most paths match none); only a path they match is tried per request.
     """
 
     def __init__(self, requests: Sequence[FileRequest]) -> None:
         self.requests = tuple(requests)
         self._exact: dict[str, list[FileRequest]] = {}
-        self._everything: list[FileRequest] = []
-        self._globs: list[tuple[re.Pattern[str], FileRequest]] = []
+        everything: list[FileRequest] = []
+        # per request: a regex over the base name and one over the whole path (either may be None)
+        self._globs: list[tuple[re.Pattern[str] | None, re.Pattern[str] | None, FileRequest]] = []
+        all_base: list[str] = []
+        all_full: list[str] = []
         for req in self.requests:
             globs = [p for p in req.patterns if any(c in p for c in "*?[")]
             for pattern in req.patterns:
                 if pattern not in globs:
                     self._exact.setdefault(pattern, []).append(req)
             if "**" in globs:
-                self._everything.append(req)
-            elif globs:
-                joined = "|".join(f"(?:{_glob_to_regex(p)})" for p in globs)
-                self._globs.append((re.compile(f"(?:{joined})\\Z"), req))
+                everything.append(req)
+                continue
+            base = [_glob_to_regex(g[3:]) for g in globs if g.startswith("**/") and "/" not in g[3:]]
+            full = [_glob_to_regex(g) for g in globs if not (g.startswith("**/") and "/" not in g[3:])]
+            if base or full:
+                self._globs.append((_one_regex(base), _one_regex(full), req))
+                all_base.extend(base)
+                all_full.extend(full)
+        self._everything = tuple(everything)
+        # one pass in C over every glob decides whether any request's own regexes need trying
+        self._any_base = _one_regex(all_base)
+        self._any_full = _one_regex(all_full)
 
     def match(self, path: str) -> list[FileRequest]:
         """The requests that want ``path`` (usually none)."""
         found = list(self._exact.get(path, ()))
-        for req in self._everything:
-            if req not in found:
-                found.append(req)
-        for regex, req in self._globs:
-            if req not in found and regex.match(path):
-                found.append(req)
+        if found:
+            found.extend(r for r in self._everything if r not in found)
+        else:
+            found = list(self._everything)
+        name = path[path.rfind("/") + 1 :]
+        base_hit = self._any_base is not None and self._any_base.match(name) is not None
+        full_hit = self._any_full is not None and self._any_full.match(path) is not None
+        if base_hit or full_hit:
+            for on_base, on_full, req in self._globs:
+                hit = (base_hit and on_base is not None and on_base.match(name) is not None) or (
+                    full_hit and on_full is not None and on_full.match(path) is not None
+                )
+                if hit and req not in found:
+                    found.append(req)
         return found
 
 

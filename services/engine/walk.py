@@ -6,7 +6,9 @@ deleted (``.wh.NAME``) or made opaque (``.wh..wh..opq``), are hidden. The walk k
 only the paths of whiteouts, opaque directories, symlinks and requested files, so its
 memory does not grow with the bytes in the image.
 
-Analyzers receive only the files their ``FileRequest`` names, each under a size cap.
+Analyzers receive only the files their ``FileRequest`` names, each under a size cap, and
+only those its ``accept`` test (a keyword prefilter run on the bytes in hand) lets through;
+requests whose results for a layer are already cached are left out of that layer's walk.
 A layer that cannot be read to the end raises ``LayerError`` naming the image, the
 layer and the file being read.
 """
@@ -22,7 +24,7 @@ import stat
 import tarfile
 import tempfile
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import IO, cast
 
 import msgspec
@@ -37,6 +39,9 @@ WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
 _QUEUE_DEPTH = 4  # chunks of at most 1 MiB in flight between the network and the parser
 _MAGIC_BYTES = 64  # read before deciding whether a ``magic`` request wants the file
+# A file up to this size is read in one piece (one copy, no separate head read) when no request
+# spools it; larger ones are judged by their first bytes before the rest is read.
+_READ_WHOLE = 256 * 1024
 _SPOOL_IN_MEMORY = 4 * 1024 * 1024  # a spooled file stays in memory up to this size, then goes to disk
 _COPY_CHUNK = 1024 * 1024
 _LINK_BUDGET = 16 * 1024 * 1024  # bytes of requested files kept in memory per layer for hard links to them
@@ -69,6 +74,8 @@ class Skipped(msgspec.Struct, frozen=True, kw_only=True):
 
 OnHit = Callable[[FileHit], None]
 OnSkip = Callable[[Skipped], None]
+# Called as a layer's walk starts with its index and a test of whether the layers above hide a path.
+OnLayer = Callable[[int, Callable[[str], bool]], None]
 
 
 def normalize(name: str) -> str:
@@ -80,9 +87,29 @@ def normalize(name: str) -> str:
 
 def _ancestors(path: str) -> Iterator[str]:
     """Proper ancestors of ``a/b/c``: ``a``, ``a/b``."""
-    parts = path.split("/")
-    for i in range(1, len(parts)):
-        yield "/".join(parts[:i])
+    end = path.find("/")
+    while end != -1:
+        yield path[:end]
+        end = path.find("/", end + 1)
+
+
+class _MemberReader:
+    """A regular tar member's data read straight from the tar stream (what ``extractfile`` does,
+    without its buffered wrapper): a member's bytes are then copied once, not twice."""
+
+    def __init__(self, stream: IO[bytes], size: int) -> None:
+        self._stream = stream
+        self._left = size
+
+    def read(self, size: int = -1) -> bytes:
+        want = self._left if size < 0 else min(size, self._left)
+        if want <= 0:
+            return b""
+        data = self._stream.read(want)
+        if len(data) != want:
+            raise tarfile.ReadError("unexpected end of data")
+        self._left -= want
+        return data
 
 
 class _CountingReader:
@@ -151,7 +178,7 @@ class _Kept:
             self.spool = None
 
 
-def _read_head(source: IO[bytes]) -> bytes:
+def _read_head(source: IO[bytes] | _MemberReader) -> bytes:
     """The first ``_MAGIC_BYTES`` bytes (fewer only at end of file), however the reader splits reads."""
     head = b""
     while len(head) < _MAGIC_BYTES:
@@ -160,6 +187,21 @@ def _read_head(source: IO[bytes]) -> bytes:
             break
         head += piece
     return head
+
+
+def _accepted(reqs: Sequence[FileRequest], path: str, data: bytes) -> list[FileRequest]:
+    """The requests whose ``accept`` test (if any) takes ``data``; a test that raises takes it,
+    so the analyzer's own scan meets the problem and reports it."""
+    out: list[FileRequest] = []
+    for req in reqs:
+        if req.accept is not None:
+            try:
+                if not req.accept(path, data):
+                    continue
+            except Exception:  # the analyzer sees the file and reports its own error
+                pass
+        out.append(req)
+    return out
 
 
 def _magic_ok(req: FileRequest, head: bytes) -> bool:
@@ -180,10 +222,10 @@ class _Upper:
     def hides(self, path: str) -> bool:
         if path in self.present or path in self.deleted:
             return True
-        for anc in _ancestors(path):
-            if anc in self.deleted or anc in self.opaque or anc in self.symlinks:
-                return True
-        return False
+        if "/" not in path:
+            return False
+        deleted, opaque, symlinks = self.deleted, self.opaque, self.symlinks
+        return any(anc in deleted or anc in opaque or anc in symlinks for anc in _ancestors(path))
 
 
 class _LayerState:
@@ -217,8 +259,19 @@ class LayerWalker:
         self._link_spool_bytes = 0
         self._link_disk_bytes = 0
 
-    def walk_tar(self, fileobj: ChunkStream, layer_index: int, describe: str) -> None:
-        """Walk one layer blob (any compression) given as a chunk stream. Runs in a worker thread."""
+    def walk_tar(
+        self,
+        fileobj: ChunkStream,
+        layer_index: int,
+        describe: str,
+        excluded: frozenset[str] = frozenset(),
+    ) -> None:
+        """Walk one layer blob (any compression) given as a chunk stream. Runs in a worker thread.
+
+        Requests named in ``excluded`` (their results for this layer are already known, from the
+        layer cache) receive nothing from this layer, so their files are not read at all; the
+        paths they match still hide lower copies as usual.
+        """
         state = _LayerState()
         self._link_bytes = 0
         self._link_spool_bytes = 0
@@ -232,7 +285,7 @@ class LayerWalker:
                 for member in tar:
                     current = member.name
                     complete_through = 0  # set again only once this member's data has been read
-                    self._entry(tar, member, layer_index, state, links)
+                    self._entry(tar, member, layer_index, state, links, excluded)
                     complete_through = member.offset_data + (member.size if member.isreg() else 0)
         except tarfile.ReadError as exc:
             # Some writers (umoci 0.4.7's `insert`) end the tar right after the last file's data,
@@ -258,6 +311,7 @@ class LayerWalker:
         layer_index: int,
         state: _LayerState,
         links: dict[str, _Kept],
+        excluded: frozenset[str],
     ) -> None:
         path = normalize(member.name)
         if not path:
@@ -275,15 +329,19 @@ class LayerWalker:
             state.symlinks.add(path)
         if member.isdir():
             if self._directories:
-                self._directory(member, path, layer_index, state)
+                self._directory(member, path, layer_index, state, excluded)
             return
         wanted = self._matcher.match(path)
         if not wanted:
             return
-        hidden = self._upper.hides(path)
         state.present.add(path)
         if not (member.isreg() or member.islnk()):
             return
+        if excluded:
+            wanted = [r for r in wanted if r.name not in excluded]
+            if not wanted:
+                return
+        hidden = self._upper.hides(path)
         eligible: list[FileRequest] = []
         for req in wanted:
             if hidden and not req.shadowed:
@@ -302,9 +360,16 @@ class LayerWalker:
         if member.islnk():
             self._link(eligible, path, layer_index, not hidden, member, links)
             return
-        fh = tar.extractfile(member)
-        source = fh if fh is not None else io.BytesIO(b"")
-        self._retain(links, path, self._deliver(eligible, path, layer_index, not hidden, member.mode, source))
+        source: IO[bytes] | _MemberReader
+        if member.issparse() or tar.fileobj is None:
+            fh = tar.extractfile(member)
+            source = fh if fh is not None else io.BytesIO(b"")
+        else:
+            if tar.fileobj.tell() != member.offset_data:  # normally there: the header was just read
+                tar.fileobj.seek(member.offset_data)
+            source = _MemberReader(cast(IO[bytes], tar.fileobj), member.size)
+        kept = self._deliver(eligible, path, layer_index, not hidden, member.mode, source, member.size)
+        self._retain(links, path, kept)
 
     def _link(
         self,
@@ -361,7 +426,14 @@ class LayerWalker:
             previous.close()
         links[path] = kept
 
-    def _directory(self, member: tarfile.TarInfo, path: str, layer_index: int, state: _LayerState) -> None:
+    def _directory(
+        self,
+        member: tarfile.TarInfo,
+        path: str,
+        layer_index: int,
+        state: _LayerState,
+        excluded: frozenset[str] = frozenset(),
+    ) -> None:
         """A directory entry for ``directories`` requests: no data, its mode with ``S_IFDIR`` set.
 
         Every matching directory counts as present, so a lower copy with other permissions is hidden.
@@ -369,8 +441,12 @@ class LayerWalker:
         wanted = self._dir_matcher.match(path)
         if not wanted:
             return
-        hidden = self._upper.hides(path)
         state.present.add(path)
+        if excluded:
+            wanted = [r for r in wanted if r.name not in excluded]
+            if not wanted:
+                return
+        hidden = self._upper.hides(path)
         for req in wanted:
             if (hidden and not req.shadowed) or (req.mode_mask and not member.mode & req.mode_mask):
                 continue
@@ -383,22 +459,33 @@ class LayerWalker:
         layer_index: int,
         visible: bool,
         mode: int,
-        source: IO[bytes],
+        source: IO[bytes] | _MemberReader,
+        size: int = -1,
     ) -> _Kept:
         """Read ``source`` once and hand it to every eligible request.
 
         Requests with ``magic`` see the file only if its first bytes match; ``spool`` requests
         get a seekable temporary file, the rest the bytes. Returns what was read (the first
         bytes, and the bytes or the still-open spool when a request took the file) for the
-        caller to keep for hard links or to ``close``.
+        caller to keep for hard links or to ``close``. ``size``, when known, lets a small file
+        be read in one piece.
         """
+        if 0 <= size <= _READ_WHOLE and not any(r.spool for r in eligible):
+            data = source.read()
+            head = data[:_MAGIC_BYTES]
+            chosen = [r for r in eligible if _magic_ok(r, head)]
+            if not chosen:
+                return _Kept(head)
+            for req in _accepted(chosen, path, data):
+                self._hit(req, path, layer_index, visible, mode, data, None)
+            return _Kept(head, data=data)
         head = _read_head(source)
         chosen = [r for r in eligible if _magic_ok(r, head)]
         if not chosen:
             return _Kept(head)
         if not any(r.spool for r in chosen):
             data = head + source.read()
-            for req in chosen:
+            for req in _accepted(chosen, path, data):
                 self._hit(req, path, layer_index, visible, mode, data, None)
             return _Kept(head, data=data)
         # not a ``with``: the spool may outlive this call, kept for hard links until the layer ends
@@ -406,7 +493,7 @@ class LayerWalker:
         stream = cast(IO[bytes], spool)
         try:
             spool.write(head)
-            shutil.copyfileobj(source, stream, _COPY_CHUNK)
+            shutil.copyfileobj(cast(IO[bytes], source), stream, _COPY_CHUNK)
             data_for_bytes: bytes | None = None
             for req in chosen:
                 spool.seek(0)
@@ -415,7 +502,8 @@ class LayerWalker:
                     continue
                 if data_for_bytes is None:
                     data_for_bytes = spool.read()
-                self._hit(req, path, layer_index, visible, mode, data_for_bytes, None)
+                if _accepted((req,), path, data_for_bytes):
+                    self._hit(req, path, layer_index, visible, mode, data_for_bytes, None)
         except BaseException:
             spool.close()
             raise
@@ -447,6 +535,10 @@ class LayerWalker:
 
     def _skip(self, req: FileRequest, path: str, layer_index: int, reason: str) -> None:
         self._on_skip(Skipped(request=req.name, path=path, layer_index=layer_index, reason=reason))
+
+    def hidden(self, path: str) -> bool:
+        """Whether the layers walked so far (those above the current one) hide ``path``."""
+        return self._upper.hides(path)
 
     def walk_directory(self, root: str) -> None:
         """Walk a directory tree as the one layer of a ``dir:`` target (symlinks are not followed)."""
@@ -488,7 +580,7 @@ class LayerWalker:
                     continue
                 try:
                     with open(full, "rb") as fh:
-                        self._deliver(eligible, path, 0, True, mode, fh).close()
+                        self._deliver(eligible, path, 0, True, mode, fh, st.st_size).close()
                 except OSError as exc:
                     for req in eligible:
                         self._skip(req, path, 0, str(exc))
@@ -559,17 +651,29 @@ def _describe_layer(image: OpenedImage, layer: LayerInfo, index: int) -> str:
 
 
 async def walk_image(
-    image: OpenedImage, requests: Sequence[FileRequest], on_hit: OnHit, on_skip: OnSkip
+    image: OpenedImage,
+    requests: Sequence[FileRequest],
+    on_hit: OnHit,
+    on_skip: OnSkip,
+    *,
+    excluded: Mapping[int, frozenset[str]] | None = None,
+    on_layer: OnLayer | None = None,
 ) -> None:
     """Walk every layer of ``image`` top-down, calling ``on_hit`` for each requested file.
 
+    ``excluded[i]`` names requests that get nothing from layer ``i`` (answered from the layer
+    cache instead); ``on_layer(i, hidden)`` runs as layer ``i`` starts, where ``hidden(path)``
+    says whether the layers above hide a path (what a hit's ``visible`` would have said).
     Callbacks run in a worker thread, one layer at a time; they must not touch the event loop.
     """
     walker = LayerWalker(requests, on_hit, on_skip)
     root = image.local_root()
     if root is not None:
+        if on_layer is not None:
+            on_layer(0, walker.hidden)
         await asyncio.to_thread(walker.walk_directory, root)
         return
+    skip = excluded or {}
     layers = image.info.layers
     for index in range(len(layers) - 1, -1, -1):
         layer = layers[index]
@@ -578,8 +682,10 @@ async def walk_image(
 
         def run(bridge: _Bridge = bridge, index: int = index, describe: str = describe) -> None:
             try:
+                if on_layer is not None:
+                    on_layer(index, walker.hidden)
                 stream = ChunkStream(bridge.chunks())
-                walker.walk_tar(stream, index, describe)
+                walker.walk_tar(stream, index, describe, skip.get(index, frozenset()))
                 for _ in bridge.chunks():  # drain what is left after the tar end marker
                     pass
             except LayerError as exc:

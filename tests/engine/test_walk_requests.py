@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from services.engine.requests import FileRequest
@@ -190,3 +191,60 @@ async def test_hard_links_to_spooled_files_past_the_memory_budget_are_served_fro
     for n, body in enumerate(bodies):
         assert seen.content("bin", f"usr/bin/alias{n}") == body
     assert seen.skips == []
+
+
+async def test_accept_drops_files_its_test_rejects_and_a_link_to_one_is_still_served() -> None:
+    picky = FileRequest(name="picky", patterns=("**",), accept=lambda path, data: b"KEY" in data)
+    links = FileRequest(name="links", patterns=("opt/*",))
+    broken = FileRequest(name="broken", patterns=("srv/with-key",), accept=lambda path, data: 1 / 0 > 0)
+    seen = await _walk(
+        [
+            Layer(
+                [
+                    Entry("srv/plain", b"nothing to see"),
+                    Entry("srv/with-key", b"a KEY here"),
+                    Entry("opt/link", hardlink="srv/plain"),  # the target was read though picky declined it
+                    Entry("srv/big", b"KEY" + bytes(400_000)),  # read head first, then the rest
+                ]
+            )
+        ],
+        [picky, links, broken],
+    )
+    assert seen.paths("picky") == {"srv/with-key", "srv/big"}
+    assert seen.content("picky", "srv/big") == b"KEY" + bytes(400_000)
+    assert seen.content("links", "opt/link") == b"nothing to see"
+    assert seen.paths("broken") == {"srv/with-key"}  # a test that raises lets the file through
+    assert seen.skips == []
+
+
+async def test_excluded_requests_get_nothing_from_that_layer_but_still_hide_lower_copies() -> None:
+    content = FileRequest(name="content", patterns=("**",), shadowed=True)
+    catalog = FileRequest(name="catalog", patterns=("etc/os-release",))
+    layers = [
+        Layer([Entry("etc/os-release", b"ID=base"), Entry("srv/a", b"old a"), Entry("srv/gone", b"g")]),
+        Layer([Entry("srv/a", b"new a"), Entry("srv/.wh.gone", b""), Entry("etc/os-release", b"ID=top")]),
+    ]
+    hits: list[FileHit] = []
+    starts: list[tuple[int, bool, bool, bool]] = []
+
+    def on_layer(index: int, hidden: Callable[[str], bool]) -> None:
+        starts.append((index, hidden("srv/a"), hidden("srv/gone"), hidden("srv/new")))
+
+    await walk_image(
+        MemoryImage(layers),
+        [content, catalog],
+        hits.append,
+        lambda skipped: None,
+        excluded={1: frozenset({"content"})},
+        on_layer=on_layer,
+    )
+    # the top layer (walked first) hides nothing; under it, srv/a is replaced and srv/gone deleted
+    assert starts == [(1, False, False, False), (0, True, True, False)]
+    got = sorted((h.request, h.layer_index, h.path, h.data, h.visible) for h in hits)
+    assert got == [
+        ("catalog", 1, "etc/os-release", b"ID=top", True),  # other requests still served from layer 1
+        # nothing of layer 1 for ``content``, yet its paths still hide the lower copies
+        ("content", 0, "etc/os-release", b"ID=base", False),
+        ("content", 0, "srv/a", b"old a", False),
+        ("content", 0, "srv/gone", b"g", False),
+    ]

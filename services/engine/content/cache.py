@@ -8,8 +8,9 @@ hashes the ruleset and the settings that change results (size cap, allowlists); 
 For this to hold, a cached analyzer's ``scan_file`` must not depend on visibility: its
 requests ask for shadowed copies too, and whether a later layer deleted a file is applied
 afterwards (``Detection.deleted`` from the walk, filtering in ``finish``). On a cached
-layer the walk still streams the layer (catalogers need it) and still hands the files
-over, but the analyzer answers from the cache by path instead of scanning.
+layer the walk still streams the layer (catalogers need it) but hands the analyzer none of
+its files (``cached_results``): they are not even read. The cached detections are placed
+by path, with ``deleted`` from what the layers above hide, exactly as a scan would have.
 
 Backends are a small interface: a local directory here (``assay scan``), PostgreSQL or S3
 later for the pipeline. A backend that cannot read or write is a cache miss, never a
@@ -24,7 +25,7 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +154,10 @@ class CachedAnalyzer(ContentAnalyzer):
 
     def fingerprint(self) -> str:
         return self.inner.fingerprint()
+
+    def cached_results(self, layer_index: int) -> Mapping[str, Sequence[Detection]] | None:
+        """The layer's cached detections: the walk then hands this analyzer none of its files."""
+        return self._cached.get(layer_index)
 
     def scan_file(self, hit: FileHit) -> list[Detection]:
         where = f"{hit.request}:{hit.path}"

@@ -9,7 +9,7 @@ asks for shadowed files; ``scan_image`` sees the image config once.
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from schemas.records import Detection, ImageInfo, PackageRecord
@@ -36,6 +36,14 @@ class ContentAnalyzer(abc.ABC):
     @abc.abstractmethod
     def scan_file(self, hit: FileHit) -> list[Detection]:
         """Detections in one file. ``path`` and ``layer_digest`` are filled in by the caller."""
+
+    def cached_results(self, layer_index: int) -> Mapping[str, Sequence[Detection]] | None:
+        """This layer's file detections already known (from the layer cache), by ``request:path``.
+
+        None (the default): the layer's files are scanned. Otherwise the walk hands this
+        analyzer nothing from that layer and the caller places these detections instead.
+        """
+        return None
 
     def scan_image(self, image: ImageInfo, config: dict[str, Any]) -> list[Detection]:
         """Detections in the image config (env, labels, history, user). None by default."""

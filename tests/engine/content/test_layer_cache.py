@@ -9,7 +9,13 @@ import msgspec
 import pytest
 
 from services.engine.analyze import analyze
-from services.engine.content.cache import DirectoryBackend, LayerCache, MemoryBackend, cache_key
+from services.engine.content.cache import (
+    CachedAnalyzer,
+    DirectoryBackend,
+    LayerCache,
+    MemoryBackend,
+    cache_key,
+)
 from services.engine.content.insecure.analyzer import InsecureCodeAnalyzer
 from services.engine.content.secrets.analyzer import SecretsAnalyzer
 from services.engine.content.secrets.ruleset import load_ruleset
@@ -101,7 +107,7 @@ async def test_a_layer_whose_scan_failed_is_not_cached() -> None:
     backend = MemoryBackend()
     cache = LayerCache(backend)
     broken = CountingSecrets()
-    broken.fail_on = "srv/b.txt"  # in the lower layer
+    broken.fail_on = "srv/a.sh"  # in the lower layer (files without a keyword never reach scan_file)
     await _scan(cache, broken, _image(*_layers()))
     assert len(backend.items) == 1  # only the upper layer
     retry = CountingSecrets()
@@ -130,3 +136,46 @@ def test_layers_without_a_diff_id_are_never_cached(diff_id: str) -> None:
     backend = MemoryBackend()
     bound = LayerCache(backend).bind([CountingSecrets()], layers)
     assert bound.commit() == (0 if not diff_id else 2)
+
+
+class CountingCached(CachedAnalyzer):
+    """Counts what the walk still hands over to the cache wrapper."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)  # type: ignore[arg-type]
+        self.delivered: list[tuple[int, str]] = []
+
+    def scan_file(self, hit: FileHit) -> list:  # type: ignore[type-arg]
+        self.delivered.append((hit.layer_index, hit.path))
+        return super().scan_file(hit)
+
+
+async def test_the_files_of_a_cached_layer_are_not_delivered_at_all() -> None:
+    backend = MemoryBackend()
+    image = _image(*_layers())
+    first = CountingCached(CountingSecrets(), backend, image.info.layers)
+    before = await analyze(image, [], [first])
+    first.commit(image.info.layers)
+    assert {layer for layer, _ in first.delivered} == {0, 1}
+    # the upper layer alone is dropped from the cache: only it is walked for the analyzer again
+    upper_key = cache_key(image.info.layers[1].diff_id, first.inner)
+    del backend.items[upper_key]
+    again = _image(*_layers())
+    second = CountingCached(CountingSecrets(), backend, again.info.layers)
+    after = await analyze(again, [], [second])
+    assert second.delivered == [(1, "srv/c.env")]  # nothing of layer 0, whose results are cached
+    assert after.detections == before.detections  # the cached secret in srv/a.sh is still deleted
+
+
+async def test_a_cached_lower_layer_is_placed_by_the_layers_above_it_in_each_image() -> None:
+    cache = LayerCache(MemoryBackend())
+    deleted_above = _image(*_layers())
+    await _scan(cache, CountingSecrets(), deleted_above)
+    base_alone = _image(_layers()[0])
+    detections, hits = await _scan(cache, CountingSecrets(), base_alone)
+    assert hits == 1
+    assert [(d.path, d.deleted) for d in detections] == [("/srv/a.sh", False)]
+    replaced_above = _image(_layers()[0], Layer([Entry("srv/a.sh", b"echo clean\n")]))
+    detections, hits = await _scan(cache, CountingSecrets(), replaced_above)
+    assert hits == 1
+    assert [(d.path, d.deleted) for d in detections] == [("/srv/a.sh", True)]

@@ -3,7 +3,9 @@
 Every regular file is offered (``**``), including copies a later layer deleted or replaced,
 because a secret removed by ``RUN rm`` is still in the lower layer's blob. Binaries (a NUL
 byte in the first 8 KiB) and files over the size cap are skipped; the keyword prefilter
-decides which rules' regexes run at all. Evidence is only ever ``redact(secret)``.
+decides which rules' regexes run at all, and runs in the walk itself (the request's
+``accept``), so a file it rules out is never handed over. Evidence is only ever
+``redact(secret)``.
 """
 
 from __future__ import annotations
@@ -60,6 +62,44 @@ class SecretScanner:
         self.prefilter = KeywordPrefilter(
             [c.rule.keywords for c in ruleset.rules], [c.rule.prefilter for c in ruleset.rules]
         )
+        # the rules that apply to any path, alone: most files are in no rule's scope, and the
+        # scoped rules' keywords (":" for .pgpass, "@" for .git-credentials) are in most files
+        unscoped = [c for c in ruleset.rules if not c.scoped]
+        self._unscoped = KeywordPrefilter(
+            [c.rule.keywords for c in unscoped], [c.rule.prefilter for c in unscoped]
+        )
+
+    def _rules_to_run(self, path: str, data: bytes) -> list[CompiledRule]:
+        """The rules whose regexes must run on ``data``, in rule order: a keyword or shape hit, the
+        path not on the allowlist, and for path-scoped rules a path in their scope."""
+        candidates = self.prefilter.groups_in(data)
+        if not candidates or self.ruleset.path_allowed(path):
+            return []
+        rules = self.ruleset.rules
+        in_scope: bool | None = None
+        out: list[CompiledRule] = []
+        for index in sorted(candidates):
+            rule = rules[index]
+            if rule.scoped:
+                if in_scope is None:
+                    in_scope = self.ruleset.in_any_scope(path)
+                if not in_scope or not rule.paths.match(path):
+                    continue
+            out.append(rule)
+        return out
+
+    def worth_scanning(self, path: str, data: bytes) -> bool:
+        """False exactly when ``scan`` would find nothing without running any rule's regex.
+
+        Most files cost one Hyperscan pass over the unscoped rules' keywords (stopping at the
+        first hit) and one regex over the path; the full prefilter runs only on a path that
+        some scoped rule names.
+        """
+        if self._unscoped.any_in(data):
+            return not self.ruleset.path_allowed(path)
+        if not self.ruleset.in_any_scope(path):
+            return False
+        return bool(self._rules_to_run(path, data))
 
     def scan(self, path: str, data: bytes) -> list[Match]:
         """Secrets in ``data`` read from image path ``path`` (no leading slash), in rule order.
@@ -68,20 +108,9 @@ class SecretScanner:
         One match per (rule, secret) per file; a later rule's secret overlapping an earlier
         rule's is dropped (the specific rule wins over the generic one).
         """
-        candidates = self.prefilter.groups_in(data)
-        if not candidates or self.ruleset.path_allowed(path):
-            return []
-        rules = self.ruleset.rules
-        in_scope: bool | None = None
         kept: list[Match] = []
         seen: set[tuple[str, bytes]] = set()
-        for index in sorted(candidates):
-            rule = rules[index]
-            if rule.scoped:
-                if in_scope is None:
-                    in_scope = self.ruleset.in_any_scope(path)
-                if not in_scope or not rule.paths.match(path):
-                    continue
+        for rule in self._rules_to_run(path, data):
             found_here = 0
             for m in rule.pattern.finditer(data):
                 start, end = _secret_span(m)
@@ -141,6 +170,7 @@ class SecretsAnalyzer(ContentAnalyzer):
                 shadowed=True,
                 report_oversize=False,
                 text_only=True,  # binaries never leave the walk; scan_file checks 8 KiB more
+                accept=self._worth_scanning,  # most files: no keyword, no hit, no scan_file call
             ),
         )
 
@@ -150,6 +180,12 @@ class SecretsAnalyzer(ContentAnalyzer):
 
     def fingerprint(self) -> str:
         return f"{self.scanner.ruleset.fingerprint}:{self.max_bytes}"
+
+    def _worth_scanning(self, path: str, data: bytes) -> bool:
+        """False exactly when ``scan_file`` would find nothing without running a rule: empty,
+        binary, no keyword of any rule, an allowlisted path, or only path-scoped rules whose
+        scope the path is not in (``.pgpass`` keywords are everywhere, ``.pgpass`` files are not)."""
+        return bool(data) and not _looks_binary(data) and self.scanner.worth_scanning(path, data)
 
     def scan_file(self, hit: FileHit) -> list[Detection]:
         data = hit.data

@@ -74,6 +74,24 @@ class KeywordPrefilter:
             self._db = db
             self.engine = "hyperscan"
 
+    def any_in(self, data: bytes) -> bool:
+        """Whether any group has a hit in ``data`` (``groups_in(data)`` is not empty), stopping at
+        the first hit."""
+        if self._db is not None and self._hs is not None:
+            scratch = getattr(self._local, "scratch", None)
+            if scratch is None:
+                scratch = self._hs.Scratch(self._db)
+                self._local.scratch = scratch
+            try:
+                self._db.scan(data, match_event_handler=_stop, scratch=scratch)
+            except self._hs.ScanTerminated:
+                return True
+            return False
+        lowered = data.lower()
+        return any(kw in lowered for _, kw in self._literals) or any(
+            pattern.search(data) for _, pattern in self._patterns
+        )
+
     def groups_in(self, data: bytes) -> set[int]:
         """Indexes of the groups with a keyword or pattern hit in ``data``."""
         if self._db is not None and self._hs is not None:
@@ -92,6 +110,10 @@ class KeywordPrefilter:
         found = {gi for gi, kw in self._literals if kw in lowered}
         found |= {gi for gi, pattern in self._patterns if pattern.search(data)}
         return found
+
+
+def _stop(eid: int, start: int, end: int, flags: int, ctx: object) -> bool:
+    return True  # the first hit answers ``any_in``: Hyperscan stops the scan
 
 
 __all__ = ["KeywordPrefilter"]

@@ -52,6 +52,7 @@ def test_positive_examples_are_found_and_redacted(rule_id: str) -> None:
     for path, text in _cases(rule_id, "positive"):
         found = [m for m in SCANNER.scan(path, text.encode()) if m.rule.rule.id == rule_id]
         assert found, f"{rule_id} missed its example in {path}: {text[:60]!r}"
+        assert SCANNER.worth_scanning(path, text.encode())  # the walk's prefilter lets it through
         for m in found:
             assert EVIDENCE.match(m.evidence), m.evidence
             secret = text.encode()[m.start : m.end].strip().decode()
@@ -64,3 +65,11 @@ def test_negative_examples_are_not_reported_by_that_rule(rule_id: str) -> None:
     for path, text in _cases(rule_id, "negative"):
         found = [m.rule.rule.id for m in SCANNER.scan(path, text.encode())]
         assert rule_id not in found, f"{rule_id} fired on its negative example in {path}: {text[:60]!r}"
+
+
+@pytest.mark.parametrize("rule_id", RULE_IDS)
+def test_the_walk_prefilter_agrees_with_the_full_prefilter_on_every_example(rule_id: str) -> None:
+    for path, text in _cases(rule_id, "positive") + _cases(rule_id, "negative"):
+        for where in (path, DEFAULT_PATH, "etc/unrelated.conf", "root/.pgpass"):
+            data = text.encode()
+            assert SCANNER.worth_scanning(where, data) is bool(SCANNER._rules_to_run(where, data)), where

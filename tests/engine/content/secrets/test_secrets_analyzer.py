@@ -8,6 +8,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from schemas.records import Detection
 from services.common.errors import ConfigError
 from services.engine.analyze import analyze
 from services.engine.content.redact import redact
@@ -15,6 +16,7 @@ from services.engine.content.secrets.analyzer import SecretsAnalyzer, SecretScan
 from services.engine.content.secrets.prefilter import KeywordPrefilter
 from services.engine.content.secrets.ruleset import DEFAULT_RULES, PathSet, load_ruleset
 from services.engine.requests import glob_matches
+from services.engine.walk import FileHit
 from tests.engine.memimage import Entry, Layer, MemoryImage
 
 # fake, format-valid values
@@ -207,3 +209,57 @@ def test_line_numbers_across_rules_and_the_per_rule_cap() -> None:
     found = scanner.scan("srv/dump.txt", many)
     assert len(found) == 100
     assert [m.line for m in found[:3]] == [1, 2, 3]
+
+
+def test_any_in_agrees_with_groups_in_on_both_engines() -> None:
+    ruleset = load_ruleset()
+    groups = [c.rule.keywords for c in ruleset.rules]
+    patterns = [c.rule.prefilter for c in ruleset.rules]
+    for prefilter in (
+        KeywordPrefilter(groups, patterns),
+        KeywordPrefilter(groups, patterns, use_hyperscan=False),
+    ):
+        for sample in (b"", b"nothing here", GHP.encode(), b"ASK the DISK task", f"p {STRIPE}".encode()):
+            assert prefilter.any_in(sample) is bool(prefilter.groups_in(sample)), (prefilter.engine, sample)
+
+
+class _Counting(SecretsAnalyzer):
+    def __init__(self) -> None:
+        super().__init__(load_ruleset())
+        self.scanned: list[str] = []
+
+    def scan_file(self, hit: FileHit) -> list[Detection]:
+        self.scanned.append(hit.path)
+        return super().scan_file(hit)
+
+
+async def test_only_files_with_a_keyword_reach_scan_file() -> None:
+    analyzer = _Counting()
+    image = MemoryImage(
+        [
+            Layer(
+                [
+                    Entry("srv/plain.txt", b"no credentials in here\n"),
+                    Entry("srv/empty", b""),
+                    Entry("srv/token.txt", f"t={GHP}\n".encode()),
+                    Entry("srv/keyword-only.txt", b"see the ghp_ prefix docs\n"),
+                    # ":" selects the .pgpass rule, which only runs on .pgpass files
+                    Entry("srv/notes.txt", b"host: db.internal:5432\n"),
+                    Entry("root/.pgpass", b"db.internal:5432:app:app:Qx7-Lm2Vb9-Kp4Zw\n"),
+                ]
+            )
+        ]
+    )
+    result = await analyze(image, [], [analyzer])
+    assert sorted(analyzer.scanned) == ["root/.pgpass", "srv/keyword-only.txt", "srv/token.txt"]
+    assert sorted((d.rule_id, d.path) for d in result.detections if d.path) == [
+        ("github-pat", "/srv/token.txt"),
+        ("pgpass-password", "/root/.pgpass"),
+    ]
+    for data in (b"no credentials in here\n", b"", b"\0binary ghp_"):
+        assert (
+            analyzer.scan_file(
+                FileHit(request="content-secrets", path="x", layer_index=0, visible=True, data=data)
+            )
+            == []
+        )
