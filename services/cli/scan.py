@@ -1,7 +1,14 @@
 """``assay scan TARGET``: analysis and policy in one process, no servers.
 
-CI gating: ``--fail-on SEVERITY`` exits 1 when a CVE finding of that severity or worse
-remains after suppression. Suppression never drops a finding: entries of ``--ignore-file``
+The ruleset (``--ruleset FILE``, default the shipped ``default``) is evaluated as the policy
+service evaluates it: advisory matches, coverage gaps and content detections become findings,
+its rules set severities or suppress (``kind`` ``ruleset`` in the report's ``suppressed`` list),
+and its thresholds raise the ImageScan finding and the alert line.
+
+CI gating: ``--fail-on SEVERITY`` exits 1 when a CVE finding or a content-detection finding
+(InsecureContent, MaliciousFile, MaliciousURL, MaliciousIP, InsecureCode, Package) of that
+severity or worse remains after suppression (Coverage and ImageScan findings never fail it).
+Suppression never drops a finding: entries of ``--ignore-file``
 (until their ``expires`` date), ``not_affected``/``fixed`` statements of ``--vex`` OpenVEX
 documents and, with ``--ignore-unfixed``, vulnerabilities without a fixed version move a
 finding to the report's ``suppressed`` list with the reason. Coverage gaps (an end-of-life
@@ -28,7 +35,9 @@ from services.engine.catalogers.registry import select
 from services.engine.content.registry import ContentAnalysis
 from services.engine.core import detect, utcnow
 from services.engine.image.targets import parse_target
-from services.policy.ruleset import DEFAULT_RULESET, cve_finding, evaluate, severity_rank
+from services.policy.catalog import load_ruleset_file
+from services.policy.rules import DETECTION_CATEGORIES
+from services.policy.ruleset import DEFAULT_RULESET, Outcome, Ruleset, cve_finding, evaluate, severity_rank
 from services.vulndb.coverage import scan_gaps
 from services.vulndb.db import VulnDB
 from services.vulndb.suppress import Decider, IgnoreRule, Suppressor, parse_ignore_file, partition
@@ -65,7 +74,12 @@ def load_acceptance(
     return Acceptance(rules=rules, statements=statements, ignore_unfixed=ignore_unfixed, problems=problems)
 
 
-def assemble(detections: ScanCompleted, acceptance: Acceptance, today: dt.date) -> Report:
+FAIL_ON_CATEGORIES = frozenset({"CVE", *DETECTION_CATEGORIES})
+
+
+def assemble(
+    detections: ScanCompleted, acceptance: Acceptance, today: dt.date, ruleset: Ruleset = DEFAULT_RULESET
+) -> Report:
     """Policy, suppression and coverage applied to one scan's detections: the report."""
     digest = detections.image.digest
     suppressor = Suppressor(acceptance.rules, today=today, ignore_unfixed=acceptance.ignore_unfixed)
@@ -73,15 +87,26 @@ def assemble(detections: ScanCompleted, acceptance: Acceptance, today: dt.date) 
     deciders: list[Decider] = [suppressor.by_rule, vex.decide, suppressor.by_fix_state]
     kept, dropped = partition(detections.matches, deciders)
     gaps = scan_gaps(detections.notes, detections.image.distro, today)
-    outcome = evaluate(DEFAULT_RULESET, digest=digest, matches=kept, gaps=gaps)
+    evaluated = evaluate(ruleset, digest=digest, matches=kept, gaps=gaps, detections=detections.detections)
+    outcome = Outcome(findings=evaluated.active, counts=evaluated.counts, alert_reason=evaluated.alert_reason)
     suppressed = [
         Suppressed(
-            finding=cve_finding(DEFAULT_RULESET, m, digest=digest),
+            finding=cve_finding(ruleset, m, digest=digest),
             reason=d.reason,
             kind=d.kind,
             source=d.source,
         )
         for m, d in dropped
+    ]
+    suppressed += [
+        Suppressed(
+            finding=f,
+            reason=f.suppression,
+            kind="ruleset",
+            source=f"{ruleset.source or ruleset.name}#{f.policy_rule}",
+        )
+        for f in evaluated.findings
+        if f.suppression
     ]
     expired = [
         ExpiredIgnore(
@@ -108,12 +133,18 @@ async def run_scan(
     ignore_unfixed: bool = False,
     ignore_files: Sequence[str] = (),
     vex_files: Sequence[str] = (),
+    ruleset_file: str | None = None,
 ) -> int:
     """Scan one target, print the chosen format, and return the exit code."""
     try:
         acceptance = load_acceptance(ignore_files, vex_files, ignore_unfixed=ignore_unfixed)
     except OSError as exc:
         print(f"assay: error: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        ruleset = load_ruleset_file(Path(ruleset_file)) if ruleset_file else DEFAULT_RULESET
+    except AssayError as exc:
+        print(f"assay: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     try:
         vulndb: VulnDB | None = VulnDB.open(settings.effective_db_path)
@@ -141,7 +172,7 @@ async def run_scan(
     finally:
         if vulndb is not None:
             vulndb.close()
-    report = assemble(detections, acceptance, dt.date.fromisoformat(utcnow()[:10]))
+    report = assemble(detections, acceptance, dt.date.fromisoformat(utcnow()[:10]), ruleset)
     text = formatter(fmt)(report)
     if output:
         await asyncio.to_thread(Path(output).write_text, text)
@@ -163,6 +194,8 @@ async def run_scan(
         )
     if fail_on:
         limit = severity_rank(fail_on.upper())
-        if any(f.category == "CVE" and severity_rank(f.severity) <= limit for f in report.findings):
+        if any(
+            f.category in FAIL_ON_CATEGORIES and severity_rank(f.severity) <= limit for f in report.findings
+        ):
             return EXIT_FINDINGS
     return 0

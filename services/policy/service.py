@@ -1,45 +1,57 @@
-"""The policy service's core: detections in, stored findings and published events out.
+"""The policy service's core: detections in, stored findings and published lifecycle events out.
 
-Idempotent on the scan id: a redelivered ``ScanCompleted`` updates nothing new in the
-store; its findings are published again with state ``unchanged`` so no subscriber misses
-one when the first attempt died between storing and publishing.
+Per ``ScanCompleted``: keep the package inventory (for rematching), evaluate the advisory
+matches, coverage gaps and content detections under every ruleset assigned to the image's
+environments (``evaluation.py``), store them and publish ``new``/``changed``/``resolved``
+``FindingEvent``s keyed by finding id, plus an ``Alert`` when a threshold newly passes.
+
+Idempotent on the scan id: a redelivered ``ScanCompleted`` changes nothing in the store and
+publishes the findings its first handling changed again, as ``unchanged`` (``resolved`` ones
+as ``resolved``), with the same ``evaluation`` id: a crash between storing and publishing loses
+no finding, and no ``new`` is ever published twice for one evaluation.
+``ScanFailed`` and ``ScanSkipped`` only record the image status.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import cast, get_args
 
 import msgspec
 
-from schemas.events import Alert, Event, FindingEvent, ScanCompleted, ScanFailed
-from schemas.topics import Topics
+from schemas.events import Event, ScanCompleted, ScanFailed, ScanSkipped
 from services.common.runner import Handler, Outgoing
-from services.common.store.postgres import Store
+from services.common.store.postgres import ImageStatus, Store
 from services.engine.core import utcnow
-from services.policy.ruleset import Ruleset, evaluate
+from services.policy.catalog import Rulesets
+from services.policy.evaluation import evaluate_image
 from services.vulndb.coverage import scan_gaps
 
+__all__ = ["make_policy_handler"]
 
-def make_policy_handler(store: Store, ruleset: Ruleset) -> Handler:
+
+def make_policy_handler(store: Store, rulesets: Rulesets) -> Handler:
     """The handler for ``assay.detections.v1``."""
 
     async def handle(event: Event) -> Sequence[Outgoing]:
         if isinstance(event, ScanFailed):
             await store.set_status(event.digest, "failed", scan_id=event.scan_id, error=event.error)
             return []
+        if isinstance(event, ScanSkipped):
+            if event.status not in get_args(ImageStatus):
+                # bad input is data: recorded as a failure naming the status, not a stopped service
+                reason = f"scan skipped with unknown status {event.status!r}: {event.reason}"
+                await store.set_status(event.digest, "failed", scan_id=event.scan_id, error=reason)
+                return []
+            await store.set_status(
+                event.digest, cast(ImageStatus, event.status), scan_id=event.scan_id, error=event.reason
+            )
+            return []
         if not isinstance(event, ScanCompleted):
             return []
         digest = event.image.digest
-        environments = await store.environments(digest)
-        today = dt.date.fromisoformat(utcnow()[:10])
-        outcome = evaluate(
-            ruleset,
-            digest=digest,
-            matches=event.matches,
-            environment=", ".join(environments),
-            gaps=scan_gaps(event.notes, event.image.distro, today),
-        )
+        now = utcnow()
         await store.save_scan(
             event.scan_id,
             digest,
@@ -48,28 +60,19 @@ def make_policy_handler(store: Store, ruleset: Ruleset) -> Handler:
             msgspec.json.encode(event.unknowns),
             event.analyzer_version,
         )
-        stored = await store.upsert_findings(digest, outcome.findings)
+        out = await evaluate_image(
+            store,
+            rulesets,
+            evaluation_id=event.scan_id,
+            digest=digest,
+            image_ref=event.image.ref,
+            now=now,
+            matches=event.matches,
+            gaps=scan_gaps(event.notes, event.image.distro, dt.date.fromisoformat(now[:10])),
+            detections=event.detections,
+            resolve_unassigned=True,
+        )
         await store.set_status(digest, "scanned", scan_id=event.scan_id)
-        now = utcnow()
-        image_ref = event.image.ref
-        out = [
-            Outgoing(
-                Topics.FINDINGS,
-                digest,
-                FindingEvent(digest=digest, image_ref=image_ref, finding=f, state=state, published_at=now),
-            )
-            for f, state in stored
-        ]
-        if outcome.alert_reason:
-            alert = Alert(
-                digest=digest,
-                image_ref=image_ref,
-                ruleset=ruleset.name,
-                counts=outcome.counts,
-                reason=outcome.alert_reason,
-                raised_at=now,
-            )
-            out.append(Outgoing(Topics.ALERTS, digest, alert))
         return out
 
     return handle

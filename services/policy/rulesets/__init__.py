@@ -1,0 +1,1 @@
+"""Shipped ruleset files (``default.yaml``); read with ``importlib.resources``."""
