@@ -128,6 +128,30 @@ async def _collect_scans(
         await consumer.stop()
 
 
+async def _read_ends(bus: KafkaBus, group: str, topic: str, quiet_s: float = 1.0) -> dict[int, int]:
+    """One past the last offset read per partition, reading ``topic`` from its start until quiet.
+
+    The quiet period counts from the group join (seconds on Tansu), not from ``start()``.
+    """
+    consumer = bus.consumer(group, [topic])
+    await consumer.start()
+    ends: dict[int, int] = {}
+    try:
+        joined_by = time.monotonic() + 60
+        last = time.monotonic()
+        while time.monotonic() - last < quiet_s or (
+            not consumer.assignment() and time.monotonic() < joined_by
+        ):
+            batch = await consumer.fetch(max_records=5000, timeout_s=0.2)
+            if batch or not consumer.assignment():
+                last = time.monotonic()
+            for message in batch:
+                ends[message.partition] = max(ends.get(message.partition, 0), message.offset + 1)
+    finally:
+        await consumer.stop()
+    return ends
+
+
 async def _produce(
     bus: KafkaBus, records: Sequence[tuple[str, bytes]], run: _Run, rate: float, in_flight: int
 ) -> None:
@@ -222,7 +246,12 @@ async def replay(
             await bus.ensure_topics(ALL_TOPICS, partitions=partitions)
             # Scan requests already on the topic are not this run's: the collector skips them.
             async with GroupProbe(bootstrap, scan_group, Topics.SCAN_REQUESTS) as scans_probe:
-                scan_start = await scans_probe.end_offsets()
+                listed = await scans_probe.end_offsets()
+            # Tansu 0.6 answers ListOffsets with the last *batch's* base offset + 1, so after a
+            # multi-record produce (dedupe publishes a batch's requests together) the listed end
+            # is short: read the records that are there and take the larger of the two.
+            read = await _read_ends(bus, f"{scan_group}-ends", Topics.SCAN_REQUESTS)
+            scan_start = {p: max(listed.get(p, 0), read.get(p, 0)) for p in listed.keys() | read.keys()}
             async with GroupProbe(bootstrap, group, Topics.INVENTORY) as lag_probe:
                 collector = asyncio.create_task(_collect_scans(bus, scan_group, scan_start, run, stop))
                 dedupe = stack.enter_context(

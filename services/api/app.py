@@ -14,6 +14,7 @@ from typing import Final
 import msgspec
 from aiohttp import web
 
+from services.api.links import add_link_routes
 from services.api.models import FindingPage, Health, ImagePage, Problem
 from services.api.openapi import openapi_document
 from services.api.params import ParamError, encode_cursor, finding_filter, image_filter, next_link
@@ -109,4 +110,5 @@ def make_app(reads: Reads) -> web.Application:
     app.router.add_get("/v1/findings/{finding_id:.+}", _get_finding, allow_head=False)
     app.router.add_get("/healthz", _health, allow_head=False)
     app.router.add_get("/openapi.json", _openapi, allow_head=False)
+    add_link_routes(app, reads)  # /v1/registries: registry <-> cluster links
     return app

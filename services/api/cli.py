@@ -18,7 +18,7 @@ __all__ = ["add_read_commands", "has_filters", "run_read_command"]
 # flag -> (query parameter, help); every flag repeatable except the single-valued ones
 _COMMON: Final = {
     "environment": ("environment", "only what was seen in this environment (repeatable)"),
-    "ou": ("ou", "only environments whose name starts with this organisational unit (repeatable)"),
+    "ou": ("ou", "only images seen in an environment of this organisational unit (repeatable)"),
 }
 _IMAGES: Final = {
     **_COMMON,

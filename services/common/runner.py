@@ -12,6 +12,12 @@ handled again once the service is restarted instead of being dead-lettered for a
 
 Each record is handled inside a span ``"{service} handle"`` whose parent is the trace
 context found in the record's headers; the records it emits carry that span's context.
+
+A service may instead give a ``BatchHandler``: the whole fetched batch is handled in one call
+(dedupe claims a batch in one database statement), which answers each event with its outputs
+or with the exception that dead-letters it. ``on_published`` runs once every output of a batch
+was acknowledged and before the offsets are committed (dedupe records that its scan requests
+reached the broker).
 """
 
 from __future__ import annotations
@@ -30,7 +36,15 @@ from services.common.bus.interface import Bus, Message
 from services.common.errors import BusError, StoreError
 from services.common.telemetry import SERVICE_ATTRIBUTE, extract, inject
 
-__all__ = ["FATAL_ERRORS", "Handler", "Outgoing", "publish_event", "run_service"]
+__all__ = [
+    "FATAL_ERRORS",
+    "BatchHandler",
+    "Handler",
+    "OnPublished",
+    "Outgoing",
+    "publish_event",
+    "run_service",
+]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +59,13 @@ class Outgoing(msgspec.Struct, frozen=True):
 
 Handler = Callable[[Event], Awaitable[Sequence[Outgoing]]]
 """Handles one event and returns what to publish; raising sends the input to the DLQ."""
+
+BatchHandler = Callable[[Sequence[Event]], Awaitable[Sequence[Sequence[Outgoing] | Exception]]]
+"""Handles a batch: one result per event, in order; an ``Exception`` result dead-letters that event.
+Raising (a fatal error) stops the service with nothing of the batch committed."""
+
+OnPublished = Callable[[Sequence[Outgoing]], Awaitable[None]]
+"""Called with a batch's outputs once the broker acknowledged all of them, before the commit."""
 
 FATAL_ERRORS: tuple[type[BaseException], ...] = (BusError, StoreError)
 """Handler exceptions that stop the loop instead of dead-lettering the record."""
@@ -66,8 +87,10 @@ async def run_service(
     service: str,
     group: str,
     topics: Sequence[str],
-    handler: Handler,
+    handler: Handler | None = None,
     stop: asyncio.Event,
+    batch_handler: BatchHandler | None = None,
+    on_published: OnPublished | None = None,
     max_records: int = 10,
     idle_timeout_s: float = 0.5,
     fatal_errors: tuple[type[BaseException], ...] = FATAL_ERRORS,
@@ -75,10 +98,13 @@ async def run_service(
 ) -> None:
     """Consume ``topics`` in ``group`` until ``stop`` is set, finishing the batch in flight.
 
-    ``bus`` must be started by the caller. ``tracer_provider`` defaults to the global one.
-    Raises ``BusError`` when fetching or publishing fails (nothing of the batch is committed)
-    and re-raises handler exceptions listed in ``fatal_errors``.
+    Exactly one of ``handler`` (one event at a time) and ``batch_handler`` (a fetched batch at
+    once) is given. ``bus`` must be started by the caller. ``tracer_provider`` defaults to the
+    global one. Raises ``BusError`` when fetching or publishing fails (nothing of the batch is
+    committed) and re-raises handler exceptions listed in ``fatal_errors``.
     """
+    if (handler is None) == (batch_handler is None):
+        raise ValueError("run_service needs exactly one of handler and batch_handler")
     tracer = trace.get_tracer(__name__, tracer_provider=tracer_provider)
     consumer = bus.consumer(group, topics)
     await consumer.start()
@@ -87,8 +113,15 @@ async def run_service(
             messages = await consumer.fetch(max_records=max_records, timeout_s=idle_timeout_s)
             if not messages:
                 continue
-            for message in messages:
-                await _handle(bus, tracer, service, handler, message, fatal_errors)
+            published: list[Outgoing] = []
+            if batch_handler is not None:
+                published = await _handle_batch(bus, tracer, service, batch_handler, messages, fatal_errors)
+            else:
+                assert handler is not None
+                for message in messages:
+                    published.extend(await _handle(bus, tracer, service, handler, message, fatal_errors))
+            if on_published is not None and published:
+                await on_published(published)
             try:
                 await consumer.commit(messages)
             except BusError as exc:
@@ -106,10 +139,95 @@ async def _handle(
     handler: Handler,
     message: Message,
     fatal_errors: tuple[type[BaseException], ...],
-) -> None:
+) -> Sequence[Outgoing]:
     """Handle one record inside its span: decode, call the handler, publish its output."""
-    key = message.key.decode("utf-8", "replace") if message.key is not None else ""
-    attributes: dict[str, str | int] = {
+    key = _key(message)
+    with tracer.start_as_current_span(
+        f"{service} handle",
+        context=extract(message.headers),
+        kind=SpanKind.CONSUMER,
+        attributes=_attributes(service, message, key),
+        record_exception=True,
+        set_status_on_exception=True,
+    ) as span:
+        event = await _decode(bus, span, service, message, key)
+        if event is None:
+            return []
+        try:
+            outgoing = await handler(event)
+        except fatal_errors:
+            raise
+        except Exception as exc:
+            await _handler_failed(bus, span, service, message, key, exc)
+            return []
+        await _publish_all(bus, outgoing)
+        return outgoing
+
+
+async def _handle_batch(
+    bus: Bus,
+    tracer: Tracer,
+    service: str,
+    handler: BatchHandler,
+    messages: Sequence[Message],
+    fatal_errors: tuple[type[BaseException], ...],
+) -> list[Outgoing]:
+    """Handle a fetched batch in one handler call; each record keeps a span of its own."""
+    decoded: list[tuple[Message, str, trace.Span, Event]] = []
+    try:
+        for message in messages:
+            key = _key(message)
+            span = tracer.start_span(
+                f"{service} handle",
+                context=extract(message.headers),
+                kind=SpanKind.CONSUMER,
+                attributes=_attributes(service, message, key),
+            )
+            with trace.use_span(span, end_on_exit=False):
+                event = await _decode(bus, span, service, message, key)
+            if event is None:
+                span.end()
+            else:
+                decoded.append((message, key, span, event))
+        results = await handler([event for *_, event in decoded])
+        if len(results) != len(decoded):
+            raise RuntimeError(f"{service}: batch handler answered {len(results)} of {len(decoded)} events")
+    except BaseException as exc:
+        for _, _, span, _ in decoded:
+            if isinstance(exc, fatal_errors):
+                span.record_exception(exc)
+            span.end()
+        raise
+
+    async def finish(message: Message, key: str, span: trace.Span, result: object) -> Sequence[Outgoing]:
+        with trace.use_span(span, end_on_exit=True, record_exception=True, set_status_on_exception=True):
+            if isinstance(result, Exception):
+                await _handler_failed(bus, span, service, message, key, result)
+                return []
+            outgoing: Sequence[Outgoing] = result  # type: ignore[assignment]
+            await _publish_all(bus, outgoing)
+            return outgoing
+
+    # One task per record, created in order: publishes are enqueued in call order, so per-key
+    # order is kept, and each record's outputs carry its own span's trace context.
+    done = await asyncio.gather(
+        *(finish(m, k, span, r) for (m, k, span, _), r in zip(decoded, results, strict=True)),
+        return_exceptions=True,
+    )
+    published: list[Outgoing] = []
+    for outcome in done:
+        if isinstance(outcome, BaseException):
+            raise outcome
+        published.extend(outcome)
+    return published
+
+
+def _key(message: Message) -> str:
+    return message.key.decode("utf-8", "replace") if message.key is not None else ""
+
+
+def _attributes(service: str, message: Message, key: str) -> dict[str, str | int]:
+    return {
         SERVICE_ATTRIBUTE: service,
         "messaging.system": "kafka",
         "messaging.destination.name": message.topic,
@@ -117,40 +235,45 @@ async def _handle(
         "messaging.kafka.offset": message.offset,
         "messaging.kafka.message.key": key,
     }
-    with tracer.start_as_current_span(
-        f"{service} handle",
-        context=extract(message.headers),
-        kind=SpanKind.CONSUMER,
-        attributes=attributes,
-        record_exception=True,
-        set_status_on_exception=True,
-    ) as span:
-        try:
-            event = decode_event(message.topic, message.value)
-        except (msgspec.DecodeError, KeyError) as exc:
-            # msgspec.ValidationError is a DecodeError; KeyError: a topic Assay has no decoder for.
-            await _dead_letter(bus, span, service, message, key, f"undecodable: {exc}")
-            return
-        span.set_attribute("assay.event.type", _tag(event))
-        try:
-            outgoing = await handler(event)
-        except fatal_errors:
-            raise
-        except Exception as exc:
-            log.exception(
-                "%s: handler failed on %s[%d]@%d", service, message.topic, message.partition, message.offset
-            )
-            span.record_exception(exc)
-            await _dead_letter(bus, span, service, message, key, f"{type(exc).__name__}: {exc}")
-            return
-        # Concurrent publishes are enqueued in call order, so per-key order is kept.
-        results = await asyncio.gather(
-            *(publish_event(bus, out.topic, out.key, out.event) for out in outgoing), return_exceptions=True
-        )
-        # Every publish is awaited before the first failure is raised, so none is left running.
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
+
+
+async def _decode(bus: Bus, span: trace.Span, service: str, message: Message, key: str) -> Event | None:
+    """The record's event, or None once an undecodable record was dead-lettered."""
+    try:
+        event = decode_event(message.topic, message.value)
+    except (msgspec.DecodeError, KeyError) as exc:
+        # msgspec.ValidationError is a DecodeError; KeyError: a topic Assay has no decoder for.
+        await _dead_letter(bus, span, service, message, key, f"undecodable: {exc}")
+        return None
+    span.set_attribute("assay.event.type", _tag(event))
+    return event
+
+
+async def _handler_failed(
+    bus: Bus, span: trace.Span, service: str, message: Message, key: str, exc: Exception
+) -> None:
+    log.error(
+        "%s: handler failed on %s[%d]@%d: %s",
+        service,
+        message.topic,
+        message.partition,
+        message.offset,
+        exc,
+        exc_info=exc,
+    )
+    span.record_exception(exc)
+    await _dead_letter(bus, span, service, message, key, f"{type(exc).__name__}: {exc}")
+
+
+async def _publish_all(bus: Bus, outgoing: Sequence[Outgoing]) -> None:
+    # Concurrent publishes are enqueued in call order, so per-key order is kept.
+    results = await asyncio.gather(
+        *(publish_event(bus, out.topic, out.key, out.event) for out in outgoing), return_exceptions=True
+    )
+    # Every publish is awaited before the first failure is raised, so none is left running.
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
 
 
 async def _dead_letter(

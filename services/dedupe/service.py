@@ -1,56 +1,147 @@
-"""The dedupe service's core: each image digest is requested for scanning once.
+"""The dedupe service's core: each image digest is requested for scanning once per analysis.
 
-The claim is one atomic insert in PostgreSQL, so several dedupe replicas and restarts
-agree on who saw a digest first. Every sighting still records the image's environment,
-and an ``ImageRemoved`` (a cluster's last pod using the digest went away) unlinks it.
+A consumer batch of sightings is claimed in one PostgreSQL statement (``Store.claims``): it
+links every sighting to its environment (with its organisational unit) and answers the digests
+that need a ``ScanRequested``. The runner publishes those, then ``published`` records that the
+broker has them, then the offsets are committed. A crash or publish failure in between leaves
+the claim requested-but-unpublished, and the redelivered sighting publishes the same request
+(same scan id) again; the sweep (``services/dedupe/sweep.py``) re-requests scans stuck past the
+scan timeout.
+
+Sightings that cannot be pulled (``scannable=False``: ECS Fargate tasks) are linked but never
+requested; a sighting whose ``size_bytes`` is over ``max_image_size_mb`` marks the image
+``too_large``. An ``ImageRemoved`` unlinks the image from that environment.
 """
 
 from __future__ import annotations
 
-import hashlib
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from schemas.events import Event, ImageDiscovered, ImageRemoved, ScanRequested
 from schemas.topics import Topics
-from services.common.runner import Handler, Outgoing
+from services.common.runner import Outgoing
+from services.common.store.claims import Claimed, Sighting, scan_id_for
+from services.common.store.links import HasPool, scan_sites_many
 from services.common.store.postgres import Store
-from services.engine.core import ANALYZER_VERSION, utcnow
+from services.engine.core import utcnow
+
+__all__ = ["Dedupe", "DedupeConfig", "InvalidSighting", "request_event", "request_events", "scan_id_for"]
+
+# The OCI digest grammar: algorithm ":" encoded
+_DIGEST = re.compile(r"^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
 
 
-def scan_id_for(digest: str, analyzer_version: str = ANALYZER_VERSION) -> str:
-    """A deterministic scan id, so a redelivered request names the same scan."""
-    return hashlib.sha256(f"{digest}|{analyzer_version}".encode()).hexdigest()[:24]
+class InvalidSighting(ValueError):
+    """A well-formed event dedupe cannot act on (e.g. no valid digest): it is dead-lettered."""
 
 
-def make_dedupe_handler(store: Store) -> Handler:
-    """The handler for ``assay.inventory.v1``."""
+@dataclass(frozen=True)
+class DedupeConfig:
+    """What dedupe decides with, from ``Settings`` at start-up."""
 
-    async def handle(event: Event) -> Sequence[Outgoing]:
-        if isinstance(event, ImageRemoved):
-            # the image left an environment: unlink it there; its scan and findings stay
-            await store.unlink_image(
-                digest=event.digest, environment=event.environment, repository=event.repository
-            )
-            return []
-        if not isinstance(event, ImageDiscovered):
-            return []
-        image_ref = f"{event.registry}/{event.repository}@{event.digest}"
-        first = await store.claim_image(
-            digest=event.digest,
-            image_ref=image_ref,
-            environment=event.environment,
-            repository=event.repository,
-            tag=event.tag,
+    analysis_version: str
+    max_image_bytes: int = 2048 << 20  # 0: no limit
+
+
+def request_event(claimed: Claimed, sites: Sequence[str] = ()) -> Outgoing:
+    """The ``ScanRequested`` for a claim, keyed by digest on ``assay.scan-requests.v1``; ``sites``:
+    the clusters whose engines may scan it (``[]``: any engine)."""
+    request = ScanRequested(
+        scan_id=claimed.scan_id,
+        digest=claimed.digest,
+        image_ref=claimed.image_ref,
+        environments=claimed.environments,
+        requested_at=utcnow(),
+        reason=claimed.reason,
+        sites=list(sites),
+    )
+    return Outgoing(Topics.SCAN_REQUESTS, claimed.digest, request)
+
+
+async def request_events(store: HasPool, claimed: Sequence[Claimed]) -> list[Outgoing]:
+    """The requests for claims, each routed to the sites of its environments (one query)."""
+    sites = await scan_sites_many(store, [c.environments for c in claimed])
+    return [request_event(c, s) for c, s in zip(claimed, sites, strict=True)]
+
+
+def _sighting(event: ImageDiscovered) -> Sighting:
+    if not _DIGEST.match(event.digest):
+        raise InvalidSighting(
+            f"{event.environment}: {event.repository}: not a manifest digest: {event.digest!r}"
         )
-        if not first:
-            return []
-        request = ScanRequested(
-            scan_id=scan_id_for(event.digest),
-            digest=event.digest,
-            image_ref=image_ref,
-            environments=[event.environment],
-            requested_at=utcnow(),
-        )
-        return [Outgoing(Topics.SCAN_REQUESTS, event.digest, request)]
+    return Sighting(
+        digest=event.digest,
+        image_ref=f"{event.registry}/{event.repository}@{event.digest}",
+        environment=event.environment,
+        repository=event.repository,
+        tag=event.tag,
+        ou=event.ou,
+        scannable=event.scannable,
+        size_bytes=max(0, event.size_bytes),
+    )
 
-    return handle
+
+class Dedupe:
+    """The handlers for ``assay.inventory.v1``: ``handle_batch`` (the service), ``handle`` (one event)."""
+
+    def __init__(self, store: Store, config: DedupeConfig) -> None:
+        self._store = store
+        self._config = config
+
+    async def handle_batch(self, events: Sequence[Event]) -> list[Sequence[Outgoing] | Exception]:
+        """One result per event: the scan requests it caused, or the error that dead-letters it.
+
+        Runs of consecutive sightings are claimed in one statement; a removal is applied in its
+        place in the batch, so a sighting and a removal of the same link keep their order.
+        """
+        results: list[Sequence[Outgoing] | Exception] = [[] for _ in events]
+        run: list[tuple[int, Sighting]] = []
+        for index, event in enumerate(events):
+            if isinstance(event, ImageDiscovered):
+                try:
+                    run.append((index, _sighting(event)))
+                except InvalidSighting as exc:
+                    results[index] = exc
+            elif isinstance(event, ImageRemoved):
+                await self._claim(run, results)
+                run = []
+                await self._store.unlink_image(
+                    digest=event.digest, environment=event.environment, repository=event.repository
+                )
+        await self._claim(run, results)
+        return results
+
+    async def _claim(
+        self, run: list[tuple[int, Sighting]], results: list[Sequence[Outgoing] | Exception]
+    ) -> None:
+        if not run:
+            return
+        claimed = await self._store.claims.claim(
+            [s for _, s in run],
+            analysis_version=self._config.analysis_version,
+            max_image_bytes=self._config.max_image_bytes,
+        )
+        # each request goes out with the first event of the run that sighted its digest
+        first: dict[str, int] = {}
+        for index, sighting in run:
+            first.setdefault(sighting.digest, index)
+        for c, request in zip(claimed, await request_events(self._store, claimed), strict=True):
+            results[first[c.digest]] = [request]
+
+    async def handle(self, event: Event) -> Sequence[Outgoing]:
+        """One event alone (raises ``InvalidSighting`` for a bad one)."""
+        [result] = await self.handle_batch([event])
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    async def published(self, outgoing: Sequence[Outgoing]) -> None:
+        """The broker acknowledged these: a later sighting must not request them again."""
+        claimed = [
+            Claimed(digest=o.event.digest, image_ref=o.event.image_ref, scan_id=o.event.scan_id, reason="")
+            for o in outgoing
+            if isinstance(o.event, ScanRequested)
+        ]
+        await self._store.claims.mark_published(claimed)

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from schemas.events import Event, ScanFailed, ScanRequested
+from schemas.events import Event, ScanFailed, ScanRequested, ScanSkipped
+from schemas.records import LayerInfo
 from schemas.topics import Topics
-from services.common.config import Settings
+from services.common.config import RegistryConfig, Settings
 from services.common.errors import AssayError
 from services.common.runner import Handler, Outgoing
 from services.engine.catalogers.interface import Cataloger
 from services.engine.content.registry import ContentAnalysis
 from services.engine.core import detect, utcnow
+from services.engine.image.registry import RegistryClient
 from services.engine.image.targets import parse_target
 from services.vulndb.db import VulnDB
 
@@ -32,6 +34,15 @@ class EngineDeps:
     catalogers: tuple[Cataloger, ...]
     vulndb: VulnDB | None
     content: ContentAnalysis | None = None  # content analyzers and the per-layer cache
+    # builds each scan's RegistryClient (ECR credentials, registry host overrides); None: plain
+    registry_client_factory: Callable[[Sequence[RegistryConfig]], RegistryClient] | None = None
+    # called with (digest, scan id) as a scan starts: the store marks the image "scanning"
+    on_start: Callable[[str, str], Awaitable[object]] | None = None
+
+
+def image_size(layers: Sequence[LayerInfo]) -> int:
+    """The bytes an image's layers take in the registry (their compressed sizes, from the manifest)."""
+    return sum(max(0, layer.size) for layer in layers)
 
 
 def make_engine_handler(deps: EngineDeps) -> Handler:
@@ -40,14 +51,36 @@ def make_engine_handler(deps: EngineDeps) -> Handler:
     async def handle(event: Event) -> Sequence[Outgoing]:
         if not isinstance(event, ScanRequested):
             return []
+        if event.sites and deps.settings.engine_site not in event.sites:
+            return []  # another site's engines scan it (registry <-> cluster links)
         source = parse_target(
-            event.image_ref, registries=deps.settings.registries, platform=deps.settings.platform
+            event.image_ref,
+            registries=deps.settings.registries,
+            platform=deps.settings.platform,
+            client_factory=deps.registry_client_factory,
         )
         started = time.monotonic()
         log.info("engine: scanning %s (scan %s)", event.image_ref, event.scan_id)
+        if deps.on_start is not None:
+            await deps.on_start(event.digest, event.scan_id)
+        limit = max(0, deps.settings.max_image_size_mb) << 20
         try:
-            image = await source.open()
+            image = await source.open()  # the manifest and config only: layers stream in detect()
             async with image:
+                size = image_size(image.info.layers)
+                if 0 < limit < size:
+                    log.info("engine: %s is too large (%d bytes), not pulled", event.image_ref, size)
+                    skipped = ScanSkipped(
+                        scan_id=event.scan_id,
+                        digest=event.digest,
+                        image_ref=event.image_ref,
+                        status="too_large",
+                        reason=f"{event.image_ref}: layers add up to {size} bytes, over "
+                        f"max_image_size_mb={deps.settings.max_image_size_mb} ({limit} bytes)",
+                        size_bytes=size,
+                        skipped_at=utcnow(),
+                    )
+                    return [Outgoing(Topics.DETECTIONS, event.digest, skipped)]
                 bound = deps.content.bind(image.info.layers) if deps.content else None
                 completed = await detect(
                     image,

@@ -13,7 +13,7 @@ from services.common.config import RegistryConfig
 from services.common.errors import RegistryError
 from services.engine.core import utcnow
 from services.engine.image.reference import parse_reference
-from services.engine.image.registry import RegistryClient
+from services.engine.image.registry import RegistryClient, is_host_pattern
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ async def crawl_registry(client: RegistryClient, registry: RegistryConfig) -> As
                 tag=tag,
                 digest=digest,
                 discovered_at=utcnow(),
+                ou=registry.ou,
             )
 
 
@@ -48,8 +49,8 @@ async def crawl(
 ) -> AsyncIterator[ImageDiscovered]:
     """Discover images in every registry marked for crawling."""
     for registry in registries:
-        if not registry.crawl:
-            continue
+        if not registry.crawl or is_host_pattern(registry.host):
+            continue  # a glob host (node daemons: ``*:5050``) names many hosts and has no catalog
         try:
             async for event in crawl_registry(client, registry):
                 yield event

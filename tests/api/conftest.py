@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestServer
 
 from services.api.app import make_app
 from services.common.store import Store
-from tests.api.seed import IMAGES, Api, seeded_findings
+from tests.api.seed import IMAGES, OUS, Api, seeded_findings
 
 
 @pytest.fixture
@@ -31,6 +31,7 @@ async def api(store: Store) -> AsyncIterator[Api]:
                 environment=env,
                 repository=repo,
                 tag=tag,
+                ou=OUS[env],
             )
         await store.set_status(digest, status, scan_id=f"scan-{digest[7:15]}", error=error)  # type: ignore[arg-type]
         if status == "scanned":

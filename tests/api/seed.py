@@ -27,6 +27,14 @@ IMAGES: dict[str, tuple[str, str | None, list[tuple[str, str, str]]]] = {
     "sha256:" + "d" * 64: ("scanned", None, []),  # `assay scan` of an image no crawler saw
 }
 
+# environment -> the organisational unit inventory reported for it (image_environments.ou)
+OUS: dict[str, str] = {
+    "cluster:prod-eu": "payments",
+    "cluster:prod-us": "payments",
+    "registry:127.0.0.1:5000": "platform",
+    "cluster:dev": "dev",
+}
+
 
 def seeded_findings() -> dict[str, list[Finding]]:
     """Findings per digest: mixed severities, categories, rulesets and packages; LIKE metacharacters too."""

@@ -74,8 +74,10 @@ async def test_pages_of_one_equal_one_page_of_all(api: Api) -> None:
         ({"environment": "cluster:prod-eu"}, lambda d, f: "cluster:prod-eu" in _envs(d)),
         ({"environment": "registry:127.0.0.1:5000"}, lambda d, f: "registry:127.0.0.1:5000" in _envs(d)),
         ({"environment": ["cluster:prod-us", "cluster:dev"]}, lambda d, f: d == B),
-        ({"ou": "cluster:prod-"}, lambda d, f: d in (A, B)),
-        ({"ou": "cluster:dev"}, lambda d, f: False),
+        ({"ou": "payments"}, lambda d, f: d in (A, B)),
+        ({"ou": "platform"}, lambda d, f: d == A),
+        ({"ou": "dev"}, lambda d, f: False),
+        ({"ou": "cluster:prod-"}, lambda d, f: False),  # the OU is a column now, not a name prefix
         ({"severity": "high"}, lambda d, f: severity_rank(f.severity) <= 1),
         ({"severity": "LOW"}, lambda d, f: severity_rank(f.severity) <= 3),
         ({"ruleset": "strict"}, lambda d, f: f.ruleset == "strict"),
@@ -151,7 +153,9 @@ async def test_images_with_status_environments_and_counts(api: Api) -> None:
         ({"status": "scanned"}, [A, D]),
         ({"status": ["failed", "pending"]}, [B, C]),
         ({"environment": "cluster:dev"}, [C]),
-        ({"ou": "cluster:prod"}, [A, B]),
+        ({"ou": "payments"}, [A, B]),
+        ({"ou": ["platform", "dev"]}, [A, C]),
+        ({"ou": "cluster:prod"}, []),
         ({"repository": "team/app"}, [A, C]),
         ({"repository": "team/app", "status": "scanned"}, [A]),
     ],
@@ -230,7 +234,7 @@ async def test_openapi_document_is_valid_and_responses_match_it(api: Api) -> Non
         ("/v1/images", "/v1/images", {"limit": "2"}, 200),
         ("/v1/images/{digest}", f"/v1/images/{B}", {}, 200),
         ("/v1/images/{digest}", "/v1/images/sha256:none", {}, 404),
-        ("/v1/findings", "/v1/findings", {"limit": "3", "ou": "cluster:"}, 200),
+        ("/v1/findings", "/v1/findings", {"limit": "3", "ou": "payments"}, 200),
         ("/v1/findings", "/v1/findings", {"limit": "-1"}, 400),
         ("/v1/findings/{finding_id}", "/v1/findings/a-007", {}, 200),
         ("/v1/findings/{finding_id}", "/v1/findings/zzz", {}, 404),
@@ -264,7 +268,7 @@ async def test_openapi_document_is_valid_and_responses_match_it(api: Api) -> Non
 async def test_cli_reads_the_api_and_postgres_alike(
     api: Api, pg_dsn: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    query = {"severity": ["high"], "ou": ["cluster:prod-"]}
+    query = {"severity": ["high"], "ou": ["payments"]}
     via_api, via_pg = io.StringIO(), io.StringIO()
     assert await run_findings(Settings(), api.url, query, out=via_api) == 0
     assert await run_findings(Settings(pg_dsn=pg_dsn), None, query, out=via_pg) == 0

@@ -189,3 +189,83 @@ async def test_stop_finishes_the_batch_in_flight(memory_bus: MemoryBus) -> None:
     )
     assert handled == ["sha256:0", "sha256:1", "sha256:2"]
     assert memory_bus.committed("g") == {(Topics.INVENTORY, 0): 3}
+
+
+async def test_a_batch_handler_answers_per_event_and_on_published_runs_before_the_commit(
+    memory_bus: MemoryBus,
+) -> None:
+    await memory_bus.ensure_topics([Topics.INVENTORY], partitions=1)
+    await memory_bus.publish(Topics.INVENTORY, "bad", b"{not json")
+    for digest, repo in (("sha256:e", "app"), ("sha256:f", "boom"), ("sha256:g", "app")):
+        event = ImageDiscovered(environment="e", registry="r", repository=repo, digest=digest)
+        await memory_bus.publish(Topics.INVENTORY, digest, encode_event(event))
+    batches: list[list[str]] = []
+    confirmed: list[tuple[list[str], dict[tuple[str, int], int]]] = []
+
+    async def handle_batch(events: Sequence[Event]) -> list[Sequence[Outgoing] | Exception]:
+        batches.append([e.digest for e in events if isinstance(e, ImageDiscovered)])
+        results: list[Sequence[Outgoing] | Exception] = []
+        for event in events:
+            try:
+                results.append(await request_scan(event))
+            except ValueError as exc:
+                results.append(exc)
+        return results
+
+    async def published(outgoing: Sequence[Outgoing]) -> None:
+        confirmed.append(([o.key for o in outgoing], dict(memory_bus.committed("dedupe"))))
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        run_service(
+            memory_bus,
+            service="dedupe",
+            group="dedupe",
+            topics=[Topics.INVENTORY],
+            batch_handler=handle_batch,
+            on_published=published,
+            stop=stop,
+            max_records=10,
+            idle_timeout_s=0.05,
+            tracer_provider=PROVIDER,
+        )
+    )
+    await asyncio.sleep(0.3)
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert batches == [["sha256:e", "sha256:f", "sha256:g"]]  # one call for the fetched batch
+    # the outputs were confirmed once, before any offset was committed
+    assert confirmed == [(["sha256:e", "sha256:g"], {})]
+    letters = sorted(dead_letters(memory_bus), key=lambda d: d.offset)
+    assert [(d.key, d.error.split(":")[0]) for d in letters] == [
+        ("bad", "undecodable"),
+        ("sha256:f", "ValueError"),
+    ]
+    assert memory_bus.committed("dedupe") == {(Topics.INVENTORY, 0): 4}
+    outputs = memory_bus.records(Topics.SCAN_REQUESTS)
+    assert [m.key for m in outputs] == [b"sha256:e", b"sha256:g"]
+    assert all(any(k == "traceparent" for k, _ in m.headers) for m in outputs)
+
+
+async def test_a_failing_batch_handler_stops_the_loop_uncommitted(memory_bus: MemoryBus) -> None:
+    await memory_bus.publish(Topics.INVENTORY, "sha256:h", encode_event(discovered("sha256:h")))
+
+    async def down(events: Sequence[Event]) -> list[Sequence[Outgoing] | Exception]:
+        raise StoreError("cannot reach PostgreSQL")
+
+    with pytest.raises(StoreError):
+        await asyncio.wait_for(
+            run_service(
+                memory_bus,
+                service="dedupe",
+                group="dedupe",
+                topics=[Topics.INVENTORY],
+                batch_handler=down,
+                stop=asyncio.Event(),
+                idle_timeout_s=0.05,
+                tracer_provider=PROVIDER,
+            ),
+            5,
+        )
+    assert memory_bus.committed("dedupe") == {}
+    assert memory_bus.records(Topics.DLQ) == []

@@ -17,6 +17,7 @@ from schemas.codec import decode_event
 from schemas.events import Event
 from services.common.bus.kafka import KafkaBus
 from tests.harness.broker import unique_name
+from tests.harness.registry import free_port
 
 
 @dataclass
@@ -75,8 +76,26 @@ def pipeline_env(*, pg_dsn: str, bootstrap: str, registry_host: str, db: Path, w
         ASSAY_CONSUMER_GROUP_PREFIX=unique_name("assay-test"),
         ASSAY_OTEL_EXPORTER=f"file:{spans}",
         ASSAY_ENGINE_CONCURRENCY="1",
+        ASSAY_API_LISTEN=f"127.0.0.1:{free_port()}",
     )
     return Pipeline(env=env, spans=spans, logs=logs)
+
+
+async def prepare(pipe: Pipeline) -> None:
+    """Create the topics and run the migrations, as ``assay up`` does before starting services."""
+    code = (
+        "import asyncio; from services.cli.up import _prepare; "
+        "from services.common.config import load_settings; asyncio.run(_prepare(load_settings()))"
+    )
+    proc = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-c", code],
+        env=pipe.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
 
 
 async def read_topic(bootstrap: str, topic: str, *, quiet_s: float = 2.0) -> list[tuple[str, Event]]:

@@ -20,7 +20,7 @@ from schemas.events import FindingEvent, ScanCompleted, ScanFailed, ScanRequeste
 from schemas.topics import Topics
 from services.common.store.postgres import Store
 from tests.harness.registry import RegistryServer
-from tests.pipeline.harness import Pipeline, pipeline_env, read_topic, spans_by_trace
+from tests.pipeline.harness import Pipeline, pipeline_env, prepare, read_topic, spans_by_trace
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.realworld, pytest.mark.timeout(600)]
 
@@ -72,6 +72,7 @@ async def test_up_scans_every_digest_once_and_publishes_findings(
         timeout=400,
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
+    assert f"read API on http://{pipe.env['ASSAY_API_LISTEN']}" in proc.stderr  # and it stayed up
 
     images, findings = await _stored(pg_dsn)
     by_repo = _by_digest(images)
@@ -95,9 +96,9 @@ async def test_up_scans_every_digest_once_and_publishes_findings(
     done = collections.Counter(key for key, e in detections if isinstance(e, ScanCompleted | ScanFailed))
     assert done == {i["digest"]: 1 for i in images}
 
-    # findings: in PostgreSQL and on the findings topic, keyed by image digest, no duplicates
+    # findings: in PostgreSQL and on the findings topic, keyed by finding id, no duplicates
     published = [(k, e) for k, e in await read_topic(broker, Topics.FINDINGS) if isinstance(e, FindingEvent)]
-    assert all(k == e.digest for k, e in published)
+    assert all(k == e.finding.finding_id for k, e in published)
     ids = [e.finding.finding_id for _, e in published]
     assert len(ids) == len(set(ids))
     assert {f.finding_id for f in findings} == set(ids)
@@ -127,24 +128,16 @@ async def test_up_scans_every_digest_once_and_publishes_findings(
 async def test_killing_the_engine_mid_scan_loses_no_image(
     registry: RegistryServer, pg_dsn: str, broker: str, vuln_db: Path, tmp_path: Path
 ) -> None:
-    """SIGKILL the engine while it works; a new engine picks the work up and nothing is lost or doubled."""
+    """SIGKILL the engine while it works; a new engine picks the work up and nothing is lost or doubled.
+
+    Lost: every image reaches its final status, Debian's scan completes once (the killed one
+    produced nothing) and its known CVEs are stored. Doubled: one scan request per digest, one
+    completion per digest, and no finding published as ``new`` twice.
+    """
     pipe = pipeline_env(
         pg_dsn=pg_dsn, bootstrap=broker, registry_host=registry.host, db=vuln_db, work=tmp_path
     )
-    prep = await asyncio.to_thread(
-        subprocess.run,
-        [
-            sys.executable,
-            "-c",
-            "import asyncio, sys; from services.cli.up import _prepare; "
-            "from services.common.config import load_settings; asyncio.run(_prepare(load_settings()))",
-        ],
-        env=pipe.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert prep.returncode == 0, prep.stderr
+    await prepare(pipe)
     try:
         pipe.service("policy")
         pipe.service("dedupe")
@@ -163,6 +156,21 @@ async def test_killing_the_engine_mid_scan_loses_no_image(
     finally:
         pipe.stop_all()
     assert sorted(i["status"] for i in images) == ["failed", "scanned", "scanned", "scanned"]
+    assert pipe.log("engine").count("scanned " + registry.host + "/fixture/debian@") == 1  # the replacement
+    debian = _by_digest(images)["fixture/debian"]["digest"]
+    requests = await read_topic(broker, Topics.SCAN_REQUESTS)
+    assert collections.Counter(e.digest for _, e in requests if isinstance(e, ScanRequested)) == {
+        i["digest"]: 1 for i in images
+    }
+    detections = await read_topic(broker, Topics.DETECTIONS)
+    done = collections.Counter(key for key, e in detections if isinstance(e, ScanCompleted | ScanFailed))
+    assert done == {i["digest"]: 1 for i in images}
+    store = await Store.connect(pg_dsn)
+    try:
+        debian_findings = await store.findings(debian)
+    finally:
+        await store.close()
+    assert {"CVE-2024-2398", "CVE-2023-5678"} <= {f.id for f in debian_findings}
     _, findings = await _stored(pg_dsn)
     assert len({f.finding_id for f in findings}) == len(findings)
     published = [e for _, e in await read_topic(broker, Topics.FINDINGS) if isinstance(e, FindingEvent)]

@@ -15,6 +15,8 @@ import asyncpg
 from schemas import Finding
 from services.common.errors import StoreError
 from services.common.store._errors import translated
+from services.common.store.claims import Claims
+from services.common.store.findings import LIFECYCLE_SELECT, Lifecycle, row_finding
 from services.common.store.migrate import migrate
 from services.common.store.queries import Reads
 
@@ -57,6 +59,8 @@ ON CONFLICT (finding_id) DO UPDATE SET
 RETURNING finding_id, state
 """
 
+_LIFECYCLE_SELECT = LIFECYCLE_SELECT
+
 _SEVERITY_ORDER = """
 CASE upper(severity) WHEN 'CRITICAL' THEN 0 WHEN 'HIGH' THEN 1 WHEN 'MEDIUM' THEN 2
                      WHEN 'LOW' THEN 3 ELSE 4 END
@@ -90,12 +94,13 @@ class Store:
             await self._pool.close()
 
     async def claim_image(
-        self, *, digest: str, image_ref: str, environment: str, repository: str, tag: str
+        self, *, digest: str, image_ref: str, environment: str, repository: str, tag: str, ou: str = ""
     ) -> bool:
         """Record that ``digest`` was seen in ``environment``; True only for the first sighting ever.
 
         The insert of the image row decides: among any number of concurrent callers exactly
-        one gets the row back, so exactly one of them requests the scan.
+        one gets the row back, so exactly one of them requests the scan. (Dedupe itself claims
+        whole batches with request markers: ``Store.claims``.)
         """
         with translated(f"claim image {digest}"):
             async with self._pool.acquire() as conn, conn.transaction():
@@ -110,14 +115,16 @@ class Store:
                 )
                 await conn.execute(
                     """
-                    INSERT INTO image_environments (digest, environment, repository, tag)
-                    VALUES ($1, $2, $3, $4)
-                    ON CONFLICT (digest, environment, repository, tag) DO UPDATE SET last_seen = now()
+                    INSERT INTO image_environments (digest, environment, repository, tag, ou)
+                    VALUES ($1, $2, $3, $4, $5)
+                    ON CONFLICT (digest, environment, repository, tag)
+                    DO UPDATE SET last_seen = now(), ou = EXCLUDED.ou
                     """,
                     digest,
                     environment,
                     repository,
                     tag,
+                    ou,
                 )
         return bool(claimed)
 
@@ -212,49 +219,37 @@ class Store:
         states: dict[str, FindingState] = {r["finding_id"]: r["state"] for r in result}
         return [(f, states[f.finding_id]) for f in rows]
 
-    async def findings(self, digest: str | None = None) -> list[Finding]:
-        """The stored findings, of one image or of all, most severe first."""
+    async def findings(self, digest: str | None = None, *, include_resolved: bool = False) -> list[Finding]:
+        """The stored findings, of one image or of all, most severe first (resolved ones on request)."""
         with translated("read findings"):
             records = await self._pool.fetch(
                 f"""
-                SELECT finding_id, digest, {", ".join(_FINDING_COLUMNS)} FROM findings
-                WHERE $1::text IS NULL OR digest = $1
+                SELECT {_LIFECYCLE_SELECT} FROM findings
+                WHERE ($1::text IS NULL OR digest = $1) AND ($2 OR state <> 'resolved')
                 ORDER BY digest, {_SEVERITY_ORDER}, vuln_id, package_name, finding_id
                 """,
                 digest,
+                include_resolved,
             )
-        return [
-            Finding(
-                finding_id=r["finding_id"],
-                category=r["category"],
-                id=r["vuln_id"],
-                severity=r["severity"],
-                title=r["title"],
-                description=r["description"],
-                package_name=r["package_name"],
-                purl=r["purl"],
-                installed_version=r["installed_version"],
-                fixed_version=r["fixed_version"],
-                layer_digest=r["layer_digest"],
-                environment=r["environment"],
-                ruleset=r["ruleset"],
-            )
-            for r in records
-        ]
+        return [row_finding(r) for r in records]
 
     async def images(self) -> list[dict[str, Any]]:
         """Every known image with its status and environments.
 
-        Keys: digest, image_ref, status, error, scan_id, first_seen, updated_at, scanned_at
-        (ISO 8601 strings or None) and environments (sorted, distinct).
+        Keys: digest, image_ref, status, error, scan_id, first_seen, updated_at, scanned_at,
+        requested_at, published_at (ISO 8601 strings or None), scannable, scan_generation,
+        request_reason, environments and ous (sorted, distinct).
         """
         with translated("read images"):
             records = await self._pool.fetch(
                 """
                 SELECT i.digest, i.image_ref, i.status, i.error, i.scan_id,
-                       i.first_seen, i.updated_at, i.scanned_at,
+                       i.first_seen, i.updated_at, i.scanned_at, i.requested_at, i.published_at,
+                       i.scannable, i.scan_generation, i.request_reason,
                        COALESCE(array_agg(DISTINCT e.environment ORDER BY e.environment)
-                                FILTER (WHERE e.environment IS NOT NULL), '{}') AS environments
+                                FILTER (WHERE e.environment IS NOT NULL), '{}') AS environments,
+                       COALESCE(array_agg(DISTINCT e.ou ORDER BY e.ou)
+                                FILTER (WHERE e.ou <> ''), '{}') AS ous
                 FROM images i LEFT JOIN image_environments e ON e.digest = i.digest
                 GROUP BY i.digest
                 ORDER BY i.first_seen, i.digest
@@ -270,7 +265,13 @@ class Store:
                 "first_seen": _iso(r["first_seen"]),
                 "updated_at": _iso(r["updated_at"]),
                 "scanned_at": _iso(r["scanned_at"]),
+                "requested_at": _iso(r["requested_at"]),
+                "published_at": _iso(r["published_at"]),
+                "scannable": r["scannable"],
+                "scan_generation": r["scan_generation"],
+                "request_reason": r["request_reason"],
                 "environments": list(r["environments"]),
+                "ous": list(r["ous"]),
             }
             for r in records
         ]
@@ -285,9 +286,24 @@ class Store:
         return [r["environment"] for r in records]
 
     @property
+    def claims(self) -> Claims:
+        """Dedupe's scan claims, sweeps and rescans over the same pool (``store/claims.py``)."""
+        return Claims(self._pool)
+
+    @property
+    def pool(self) -> Any:
+        """The asyncpg pool, for the SQL modules beside this one (``links.py``)."""
+        return self._pool
+
+    @property
     def reads(self) -> Reads:
         """Filtered, paginated read-only queries over the same pool (``store/queries.py``)."""
         return Reads(self._pool)
+
+    @property
+    def lifecycle(self) -> Lifecycle:
+        """The policy's finding lifecycle, ruleset assignments and state (``store/findings.py``)."""
+        return Lifecycle(self._pool)
 
 
 def _finding_value(finding: Finding, column: str) -> str:

@@ -7,9 +7,9 @@ that was there before the first page was read.
 
 Environments and organisational units: a finding belongs to every environment its image was
 seen in (``image_environments``) as well as to the environment the policy service recorded on it.
-There is no ``ou`` column yet (issue 6's inventory model adds one); until then an OU filter
-matches environments whose name *starts with* the OU (``cluster:prod-`` matches
-``cluster:prod-eu`` and ``cluster:prod-us``).
+An OU filter matches images with a sighting whose ``image_environments.ou`` is one of the OUs
+(inventory fills it from the registry's or cluster's ``ou`` setting); findings are per digest, so a
+finding belongs to every OU its image was seen in.
 """
 
 from __future__ import annotations
@@ -80,10 +80,15 @@ class ImageLocation(msgspec.Struct, frozen=True, kw_only=True):
     repository: str
     tag: str = ""
     last_seen: str | None = None
+    ou: str = ""  # the organisational unit of that environment ("" = none configured)
 
 
 class ImageView(msgspec.Struct, frozen=True, kw_only=True):
-    """One image with its scan status, where it runs and how many findings of each severity it has."""
+    """One image with its scan status, where it runs and how many findings of each severity it has.
+
+    ``status``: pending (Pending Scan: requested, or seen only where it cannot be pulled), scanning,
+    scanned, failed (``error`` says why) or too_large (``error`` gives the size and the limit).
+    """
 
     digest: str
     image_ref: str | None
@@ -94,8 +99,14 @@ class ImageView(msgspec.Struct, frozen=True, kw_only=True):
     updated_at: str | None = None
     scanned_at: str | None = None
     environments: list[str] = []
+    ous: list[str] = []  # the organisational units of those environments
     locations: list[ImageLocation] = []
     finding_counts: dict[str, int] = {}
+    scannable: bool = True  # false while every sighting was unscannable (ECS Fargate): never requested
+    requested_at: str | None = None  # when the current scan was requested
+    request_reason: str = ""  # new, analyzer-changed, requested, retry
+    scan_generation: int = 0  # scans requested so far (a rescan is the next generation)
+    size_bytes: int = 0  # as inventory reported it (0: unknown)
 
 
 class FindingView(msgspec.Struct, frozen=True, kw_only=True):
@@ -155,11 +166,6 @@ def _linked(digest: str, clause: str) -> str:
     return f"EXISTS (SELECT 1 FROM image_environments e WHERE e.digest = {digest} AND {clause})"
 
 
-def _starts_any(column: str, param: str) -> str:
-    """``column`` starts with one of the strings in the text-array parameter ``param``."""
-    return f"EXISTS (SELECT 1 FROM unnest({param}::text[]) o WHERE starts_with({column}, o))"
-
-
 def _image_sql(flt: ImageFilter) -> tuple[str, list[Any]]:
     w = _Where()
     if flt.digests:
@@ -167,7 +173,7 @@ def _image_sql(flt: ImageFilter) -> tuple[str, list[Any]]:
     if flt.environments:
         w.add(_linked("i.digest", f"e.environment = ANY({w.param(flt.environments)}::text[])"))
     if flt.ous:
-        w.add(_linked("i.digest", _starts_any("e.environment", w.param(flt.ous))))
+        w.add(_linked("i.digest", f"e.ou = ANY({w.param(flt.ous)}::text[])"))
     if flt.statuses:
         w.add(f"i.status = ANY({w.param(flt.statuses)}::text[])")
     if flt.repositories:
@@ -177,10 +183,12 @@ def _image_sql(flt: ImageFilter) -> tuple[str, list[Any]]:
     limit = w.param(flt.limit)
     sql = f"""
     SELECT i.digest, i.image_ref, i.status, i.error, i.scan_id, i.first_seen, i.updated_at, i.scanned_at,
+           i.scannable, i.requested_at, i.request_reason, i.scan_generation, i.size_bytes,
            COALESCE((SELECT json_agg(json_build_object('environment', e.environment,
                                                        'repository', e.repository,
                                                        'tag', e.tag,
-                                                       'last_seen', e.last_seen)
+                                                       'last_seen', e.last_seen,
+                                                       'ou', e.ou)
                                      ORDER BY e.environment, e.repository, e.tag)
                      FROM image_environments e WHERE e.digest = i.digest), '[]'::json) AS locations,
            COALESCE((SELECT json_object_agg(s.severity, s.n)
@@ -203,9 +211,7 @@ def _finding_sql(flt: FindingFilter) -> tuple[str, list[Any]]:
         linked = _linked("f.digest", f"e.environment = ANY({p}::text[])")
         w.add(f"(f.environment = ANY({p}::text[]) OR {linked})")
     if flt.ous:
-        p = w.param(flt.ous)
-        linked = _linked("f.digest", _starts_any("e.environment", p))
-        w.add(f"({_starts_any('f.environment', p)} OR {linked})")
+        w.add(_linked("f.digest", f"e.ou = ANY({w.param(flt.ous)}::text[])"))
     if flt.min_severity is not None:
         w.add(f"{_RANK} <= {w.param(SEVERITIES.index(flt.min_severity.upper()))}")
     if flt.rulesets:
@@ -266,8 +272,14 @@ def _image_row(r: Any) -> ImageView:
         updated_at=_iso(r["updated_at"]),
         scanned_at=_iso(r["scanned_at"]),
         environments=sorted({loc.environment for loc in locations}),
+        ous=sorted({loc.ou for loc in locations if loc.ou}),
         locations=locations,
         finding_counts=msgspec.json.decode(r["counts"], type=dict[str, int]),
+        scannable=r["scannable"],
+        requested_at=_iso(r["requested_at"]),
+        request_reason=r["request_reason"],
+        scan_generation=r["scan_generation"],
+        size_bytes=r["size_bytes"],
     )
 
 
@@ -300,6 +312,11 @@ class Reads:
 
     def __init__(self, pool: Any) -> None:
         self._pool = pool
+
+    @property
+    def pool(self) -> Any:
+        """The asyncpg pool, for the API's other routes (``services/api/links.py``)."""
+        return self._pool
 
     async def ping(self) -> None:
         """Raise ``StoreError`` unless PostgreSQL answers."""
