@@ -1,0 +1,112 @@
+"""The daemon's pure parts: image names, inventory events from two looks, the token check, settings."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from schemas.events import ImageDiscovered, ImageRemoved
+from services.common.config import load_settings
+from services.common.errors import ConfigError, ReferenceError_
+from services.node.distribution import token_matches
+from services.node.images import NodeImage, inventory_events, split_image_name
+from services.node.service import node_config
+
+D1, D2 = "sha256:" + "1" * 64, "sha256:" + "2" * 64
+
+
+def test_image_names_keep_their_registry() -> None:
+    assert split_image_name("docker.io/fixture/debian:latest") == ("docker.io/fixture/debian", "latest", "")
+    assert split_image_name("nginx") == ("docker.io/library/nginx", "latest", "")
+    assert split_image_name(f"127.0.0.1:5000/app@{D1}") == ("127.0.0.1:5000/app", "", D1)
+    with pytest.raises(ReferenceError_):
+        split_image_name(D1)  # CRI's image-id records are not references
+
+
+def test_every_image_is_reported_and_gone_ones_removed_once_per_repository() -> None:
+    before = [
+        NodeImage("docker.io/a", "1", D1),
+        NodeImage("docker.io/a", "2", D1),
+        NodeImage("docker.io/b", "1", D2),
+    ]
+    after = [NodeImage("docker.io/a", "2", D1, size=10)]
+    events = inventory_events(after, before, environment="cluster:c", registry="10.0.0.5:5050", now="T")
+    assert events == [
+        ImageDiscovered(
+            environment="cluster:c",
+            registry="10.0.0.5:5050",
+            repository="docker.io/a",
+            tag="2",
+            digest=D1,
+            discovered_at="T",
+            size_bytes=10,
+        ),
+        ImageRemoved(
+            environment="cluster:c",
+            digest=D2,
+            repository="docker.io/b",
+            registry="10.0.0.5:5050",
+            removed_at="T",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("header", "ok"),
+    [
+        ("Bearer s3cret-token", True),
+        ("bearer s3cret-token", True),
+        ("Basic " + base64.b64encode(b"assay:s3cret-token").decode(), True),
+        ("Basic " + base64.b64encode(b"s3cret-token").decode(), False),  # no user:password pair
+        ("Basic " + base64.b64encode(b"assay:wrong").decode(), False),
+        ("Basic !!!notbase64", False),
+        ("Bearer s3cret-token-longer", False),
+        ("Token s3cret-token", False),
+        ("", False),
+    ],
+)
+def test_token_check(header: str, ok: bool) -> None:
+    assert token_matches(header, "s3cret-token") is ok
+
+
+def test_an_empty_token_never_matches() -> None:
+    assert token_matches("Bearer ", "") is False
+
+
+def test_node_settings_from_the_environment() -> None:
+    settings = load_settings(
+        environ={
+            "ASSAY_NODE_NAME": "n1",
+            "ASSAY_NODE_CLUSTER": "prod",
+            "ASSAY_NODE_TOKEN": "t",
+            "ASSAY_NODE_LISTEN": "0.0.0.0:5050",
+            "ASSAY_NODE_ADVERTISE": "10.0.0.5:5050",
+            "ASSAY_NODE_REPORT_INTERVAL_S": "30",
+            "ASSAY_CONTAINERD_SOCKET": "/run/k3s/containerd/containerd.sock",
+        }
+    )
+    cfg = node_config(settings)
+    assert (cfg.environment, cfg.advertise, cfg.host, cfg.port, cfg.interval_s) == (
+        "cluster:prod",
+        "10.0.0.5:5050",
+        "0.0.0.0",
+        5050,
+        30.0,
+    )
+    assert cfg.socket == "/run/k3s/containerd/containerd.sock"
+    assert cfg.namespace == "k8s.io"
+
+
+@pytest.mark.parametrize(
+    ("environ", "names"),
+    [
+        ({"ASSAY_NODE_TOKEN": "t"}, "ASSAY_NODE_CLUSTER"),
+        ({"ASSAY_NODE_CLUSTER": "c"}, "ASSAY_NODE_TOKEN"),
+        ({"ASSAY_NODE_CLUSTER": "c", "ASSAY_NODE_TOKEN": "t"}, "ASSAY_NODE_ADVERTISE"),
+        ({"ASSAY_NODE_CLUSTER": "c", "ASSAY_NODE_TOKEN": "t", "ASSAY_NODE_LISTEN": "x"}, "ASSAY_NODE_LISTEN"),
+    ],
+)
+def test_missing_node_settings_are_named(environ: dict[str, str], names: str) -> None:
+    with pytest.raises(ConfigError, match=names):
+        node_config(load_settings(environ=environ))
