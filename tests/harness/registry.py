@@ -32,6 +32,7 @@ from typing import Any
 import pytest
 
 from services.common.config import RegistryConfig
+from tests.harness.process import stop_process
 from tests.harness.token_server import ISSUER, SERVICE, TokenServer, make_key_and_cert, token_server
 
 __all__ = [
@@ -135,8 +136,13 @@ def _write_config(path: Path, root: Path, port: int, auth: str) -> None:
 
 
 @contextmanager
-def registry_server(work_dir: Path, mode: str = "anonymous") -> Iterator[RegistryServer]:
-    """Start ``docker-registry serve`` in ``mode`` on a free port; stop it (and its token server) on exit."""
+def registry_server(
+    work_dir: Path, mode: str = "anonymous", *, username: str = USERNAME, password: str = PASSWORD
+) -> Iterator[RegistryServer]:
+    """Start ``docker-registry serve`` in ``mode`` on a free port; stop it (and its token server) on exit.
+
+    ``username``/``password`` replace the fixture credentials (e.g. ECR's ``AWS`` + token).
+    """
     if mode not in MODES:
         raise ValueError(f"unknown registry mode {mode!r}; choose from {MODES}")
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -147,13 +153,13 @@ def registry_server(work_dir: Path, mode: str = "anonymous") -> Iterator[Registr
         token: TokenServer | None = None
         if mode == "basic":
             htpasswd = subprocess.run(
-                ["htpasswd", "-Bbn", USERNAME, PASSWORD], check=True, capture_output=True, timeout=30
+                ["htpasswd", "-Bbn", username, password], check=True, capture_output=True, timeout=30
             ).stdout
             (work_dir / "htpasswd").write_bytes(htpasswd)
             auth = f"auth: {{htpasswd: {{realm: fixture-realm, path: {work_dir / 'htpasswd'}}}}}"
         elif mode == "token":
             key, cert = make_key_and_cert(work_dir)
-            token = stack.enter_context(token_server(key, cert, users={USERNAME: PASSWORD}))
+            token = stack.enter_context(token_server(key, cert, users={username: password}))
             auth = (
                 f"auth: {{token: {{realm: '{token.realm}', service: {SERVICE}, issuer: {ISSUER}, "
                 f"rootcertbundle: {cert}}}}}"
@@ -173,17 +179,12 @@ def registry_server(work_dir: Path, mode: str = "anonymous") -> Iterator[Registr
                 host=f"127.0.0.1:{port}",
                 mode=mode,
                 root=root,
-                username=USERNAME if with_creds else "",
-                password=PASSWORD if with_creds else "",
+                username=username if with_creds else "",
+                password=password if with_creds else "",
                 token=token,
             )
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc)
 
 
 def skopeo(*args: str) -> None:

@@ -96,6 +96,14 @@ def build_layer_cache(settings: Settings) -> LayerCache | None:
     """The per-layer result cache (a local directory), or None when ``layer_cache`` is off."""
     if not settings.layer_cache:
         return None
+    if settings.layer_cache_backend == "s3":  # shared by engine replicas (cache_s3.py)
+        from services.engine.content.cache_s3 import S3Backend
+
+        if not settings.aws.s3_bucket:
+            raise ConfigError("layer_cache_backend is s3 but aws.s3_bucket (ASSAY_AWS_S3_BUCKET) is not set")
+        return LayerCache(S3Backend.from_config(settings.aws))
+    if settings.layer_cache_backend != "dir":
+        raise ConfigError(f"layer_cache_backend: {settings.layer_cache_backend!r} is not 'dir' or 's3'")
     return LayerCache(DirectoryBackend(settings.effective_layer_cache_dir))
 
 

@@ -14,10 +14,11 @@ Usage::
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import hashlib
 import random
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -33,7 +34,10 @@ from services.engine.image.manifest import MANIFEST_ACCEPT
 from services.engine.image.reference import Reference, api_host_for
 from services.engine.image.registry_auth import RegistryAuth, RetryPolicy, send_with_retries
 
-__all__ = ["FetchedManifest", "RegistryClient", "RetryPolicy"]
+__all__ = ["CredentialsProvider", "FetchedManifest", "RegistryClient", "RetryPolicy"]
+
+CredentialsProvider = Callable[[str], Awaitable[tuple[str, str] | None]]
+"""``host -> (username, password)`` fetched per request (e.g. ECR tokens); None: use the config."""
 
 _CATALOG_SCOPE = "registry:catalog:*"
 _LINK_NEXT_SEP = ","
@@ -74,6 +78,11 @@ async def _error_detail(response: aiohttp.ClientResponse) -> str:
     return response.reason or ""
 
 
+def is_host_pattern(host: str) -> bool:
+    """True for a configured host that is a glob (matches many hosts; never crawled)."""
+    return any(c in host for c in "*?[")
+
+
 class RegistryClient:
     """Talks to any number of registries; configure each host with a ``RegistryConfig``.
 
@@ -88,8 +97,15 @@ class RegistryClient:
         retry: RetryPolicy | None = None,
         timeout: aiohttp.ClientTimeout | None = None,
         user_agent: str = "assay/0.1",
+        credentials_provider: CredentialsProvider | None = None,
+        host_overrides: Mapping[str, str] | None = None,
     ) -> None:
         self._registries = list(registries)
+        # a provider's answer wins over configured credentials; it caches (and refreshes) itself
+        self._provider = credentials_provider
+        self._provided: dict[str, tuple[str, str]] = {}
+        # fnmatch pattern -> host serving that registry's data plane (a mirror; tests: ECR -> local)
+        self._overrides = dict(host_overrides or {})
         self._retry = retry or RetryPolicy()
         self._timeout = timeout or aiohttp.ClientTimeout(total=None, connect=30, sock_read=120)
         self._user_agent = user_agent
@@ -122,20 +138,39 @@ class RegistryClient:
     # ------------------------------------------------------------------ configuration
 
     def config_for(self, host: str) -> RegistryConfig | None:
-        """The configuration for ``host`` (registry name or API host), if any."""
+        """The configuration for ``host`` (registry name or API host), if any.
+
+        An exact host wins; then a host given as a glob (``*:5050``, ``10.0.*``: the node daemons of a
+        cluster, whose addresses are pod IPs) matches by ``fnmatch``.
+        """
         for reg in self._registries:
             if reg.host == host or api_host_for(reg.host) == api_host_for(host):
+                return reg
+        for reg in self._registries:
+            if is_host_pattern(reg.host) and fnmatch.fnmatchcase(host, reg.host):
                 return reg
         return None
 
     def base_url(self, host: str) -> str:
         """``https://HOST`` (or ``http://`` for a host configured insecure), HOST the API host."""
-        reg = self.config_for(host)
+        target = self.serving_host(host)
+        reg = self.config_for(target) or self.config_for(host)
         scheme = "http" if reg is not None and reg.insecure else "https"
-        return f"{scheme}://{api_host_for(host)}"
+        return f"{scheme}://{target}"
+
+    def serving_host(self, host: str) -> str:
+        """The API host that answers for ``host``: its override's target, else its own API host."""
+        api_host = api_host_for(host)
+        for pattern, target in self._overrides.items():
+            if fnmatch.fnmatchcase(api_host, pattern):
+                return target
+        return api_host
 
     def _credentials(self, host: str) -> tuple[str, str] | None:
-        reg = self.config_for(host)
+        provided = self._provided.get(host)
+        if provided is not None:
+            return provided
+        reg = self.config_for(host) or self.config_for(self.serving_host(host))
         if reg is None or not reg.username:
             return None
         return reg.username, reg.password
@@ -178,6 +213,10 @@ class RegistryClient:
         what = what or f"{method} {url}"
         answered_challenge = False
         auth: str | None = None
+        if self._provider is not None:
+            provided = await self._provider(host)
+            if provided is not None:
+                self._provided[host] = provided
         while True:
             sent = dict(headers or {})
             auth = auth or await self._auth.header(host, scope)

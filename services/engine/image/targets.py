@@ -34,6 +34,7 @@ from services.engine.image.docker_archive import DockerArchiveSource
 from services.engine.image.interface import ImageSource
 from services.engine.image.oci_archive import OCIArchiveSource
 from services.engine.image.oci_layout import OCILayoutSource
+from services.engine.image.registry import RegistryClient
 from services.engine.image.registry_source import RegistrySource
 
 __all__ = ["TRANSPORTS", "parse_target"]
@@ -54,9 +55,16 @@ def _split_path(rest: str, exists: Callable[[str], bool]) -> tuple[str, str]:
 
 
 def parse_target(
-    target: str, *, registries: Sequence[RegistryConfig] = (), platform: str = "linux/amd64"
+    target: str,
+    *,
+    registries: Sequence[RegistryConfig] = (),
+    platform: str = "linux/amd64",
+    client_factory: Callable[[Sequence[RegistryConfig]], RegistryClient] | None = None,
 ) -> ImageSource:
     """Parse a scan target (see the module docstring) into the source that opens it.
+
+    ``client_factory`` builds the ``RegistryClient`` of a registry target (e.g. with ECR
+    credentials and registry host overrides); default: a plain ``RegistryClient``.
 
     Raises ``ReferenceError_`` for an empty target, an empty path, or a bad reference.
     Nothing is read here beyond checking which prefix of a path exists.
@@ -68,11 +76,15 @@ def parse_target(
     if text.startswith("docker://"):
         transport, rest = "registry", text[len("docker://") :]
     elif not sep or transport not in TRANSPORTS:
-        return RegistrySource(text, registries=registries, platform=platform, target=text)
+        return RegistrySource(
+            text, registries=registries, platform=platform, target=text, client_factory=client_factory
+        )
     if not rest:
         raise ReferenceError_(f"{text!r}: nothing after {transport}:")
     if transport == "registry":
-        return RegistrySource(rest, registries=registries, platform=platform, target=text)
+        return RegistrySource(
+            rest, registries=registries, platform=platform, target=text, client_factory=client_factory
+        )
     if transport == "dir":
         return DirectorySource(rest, target=text)
     if transport == "oci":
