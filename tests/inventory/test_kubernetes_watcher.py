@@ -28,6 +28,7 @@ from services.inventory.kubernetes import ClusterWatcher, open_source
 from tests.harness.fake_kube import FakeKube, fake_kube
 
 TEMPLATE = Path(__file__).parent / "testdata" / "pods" / "statefulset-dockershim-running.json"
+CREATED = "2024-05-02T10:14:31Z"  # after the minute named by the CronJob-made Job below (2024-04-28)
 
 
 def digest(n: int) -> str:
@@ -46,8 +47,11 @@ def pod(
     """A real-shaped pod (from the fixture) running ``repo`` at ``digest(n)``, on containerd."""
     data: dict[str, Any] = json.loads(TEMPLATE.read_text())
     meta = data["metadata"]
-    meta.update(name=name, namespace=namespace, labels={"app": name})
+    meta.update(name=name, namespace=namespace, labels={"app": name}, creationTimestamp=CREATED)
     del meta["uid"], meta["resourceVersion"]
+    if owner is not None and owner[0] == "ReplicaSet" and "-" in owner[1]:
+        # as the Deployment controller labels its pods: the ReplicaSet name's hash suffix
+        meta["labels"]["pod-template-hash"] = owner[1].rsplit("-", 1)[1]
     if owner is None:
         del meta["ownerReferences"]
     else:
@@ -63,31 +67,27 @@ def pod(
     return data
 
 
-def owner(kind: str, namespace: str, name: str, parent: tuple[str, str]) -> dict[str, Any]:
+def owner(kind: str, namespace: str, name: str, parent: tuple[str, str] | None) -> dict[str, Any]:
+    """A ReplicaSet or Job as the API serves it, controlled by ``parent`` (None: created by hand)."""
     api = "apps/v1" if kind == "ReplicaSet" else "batch/v1"
-    parent_api = "apps/v1" if parent[0] == "Deployment" else "batch/v1"
-    return {
-        "apiVersion": api,
-        "kind": kind,
-        "metadata": {
-            "name": name,
-            "namespace": namespace,
-            "uid": f"uid-{name}",
-            "resourceVersion": "500",
-            "ownerReferences": [
-                {
-                    "apiVersion": parent_api,
-                    "blockOwnerDeletion": True,
-                    "controller": True,
-                    "kind": parent[0],
-                    "name": parent[1],
-                    "uid": f"uid-{parent[1]}",
-                }
-            ],
-        },
-        "spec": {},
-        "status": {},
+    meta: dict[str, Any] = {
+        "name": name,
+        "namespace": namespace,
+        "uid": f"uid-{name}",
+        "resourceVersion": "500",
     }
+    if parent is not None:
+        meta["ownerReferences"] = [
+            {
+                "apiVersion": "apps/v1" if parent[0] == "Deployment" else "batch/v1",
+                "blockOwnerDeletion": True,
+                "controller": True,
+                "kind": parent[0],
+                "name": parent[1],
+                "uid": f"uid-{parent[1]}",
+            }
+        ]
+    return {"apiVersion": api, "kind": kind, "metadata": meta, "spec": {}, "status": {}}
 
 
 class Harness:
@@ -164,11 +164,13 @@ async def harness(server: FakeKube, tmp_path: Path) -> AsyncIterator[Harness]:
         yield h
 
 
-async def test_running_pods_across_namespaces_give_digests_and_owners(
-    server: FakeKube, tmp_path: Path
-) -> None:
+def add_workload_pods(server: FakeKube) -> None:
+    """Pods of a Deployment (two replicas), a CronJob, a hand-made Job, a StatefulSet, a bare
+    ReplicaSet, and a Deployment whose ReplicaSet is already gone; their ReplicaSets and Jobs too."""
     server.add_owner(owner("ReplicaSet", "shop", "web-7c5ddbdf54", ("Deployment", "web")))
     server.add_owner(owner("Job", "ops", "backup-28571520", ("CronJob", "backup")))
+    server.add_owner(owner("Job", "ops", "report-28570000", None))  # made by hand, named like a CronJob's
+    server.add_owner(owner("ReplicaSet", "shop", "standalone", None))
     server.add_pod(
         pod("shop", "web-7c5ddbdf54-a", repo="example.com/web", n=1, owner=("ReplicaSet", "web-7c5ddbdf54"))
     )
@@ -178,9 +180,34 @@ async def test_running_pods_across_namespaces_give_digests_and_owners(
     server.add_pod(
         pod("ops", "backup-28571520-x", repo="example.com/backup", n=2, owner=("Job", "backup-28571520"))
     )
+    server.add_pod(
+        pod("ops", "report-28570000-x", repo="example.com/report", n=5, owner=("Job", "report-28570000"))
+    )
     server.add_pod(pod("data", "cache-0", repo="example.com/cache", n=3, owner=("StatefulSet", "cache")))
-    server.add_pod(pod("shop", "orphan", repo="example.com/web", n=1, owner=("ReplicaSet", "gone-rs")))
-    async with start(server, tmp_path) as h:
+    server.add_pod(
+        pod("shop", "standalone-q", repo="example.com/solo", n=6, owner=("ReplicaSet", "standalone"))
+    )
+    server.add_pod(
+        pod("shop", "old-5d8f9c-z", repo="example.com/old", n=7, owner=("ReplicaSet", "old-5d8f9c"))
+    )
+
+
+COMMON_WORKLOADS = {
+    ("shop", "Deployment", "web", "web", digest(1), "1.0"),
+    ("ops", "CronJob", "backup", "backup", digest(2), "1.0"),
+    ("data", "StatefulSet", "cache", "cache", digest(3), "1.0"),
+    ("kube-system", "DaemonSet", "agent", "agent", digest(4), "1.0"),
+    ("shop", "ReplicaSet", "standalone", "solo", digest(6), "1.0"),  # no pod-template-hash: no Deployment
+    ("shop", "Deployment", "old", "old", digest(7), "1.0"),  # ReplicaSet gone (404): named by its name
+}
+
+
+@pytest.mark.parametrize("lookups", [False, True], ids=["by-name", "api-lookups"])
+async def test_running_pods_across_namespaces_give_digests_and_owners(
+    server: FakeKube, tmp_path: Path, lookups: bool
+) -> None:
+    add_workload_pods(server)
+    async with start(server, tmp_path, owner_lookups=lookups) as h:
         # added while watching
         server.add_pod(
             pod("kube-system", "agent-x", repo="example.com/agent", n=4, owner=("DaemonSet", "agent"))
@@ -188,18 +215,19 @@ async def test_running_pods_across_namespaces_give_digests_and_owners(
         await h.sync(1)  # the marker comes after the list and the DaemonSet's pod
         seen = [e for e in h.discovered() if e.namespace != "sync"]
         got = {(e.namespace, e.workload_kind, e.workload, e.repository, e.digest, e.tag) for e in seen}
-        assert got == {
-            ("shop", "Deployment", "web", "web", digest(1), "1.0"),
-            ("ops", "CronJob", "backup", "backup", digest(2), "1.0"),
-            ("data", "StatefulSet", "cache", "cache", digest(3), "1.0"),
-            ("kube-system", "DaemonSet", "agent", "agent", digest(4), "1.0"),
-            ("shop", "ReplicaSet", "gone-rs", "web", digest(1), "1.0"),  # its ReplicaSet is gone: 404
-        }
+        # the one case names get wrong: a hand-made Job named <name>-<minutes>; reading the Job fixes it
+        report = ("Job", "report-28570000") if lookups else ("CronJob", "report")
+        assert got == COMMON_WORKLOADS | {("ops", *report, "report", digest(5), "1.0")}
         assert {(e.environment, e.registry) for e in seen} == {("cluster:prod-eu", "example.com")}
-        assert len(seen) == 5  # two replicas of one Deployment are one sighting
-        # the list went in pages of two, and each ReplicaSet/Job was read once
-        assert sum("continue=" in r for r in server.requests) >= 2  # at least 5 pods listed
-        assert sum("/replicasets/web-7c5ddbdf54" in r for r in server.requests) == 1
+        assert len(seen) == 7  # two replicas of one Deployment are one sighting
+        assert sum("continue=" in r for r in server.requests) >= 3  # 7 pods listed in pages of two
+        owner_reads = [r for r in server.requests if "/replicasets/" in r or "/jobs/" in r]
+        if lookups:  # each ReplicaSet/Job read once (the gone one is not cached, but has one pod)
+            assert sum("/replicasets/web-7c5ddbdf54" in r for r in owner_reads) == 1
+            assert len(owner_reads) == 5
+        else:  # pods list/watch is all the default asks of RBAC
+            assert owner_reads == []
+            assert all("/pods" in r for r in server.requests)
 
 
 async def test_pending_pod_counts_once_running(harness: Harness) -> None:

@@ -1,8 +1,9 @@
 """Kubernetes inventory: the images of every Running pod of the configured clusters.
 
 ``pods`` holds the pure Pod-to-images functions, ``state`` the per-cluster reference counts,
-``owners`` the ReplicaSet/Job lookups, ``source`` the API seam (kubernetes_asyncio) and ``watcher``
-the list-then-watch loop. ``watch_cluster`` is what ``assay service inventory`` runs per cluster.
+``owner_names`` and ``owners`` the Deployment/CronJob behind a pod (by name, or by API lookup),
+``source`` the API seam (kubernetes_asyncio) and ``watcher`` the list-then-watch loop.
+``watch_cluster`` is what ``assay service inventory`` runs per cluster.
 """
 
 from __future__ import annotations

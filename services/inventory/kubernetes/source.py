@@ -54,7 +54,7 @@ class PodSource(Protocol):
         ...
 
     async def get_owner(self, kind: str, namespace: str, name: str) -> Obj | None:
-        """A ReplicaSet or Job by name; None when it no longer exists."""
+        """A ReplicaSet or Job by name; None when it no longer exists. Only with ``owner_lookups``."""
         ...
 
 

@@ -69,7 +69,7 @@ class ClusterWatcher:
         self.environment = f"cluster:{cluster.name}"
         self._source = source
         self._emit = emit
-        self._owners = OwnerResolver(source)
+        self._owners = OwnerResolver(source, lookups=cluster.owner_lookups)
         self._state = ClusterState()
         self.resource_versions: dict[str, str] = {}  # namespace ("" for all) -> last version seen
         self.relists = 0  # lists done, for the log and the tests
@@ -181,6 +181,7 @@ class ClusterWatcher:
                     namespace=s.workload.namespace,
                     workload_kind=s.workload.kind,
                     workload=s.workload.name,
+                    ou=self.cluster.ou,
                 )
             )
         for key in diff.removed:

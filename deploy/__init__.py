@@ -1,0 +1,1 @@
+"""Deployment material: the Dockerfile, compose file, Helm chart and the renderer of ``k8s/``."""

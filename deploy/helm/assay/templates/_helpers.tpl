@@ -1,0 +1,121 @@
+{{/* Labels on every object; `component` names the service. */}}
+{{- define "assay.labels" -}}
+app.kubernetes.io/name: assay
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
+{{- with .component }}
+app.kubernetes.io/component: {{ . }}
+{{- end }}
+{{- end -}}
+
+{{- define "assay.selector" -}}
+app.kubernetes.io/name: assay
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "assay.fullname" -}}
+{{- printf "%s-%s" .root.Release.Name .component | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "assay.image" -}}
+{{ printf "%s:%s" .Values.image.repository .Values.image.tag | quote }}
+{{- end -}}
+
+{{/* The "restricted" Pod Security Standard, pod level. */}}
+{{- define "assay.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+fsGroup: 10001
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/* The "restricted" Pod Security Standard, container level. */}}
+{{- define "assay.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+capabilities:
+  drop: ["ALL"]
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/* The PostgreSQL DSN, for the services that use the store. */}}
+{{- define "assay.pgEnv" -}}
+- name: ASSAY_PG_DSN
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.postgresql.existingSecret }}
+      key: {{ .Values.postgresql.dsnKey }}
+{{- end -}}
+
+{{/* Settings of every process that talks to Kafka. */}}
+{{- define "assay.kafkaEnv" -}}
+- name: ASSAY_KAFKA_BOOTSTRAP
+  value: {{ .Values.kafka.bootstrap | quote }}
+- name: ASSAY_CONSUMER_GROUP_PREFIX
+  value: {{ .Values.consumerGroupPrefix | quote }}
+{{- with .Values.otelExporter }}
+- name: ASSAY_OTEL_EXPORTER
+  value: {{ . | quote }}
+{{- end }}
+{{- with .Values.kafka.auth.existingSecret }}
+- name: ASSAY_KAFKA_SECURITY_PROTOCOL
+  value: {{ $.Values.kafka.auth.securityProtocol | default "SASL_SSL" | quote }}
+- name: ASSAY_KAFKA_SASL_MECHANISM
+  valueFrom:
+    secretKeyRef: {name: {{ . }}, key: mechanism}
+- name: ASSAY_KAFKA_SASL_USERNAME
+  valueFrom:
+    secretKeyRef: {name: {{ . }}, key: username}
+- name: ASSAY_KAFKA_SASL_PASSWORD
+  valueFrom:
+    secretKeyRef: {name: {{ . }}, key: password}
+{{- end }}
+{{- end -}}
+
+{{/* ASSAY_REGISTRIES from its Secret, for the services that talk to registries. */}}
+{{- define "assay.registriesEnv" -}}
+{{- with .Values.registries.existingSecret }}
+- name: ASSAY_REGISTRIES
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $.Values.registries.key }}
+{{- end }}
+{{- end -}}
+
+{{/* The writable places of a read-only root filesystem: the data dir and /tmp. */}}
+{{- define "assay.volumeMounts" -}}
+- name: data
+  mountPath: /var/lib/assay
+- name: tmp
+  mountPath: /tmp
+{{- end -}}
+
+{{/* A NetworkPolicy podSelector for some components. */}}
+{{- define "assay.components" -}}
+podSelector:
+  matchExpressions:
+    - key: app.kubernetes.io/component
+      operator: In
+      values: {{ toJson .components }}
+{{- end -}}
+
+{{/* Egress to Kafka. */}}
+{{- define "assay.kafkaPeers" -}}
+- to:
+    - namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: {{ .Values.kafka.namespace }}
+  ports:
+    {{- range .Values.kafka.ports }}
+    - protocol: TCP
+      port: {{ . }}
+    {{- end }}
+{{- end -}}

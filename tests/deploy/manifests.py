@@ -1,0 +1,67 @@
+"""Shared helpers of the deploy tests: rendered objects, their pods and containers, Settings env names."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from deploy.render import manifests
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG_SOURCE = ROOT / "services" / "common" / "config.py"
+
+# values that turn every toggle the other way from the defaults
+CUSTOM: dict[str, Any] = {
+    "image": {"tag": "9.9.9"},
+    "imageScan": {"maxImageSizeMb": 4096},
+    "kafka": {
+        "bootstrap": "broker-0.example:9093,broker-1.example:9093",
+        "auth": {"existingSecret": "kafka-creds"},
+        "topics": {"partitions": 24, "replicas": 2, "strimziCluster": "prod"},
+    },
+    "postgresql": {"existingSecret": "pg", "cidrs": ["10.20.0.0/16"]},
+    "registries": {"existingSecret": "registries"},
+    "inventory": {"watchCluster": {"namespaces": ["shop", "ops"], "ownerLookups": True}},
+    "engine": {
+        "replicas": 3,
+        "autoscaling": {"enabled": False},
+        "advisoryDb": {"source": "https://mirror.example/osv"},
+    },
+    "dedupe": {"replicas": 4},
+    "node": {"enabled": True},
+}
+
+
+def objects(values: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    return manifests(values)
+
+
+def of_kind(objs: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [o for o in objs if o["kind"] == kind]
+
+
+def by_name(objs: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    (found,) = [o for o in of_kind(objs, kind) if o["metadata"]["name"] == name]
+    return found
+
+
+def pod_specs(objs: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """(workload, pod spec) for every Deployment and DaemonSet."""
+    for o in objs:
+        if o["kind"] in ("Deployment", "DaemonSet", "StatefulSet", "Job"):
+            yield o, o["spec"]["template"]["spec"]
+
+
+def containers(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return [*spec.get("initContainers", []), *spec["containers"]]
+
+
+def env_names(objs: list[dict[str, Any]]) -> set[str]:
+    return {e["name"] for _, spec in pod_specs(objs) for c in containers(spec) for e in c.get("env", [])}
+
+
+def settings_env_vars() -> set[str]:
+    """Every ``ASSAY_*`` name spelt in services/common/config.py, the only reader of os.environ."""
+    return set(re.findall(r'"(ASSAY_[A-Z0-9_]+)"', CONFIG_SOURCE.read_text()))

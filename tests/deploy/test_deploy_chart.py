@@ -1,0 +1,283 @@
+"""The Helm chart, rendered and linted with Helm's Go SDK (helm-python-sdk), every object validated.
+
+Built-in kinds are validated by kubernetes-validate against the Kubernetes OpenAPI schemas (strict:
+unknown fields fail); KafkaTopic, ScaledObject and TriggerAuthentication against ``crd_schemas``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+
+from deploy.render import REGENERATE, _differences, lint, rendered_files
+from schemas.topics import ALL_TOPICS, Topics
+from tests.deploy.crd_schemas import CRD_SCHEMAS
+from tests.deploy.manifests import CUSTOM, by_name, containers, objects, of_kind, pod_specs
+
+KUBE_VERSION = "1.30.0"
+COMPONENTS = ("inventory", "dedupe", "engine", "policy", "api")
+
+
+@pytest.fixture(scope="module")
+def default() -> list[dict[str, Any]]:
+    return objects()
+
+
+@pytest.fixture(scope="module")
+def custom() -> list[dict[str, Any]]:
+    return objects(CUSTOM)
+
+
+@pytest.mark.parametrize("values", [None, CUSTOM], ids=["default", "custom"])
+def test_chart_lints_clean(values: dict[str, Any] | None) -> None:
+    report = lint(values)
+    assert report["errors"] == []
+    assert report["messages"] == []  # strict: not even an info
+
+
+@pytest.mark.parametrize("values", [None, CUSTOM], ids=["default", "custom"])
+def test_every_object_validates(values: dict[str, Any] | None) -> None:
+    objs = objects(values)
+    assert len(objs) > 20
+    for obj in objs:
+        key = (obj["apiVersion"], obj["kind"])
+        where = f"{obj['kind']} {obj['metadata'].get('name')}"
+        if key in CRD_SCHEMAS:
+            jsonschema.Draft202012Validator(CRD_SCHEMAS[key]).validate(obj)
+        else:
+            try:
+                kubernetes_validate.validate(obj, KUBE_VERSION, strict=True)
+            except kubernetes_validate.ValidationError as exc:  # pragma: no cover - the failure message
+                raise AssertionError(f"{where}: {exc.message} at {list(exc.path)}") from exc
+
+
+def test_validation_catches_a_misspelt_field(default: list[dict[str, Any]]) -> None:
+    """The validators above are not vacuous: a typo in a Deployment or a KafkaTopic fails."""
+    deployment = of_kind(default, "Deployment")[0]
+    broken = {**deployment, "spec": {**deployment["spec"], "replica": 2}}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, KUBE_VERSION, strict=True)
+    topic = of_kind(default, "KafkaTopic")[0]
+    bad_topic = {**topic, "spec": {**topic["spec"], "partitions": 0}}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad_topic, CRD_SCHEMAS[("kafka.strimzi.io/v1beta2", "KafkaTopic")])
+
+
+def test_k8s_matches_the_default_render() -> None:
+    problems = _differences(rendered_files())
+    assert problems == [], f"k8s/ is out of date, run `{REGENERATE}`: {problems}"
+
+
+def test_default_install_has_every_piece(default: list[dict[str, Any]]) -> None:
+    kinds = {o["kind"] for o in default}
+    assert {
+        "Namespace",
+        "ServiceAccount",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "Deployment",
+        "Service",
+    } <= kinds
+    assert {"KafkaTopic", "ScaledObject", "NetworkPolicy"} <= kinds
+    assert {o["metadata"]["name"] for o in of_kind(default, "Deployment")} == {
+        f"assay-{c}" for c in COMPONENTS
+    }
+    assert of_kind(default, "DaemonSet") == []  # the node daemon is opt-in
+    for name in COMPONENTS:
+        deployment = by_name(default, "Deployment", f"assay-{name}")
+        (main,) = deployment["spec"]["template"]["spec"]["containers"]
+        assert main["args"] == ["service", name]
+
+
+def test_rbac_grants_only_pods_list_watch_by_default(default: list[dict[str, Any]]) -> None:
+    roles = of_kind(default, "ClusterRole") + of_kind(default, "Role")
+    assert [r["rules"] for r in roles] == [
+        [{"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "watch"]}]
+    ]
+    (binding,) = of_kind(default, "ClusterRoleBinding") + of_kind(default, "RoleBinding")
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "assay-inventory", "namespace": "assay"}
+    ]
+    assert binding["roleRef"]["name"] == roles[0]["metadata"]["name"]
+    tokens = {
+        sa["metadata"]["name"]: sa["automountServiceAccountToken"]
+        for sa in of_kind(default, "ServiceAccount")
+    }
+    assert tokens == {f"assay-{c}": c == "inventory" for c in COMPONENTS}
+    inventory = by_name(default, "Deployment", "assay-inventory")
+    env = {e["name"]: e.get("value") for e in inventory["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert '"owner_lookups":false' in env["ASSAY_CLUSTERS"]
+
+
+def test_owner_lookups_and_namespaces_widen_rbac_exactly(custom: list[dict[str, Any]]) -> None:
+    assert of_kind(custom, "ClusterRole") == []
+    roles = of_kind(custom, "Role")
+    assert sorted(r["metadata"]["namespace"] for r in roles) == ["ops", "shop"]
+    for role in roles:
+        assert role["rules"] == [
+            {"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "watch"]},
+            {"apiGroups": ["apps"], "resources": ["replicasets"], "verbs": ["get"]},
+            {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["get"]},
+        ]
+    assert sorted(b["metadata"]["namespace"] for b in of_kind(custom, "RoleBinding")) == ["ops", "shop"]
+
+
+@pytest.mark.parametrize("values", [None, CUSTOM], ids=["default", "custom"])
+def test_every_container_has_requests_limits_and_a_locked_down_context(values: dict[str, Any] | None) -> None:
+    objs = objects(values)
+    restricted = {
+        o["metadata"]["name"]
+        for o in of_kind(objs, "Namespace")
+        if o["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    }
+    assert restricted == {"assay"}
+    seen = 0
+    for workload, spec in pod_specs(objs):
+        is_node = workload["metadata"]["name"] == "assay-node"
+        pod_ctx = spec["securityContext"]
+        assert pod_ctx["seccompProfile"] == {"type": "RuntimeDefault"}
+        assert pod_ctx["runAsNonRoot"] is (not is_node)
+        assert (workload["metadata"]["namespace"] in restricted) is (not is_node)
+        mounts_by_volume = {v["name"]: v for v in spec["volumes"]}
+        for c in containers(spec):
+            seen += 1
+            for kind in ("requests", "limits"):
+                assert set(c["resources"][kind]) == {"cpu", "memory"}, (c["name"], kind)
+            ctx = c["securityContext"]
+            assert ctx["allowPrivilegeEscalation"] is False
+            assert ctx["readOnlyRootFilesystem"] is True
+            assert ctx["capabilities"] == {"drop": ["ALL"]}
+            assert ctx["seccompProfile"] == {"type": "RuntimeDefault"}
+            assert ctx.get("runAsNonRoot", pod_ctx["runAsNonRoot"]) is (not is_node)
+            writable = {m["mountPath"]: m for m in c["volumeMounts"] if not m.get("readOnly")}
+            assert set(writable) == {"/var/lib/assay", "/tmp"}
+            for m in writable.values():
+                assert "emptyDir" in mounts_by_volume[m["name"]]
+    assert seen >= 6
+
+
+def test_node_daemon_is_an_honest_exception(custom: list[dict[str, Any]]) -> None:
+    (ds,) = of_kind(custom, "DaemonSet")
+    ns = by_name(custom, "Namespace", ds["metadata"]["namespace"])
+    assert ns["metadata"]["name"] != "assay"
+    assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"
+    spec = ds["spec"]["template"]["spec"]
+    (socket,) = [v for v in spec["volumes"] if "hostPath" in v]
+    assert socket["hostPath"] == {"path": "/run/containerd/containerd.sock", "type": "Socket"}
+    (c,) = spec["containers"]
+    assert c["args"] == ["service", "node"]
+    (mount,) = [m for m in c["volumeMounts"] if m["name"] == socket["name"]]
+    assert mount["readOnly"] is True
+    assert c["securityContext"]["privileged"] is False
+    assert spec["automountServiceAccountToken"] is False
+    assert not any(e["name"] == "ASSAY_PG_DSN" for e in c["env"])  # its namespace holds no DB secret
+    env = {e["name"]: e.get("value") for e in c["env"]}
+    assert env["ASSAY_NODE_ADVERTISE"] == "$(POD_IP):5050"
+    assert c["ports"] == [{"name": "http", "containerPort": 5050, "protocol": "TCP"}]
+    # engines may reach that port; nothing else in the pipeline namespace gains anything
+    assert 5050 in _ports(_allowed(custom, "engine", "egress"))
+    assert 5050 not in _ports(_allowed(custom, "policy", "egress"))
+
+
+def test_topics_are_every_topic_of_the_schemas(
+    default: list[dict[str, Any]], custom: list[dict[str, Any]]
+) -> None:
+    topics = of_kind(default, "KafkaTopic")
+    assert sorted(t["spec"]["topicName"] for t in topics) == sorted(ALL_TOPICS)
+    assert {(t["spec"]["partitions"], t["spec"]["replicas"]) for t in topics} == {(12, 3)}
+    assert {t["metadata"]["labels"]["strimzi.io/cluster"] for t in topics} == {"assay-kafka"}
+    custom_topics = of_kind(custom, "KafkaTopic")
+    assert {(t["spec"]["partitions"], t["spec"]["replicas"]) for t in custom_topics} == {(24, 2)}
+    assert {t["spec"]["config"]["min.insync.replicas"] for t in custom_topics} == {1}
+    dlq = [t for t in topics if t["spec"]["topicName"] == Topics.DLQ]
+    assert dlq[0]["spec"]["config"]["retention.ms"] > topics[0]["spec"]["config"]["retention.ms"]
+
+
+def test_engine_scales_on_scan_request_lag(
+    default: list[dict[str, Any]], custom: list[dict[str, Any]]
+) -> None:
+    (so,) = of_kind(default, "ScaledObject")
+    assert so["spec"]["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": "assay-engine",
+    }
+    (trigger,) = so["spec"]["triggers"]
+    assert trigger["type"] == "kafka"
+    # the group `assay service engine` joins: f"{consumer_group_prefix}-engine" (services/cli/service.py)
+    assert trigger["metadata"]["consumerGroup"] == "assay-engine"
+    assert trigger["metadata"]["topic"] == Topics.SCAN_REQUESTS
+    assert "replicas" not in by_name(default, "Deployment", "assay-engine")["spec"]  # KEDA owns it
+    assert of_kind(custom, "ScaledObject") == []
+    assert by_name(custom, "Deployment", "assay-engine")["spec"]["replicas"] == 3
+
+
+def test_kafka_credentials_come_from_the_secret(custom: list[dict[str, Any]]) -> None:
+    (auth,) = of_kind(
+        objects({**CUSTOM, "engine": {"autoscaling": {"enabled": True}}}), "TriggerAuthentication"
+    )
+    assert {r["name"] for r in auth["spec"]["secretTargetRef"]} == {"kafka-creds"}
+    policy = by_name(custom, "Deployment", "assay-policy")["spec"]["template"]["spec"]["containers"][0]
+    refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in policy["env"] if "valueFrom" in e}
+    assert refs["ASSAY_PG_DSN"] == {"name": "pg", "key": "dsn"}
+    assert {r["name"] for n, r in refs.items() if n.startswith("ASSAY_KAFKA_")} == {"kafka-creds"}
+
+
+def _engine_env(objs: list[dict[str, Any]]) -> dict[str, Any]:
+    engine = by_name(objs, "Deployment", "assay-engine")["spec"]["template"]["spec"]["containers"][0]
+    return {e["name"]: e.get("value") for e in engine["env"]}
+
+
+def test_image_size_cap_maps_to_the_setting(
+    default: list[dict[str, Any]], custom: list[dict[str, Any]]
+) -> None:
+    assert _engine_env(default)["ASSAY_MAX_IMAGE_SIZE_MB"] == "2048"
+    assert _engine_env(custom)["ASSAY_MAX_IMAGE_SIZE_MB"] == "4096"
+    dedupe = by_name(custom, "Deployment", "assay-dedupe")["spec"]["template"]["spec"]["containers"][0]
+    assert {"name": "ASSAY_MAX_IMAGE_SIZE_MB", "value": "4096"} in dedupe["env"]
+
+
+def test_engine_memory_follows_the_scan_not_the_image_size(default: list[dict[str, Any]]) -> None:
+    big = objects({"imageScan": {"maxImageSizeMb": 16384}})
+    engine = by_name(default, "Deployment", "assay-engine")["spec"]["template"]["spec"]["containers"][0]
+    big_engine = by_name(big, "Deployment", "assay-engine")["spec"]["template"]["spec"]["containers"][0]
+    assert big_engine["resources"] == engine["resources"]
+    # two concurrent scans at the measured ~182 MB peak each fit in the request
+    request_mib = int(engine["resources"]["requests"]["memory"].removesuffix("Mi"))
+    assert request_mib * 2**20 >= int(_engine_env(default)["ASSAY_ENGINE_CONCURRENCY"]) * 182 * 10**6
+
+
+def _allowed(objs: list[dict[str, Any]], component: str, direction: str) -> list[dict[str, Any]]:
+    """The ingress or egress rules of every NetworkPolicy in ``assay`` that selects ``component``."""
+    rules: list[dict[str, Any]] = []
+    for np in of_kind(objs, "NetworkPolicy"):
+        if np["metadata"]["namespace"] != "assay":
+            continue
+        sel = np["spec"]["podSelector"]
+        exprs = sel.get("matchExpressions", [])
+        if not exprs or component in exprs[0]["values"]:
+            rules += np["spec"].get(direction, [])
+    return rules
+
+
+def _ports(rules: list[dict[str, Any]]) -> set[int]:
+    return {p["port"] for r in rules for p in r.get("ports", [])}
+
+
+def test_network_policies_deny_by_default_and_allow_each_service_its_needs(
+    default: list[dict[str, Any]],
+) -> None:
+    deny = by_name(default, "NetworkPolicy", "assay-default-deny")
+    assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    egress = {c: _ports(_allowed(default, c, "egress")) for c in COMPONENTS}
+    assert egress["api"] == {53, 5432}
+    assert egress["dedupe"] == {53, 9092, 5432}
+    assert egress["policy"] == {53, 9092, 5432}
+    assert egress["engine"] == {53, 9092, 443}  # Kafka, registries and the advisory export
+    assert egress["inventory"] == {53, 9092, 443, 6443}  # Kafka, registries, the Kubernetes API
+    ingress = {c: _allowed(default, c, "ingress") for c in COMPONENTS}
+    assert {c for c, rules in ingress.items() if rules} == {"api"}
+    assert _ports(ingress["api"]) == {8080}
