@@ -17,6 +17,7 @@ from schemas.events import (
     ScanCompleted,
     ScanFailed,
     ScanRequested,
+    ScanSkipped,
 )
 from schemas.records import (
     Detection,
@@ -49,6 +50,7 @@ __all__ = [
     "ScanCompleted",
     "ScanFailed",
     "ScanRequested",
+    "ScanSkipped",
     "Topics",
     "Unknown",
     "VulnMatch",

@@ -16,6 +16,7 @@ from schemas.events import (
     ScanCompleted,
     ScanFailed,
     ScanRequested,
+    ScanSkipped,
 )
 from schemas.topics import Topics
 
@@ -24,7 +25,7 @@ _ENCODER: Final = msgspec.json.Encoder()
 _DECODERS: Final[dict[str, msgspec.json.Decoder[Any]]] = {
     Topics.INVENTORY: msgspec.json.Decoder(ImageDiscovered | ImageRemoved),
     Topics.SCAN_REQUESTS: msgspec.json.Decoder(ScanRequested),
-    Topics.DETECTIONS: msgspec.json.Decoder(ScanCompleted | ScanFailed),
+    Topics.DETECTIONS: msgspec.json.Decoder(ScanCompleted | ScanFailed | ScanSkipped),
     Topics.FINDINGS: msgspec.json.Decoder(FindingEvent),
     Topics.ALERTS: msgspec.json.Decoder(Alert),
     Topics.DLQ: msgspec.json.Decoder(DeadLetter),

@@ -30,6 +30,10 @@ class ImageDiscovered(Event, frozen=True, tag="image.discovered"):
     namespace: str = ""
     workload_kind: str = ""  # Deployment, StatefulSet, DaemonSet, CronJob, Job, ReplicaSet, Pod, ...
     workload: str = ""  # the workload's name
+    ou: str = ""  # the organisational unit owning the environment ("" = none configured)
+    # False where the image cannot be pulled from here (an ECS Fargate task): the sighting is
+    # linked, but the digest stays Pending Scan until the same digest is scanned elsewhere
+    scannable: bool = True
 
 
 class ImageRemoved(Event, frozen=True, tag="image.removed"):
@@ -56,6 +60,9 @@ class ScanRequested(Event, frozen=True, tag="scan.requested"):
     image_ref: str  # registry/repository@digest
     environments: list[str] = []
     requested_at: str = ""
+    reason: str = "new"  # new, analyzer-changed, ruleset-changed, requested (assay rescan), retry
+    # the clusters whose engines may scan it (registry <-> cluster links); [] = any engine
+    sites: list[str] = []
 
 
 class ScanCompleted(Event, frozen=True, tag="scan.completed"):
@@ -83,17 +90,39 @@ class ScanFailed(Event, frozen=True, tag="scan.failed"):
     failed_at: str = ""
 
 
-DetectionEvent = ScanCompleted | ScanFailed
+class ScanSkipped(Event, frozen=True, tag="scan.skipped"):
+    """The engine did not scan an image on purpose (``status`` ``too_large``: the manifest's layer
+    sizes exceed ``max_image_size_mb``; nothing beyond the manifest was pulled)."""
+
+    scan_id: str
+    digest: str
+    image_ref: str
+    status: str  # the image status to record: "too_large"
+    reason: str
+    size_bytes: int = 0
+    skipped_at: str = ""
+
+
+DetectionEvent = ScanCompleted | ScanFailed | ScanSkipped
 
 
 class FindingEvent(Event, frozen=True, tag="finding"):
-    """A finding published for subscribers, keyed by image digest."""
+    """A finding's lifecycle change, keyed by the finding id (``finding.finding_id``).
+
+    ``state``: ``new`` (first seen, or seen again after being resolved), ``changed`` (severity,
+    fix, KEV mark or suppression changed), ``resolved`` (absent from a newer evaluation of the
+    same digest and ruleset; ``finding`` is the last stored version), ``unchanged`` (only when
+    a redelivered scan is handled again: the findings that scan changed, republished in case the
+    first publication was lost; upsert them). ``evaluation`` names the evaluation that caused it
+    (the scan id, or ``rematch:<advisory build>``).
+    """
 
     digest: str
     image_ref: str
     finding: Finding
-    state: str = "new"  # new, changed, resolved
+    state: str = "new"  # new, changed, resolved; unchanged on redelivery
     published_at: str = ""
+    evaluation: str = ""
 
 
 class Alert(Event, frozen=True, tag="alert.threshold"):

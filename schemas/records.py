@@ -129,3 +129,13 @@ class Finding(Record, frozen=True):
     layer_digest: str = ""
     environment: str = ""
     ruleset: str = "default"
+    # what ruleset rules match on besides the above (services/policy/rules.py)
+    fix_state: str = ""  # CVE: fixed, not-fixed, wont-fix
+    known_exploited: bool = False  # CVE: in CISA's KEV catalog
+    cvss_score: float = 0.0  # CVE: base score (0.0: none)
+    path: str = ""  # content detections: the file (leading slash; "" for the image config)
+    evidence: str = ""  # content detections: always redacted (a prefix plus a hash), never a secret
+    deleted: bool = False  # content detections: found in a copy a later layer deleted or replaced
+    # set by a ruleset rule: a suppressed finding is kept and published but counts toward nothing
+    suppression: str = ""  # the suppression's reason; "" = not suppressed
+    policy_rule: str = ""  # the name of the last ruleset rule that acted on this finding

@@ -12,10 +12,11 @@ import msgspec
 
 from services.api.cli import add_read_commands, has_filters, run_read_command
 from services.cli.formats import FORMATS
+from services.cli.registries import add_registries_command
 from services.common.config import RegistryConfig, Settings, load_settings
 from services.common.errors import ConfigError
 
-SERVICES = ("inventory", "dedupe", "engine", "policy", "api")
+SERVICES = ("inventory", "dedupe", "engine", "policy", "api", "node")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,7 +39,13 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument(
         "--fail-on",
         choices=("critical", "high", "medium", "low", "unknown"),
-        help="exit 1 when a CVE finding of this severity or worse is reported",
+        help="exit 1 when a CVE or content-detection finding of this severity or worse is reported "
+        "(after suppression)",
+    )
+    scan.add_argument(
+        "--ruleset",
+        metavar="FILE",
+        help="a ruleset YAML file (thresholds, severity and suppression rules); default: the shipped default",
     )
     scan.add_argument(
         "--ignore-unfixed",
@@ -102,7 +109,9 @@ def _parser() -> argparse.ArgumentParser:
         "--source", action="append", required=True, help="a feed file or URL (repeat for several)"
     )
 
-    svc = sub.add_parser("service", help="run one pipeline service (inventory, dedupe, engine, policy, api)")
+    svc = sub.add_parser(
+        "service", help="run one pipeline service (inventory, dedupe, engine, policy, api, node)"
+    )
     svc.add_argument("name", choices=SERVICES)
     svc.add_argument("--once", action="store_true", help="inventory: crawl once and exit")
 
@@ -115,6 +124,15 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--idle-timeout", type=float, default=600.0)
 
     add_read_commands(sub)  # images, findings
+    from services.cli.rulesets import add_rulesets_command
+
+    add_rulesets_command(sub)  # rulesets list|show|assign|unassign
+    rem = sub.add_parser("rematch", help="match stored inventories against the current advisory database")
+    rem.add_argument("--digest", help="only this image digest")
+    add_registries_command(sub)  # registries link|unlink|list
+    from services.cli.rescan import add_rescan_command
+
+    add_rescan_command(sub)  # rescan DIGEST...|--all
     return p
 
 
@@ -165,6 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ignore_unfixed=args.ignore_unfixed,
                 ignore_files=args.ignore_file,
                 vex_files=args.vex,
+                ruleset_file=args.ruleset,
             )
         )
     if args.command == "db":
@@ -190,10 +209,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         from services.cli.service import run_named_service
 
         return asyncio.run(run_named_service(settings, args.name, once=args.once))
+    if args.command == "registries":
+        from services.cli.registries import run_registries
+
+        return asyncio.run(run_registries(settings, args))
     if args.command == "up":
         from services.cli.up import run_up
 
         return run_up(settings, until_idle=args.until_idle, idle_timeout=args.idle_timeout)
+    if args.command == "rulesets":
+        from services.cli.rulesets import run_rulesets
+
+        return asyncio.run(run_rulesets(settings, args))
+    if args.command == "rematch":
+        from services.cli.rematch import run_rematch
+
+        return asyncio.run(run_rematch(settings, digest=args.digest))
+    if args.command == "rescan":
+        from services.cli.rescan import run_rescan
+
+        return asyncio.run(run_rescan(settings, args))
     if args.command == "images" or (args.command == "findings" and has_filters(args)):
         return run_read_command(settings, args)
     if args.command == "findings":

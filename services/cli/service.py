@@ -18,21 +18,23 @@ from opentelemetry import trace
 
 from schemas.events import Event
 from schemas.topics import ALL_TOPICS, Topics
+from services.common.bus.claimcheck import ClaimCheck
 from services.common.bus.kafka import KafkaBus
-from services.common.config import Settings
+from services.common.config import Settings, kafka_security
 from services.common.errors import AssayError, ConfigError, VulnDBError
+from services.common.objectstore import object_store_for
 from services.common.runner import publish_event, run_service
 from services.common.store.postgres import Store
 from services.common.telemetry import setup_telemetry
-from services.dedupe.service import make_dedupe_handler
+from services.dedupe.run import run_dedupe
 from services.engine.catalogers.registry import select
 from services.engine.content.registry import ContentAnalysis
 from services.engine.image.registry import RegistryClient
 from services.engine.worker import EngineDeps, make_engine_handler
+from services.inventory.aws import AwsClients, AwsInventory, credentials_for, registry_client_factory
 from services.inventory.crawler import crawl
 from services.inventory.kubernetes import watch_cluster
-from services.policy.ruleset import DEFAULT_RULESET
-from services.policy.service import make_policy_handler
+from services.policy.app import run_policy
 from services.vulndb.db import VulnDB
 
 log = logging.getLogger(__name__)
@@ -59,8 +61,14 @@ async def _stop_on_signals() -> AsyncIterator[asyncio.Event]:
 
 
 @contextlib.asynccontextmanager
-async def _bus(settings: Settings, name: str) -> AsyncIterator[KafkaBus]:
-    bus = KafkaBus(_require(settings.kafka_bootstrap, "ASSAY_KAFKA_BOOTSTRAP"), client_id=f"assay-{name}")
+async def _bus(settings: Settings, name: str, aws: AwsClients | None = None) -> AsyncIterator[KafkaBus]:
+    store = await object_store_for(settings, aws)  # large payloads ride a claim check when configured
+    bus = KafkaBus(
+        _require(settings.kafka_bootstrap, "ASSAY_KAFKA_BOOTSTRAP"),
+        client_id=f"assay-{name}",
+        claim_check=ClaimCheck(store, threshold=settings.claim_check_bytes) if store else None,
+        security=kafka_security(settings),
+    )
     await bus.start()
     try:
         yield bus
@@ -77,7 +85,9 @@ async def _store(settings: Settings) -> AsyncIterator[Store]:
         await store.close()
 
 
-async def run_inventory(settings: Settings, bus: KafkaBus, stop: asyncio.Event, *, once: bool) -> None:
+async def run_inventory(
+    settings: Settings, bus: KafkaBus, stop: asyncio.Event, *, once: bool, aws: AwsClients | None = None
+) -> None:
     """Crawl the configured registries and watch the configured clusters, publishing what is seen.
 
     Registry sightings are one trace-rooted event per image per crawl; cluster watchers publish
@@ -99,7 +109,7 @@ async def run_inventory(settings: Settings, bus: KafkaBus, stop: asyncio.Event, 
     for task in watchers:
         task.add_done_callback(_report_watcher_end)
     try:
-        await _crawl_registries(settings, bus, stop, tracer, once=once)
+        await _crawl_registries(settings, bus, stop, tracer, once=once, aws=aws)
     finally:
         for task in watchers:
             task.cancel()
@@ -113,9 +123,18 @@ def _report_watcher_end(task: asyncio.Task[None]) -> None:
 
 
 async def _crawl_registries(
-    settings: Settings, bus: KafkaBus, stop: asyncio.Event, tracer: trace.Tracer, *, once: bool
+    settings: Settings,
+    bus: KafkaBus,
+    stop: asyncio.Event,
+    tracer: trace.Tracer,
+    *,
+    once: bool,
+    aws: AwsClients | None = None,
 ) -> None:
-    async with RegistryClient(settings.registries) as client:
+    # ECR sources and ECR-authenticated registry access (services/inventory/aws) when aws is open
+    sources = AwsInventory(settings, aws, credentials_for(settings, aws)) if aws else None
+    make_client = registry_client_factory(settings, sources.credentials) if sources else RegistryClient
+    async with make_client(settings.registries) as client:
         while not stop.is_set():
             count = 0
             async for event in crawl(client, settings.registries):
@@ -126,6 +145,15 @@ async def _crawl_registries(
                 ):
                     await publish_event(bus, Topics.INVENTORY, event.digest, event)
                 count += 1
+            if sources is not None and AwsInventory.enabled(settings):
+                async for aws_event in sources.poll(client):
+                    with tracer.start_as_current_span(
+                        "inventory discover",
+                        context=None,
+                        attributes={"assay.service": "inventory", "assay.image.digest": aws_event.digest},
+                    ):
+                        await publish_event(bus, Topics.INVENTORY, aws_event.digest, aws_event)
+                    count += 1
             log.info("inventory: published %d image sightings", count)
             if once:
                 return
@@ -135,23 +163,31 @@ async def _crawl_registries(
 
 async def _serve(settings: Settings, name: str, *, once: bool) -> None:
     group = f"{settings.consumer_group_prefix}-{name}"
+    if name == "engine" and settings.engine_site:  # one group per site: each sees every request
+        group = f"{group}-{settings.engine_site}"
     if name == "api":  # reads PostgreSQL only: no bus
         from services.api.server import serve_api
 
         async with _stop_on_signals() as stop, _store(settings) as store:
             await serve_api(store.reads, settings.api_listen, stop)
         return
-    async with _stop_on_signals() as stop, _bus(settings, name) as bus:
+    async with _stop_on_signals() as stop, AwsClients(settings.aws) as aws, _bus(settings, name, aws) as bus:
         await bus.ensure_topics(ALL_TOPICS)
         if name == "inventory":
-            await run_inventory(settings, bus, stop, once=once)
+            await run_inventory(settings, bus, stop, once=once, aws=aws)
+        elif name == "node":  # one per Kubernetes node (services/node/)
+            from services.node.service import run_node
+
+            async def emit(key: str, event: Event) -> None:
+                await publish_event(bus, Topics.INVENTORY, key, event)
+
+            await run_node(settings, emit, stop)
         elif name in ("dedupe", "policy"):
             async with _store(settings) as store:
-                if name == "dedupe":
-                    topic, handler = Topics.INVENTORY, make_dedupe_handler(store)
-                else:
-                    topic, handler = Topics.DETECTIONS, make_policy_handler(store, DEFAULT_RULESET)
-                await run_service(bus, service=name, group=group, topics=[topic], handler=handler, stop=stop)
+                if name == "dedupe":  # batches, request confirmation and the sweep: services/dedupe/run.py
+                    await run_dedupe(settings, bus, store, group=group, stop=stop)
+                    return
+                await run_policy(settings, bus, store, stop, group=group)  # services/policy/app.py
         elif name == "engine":
             try:
                 vulndb: VulnDB | None = VulnDB.open(settings.effective_db_path)
@@ -159,7 +195,16 @@ async def _serve(settings: Settings, name: str, *, once: bool) -> None:
                 log.warning("engine: %s; scanning without vulnerability matching", exc)
                 vulndb = None
             content = ContentAnalysis.from_settings(settings)
-            deps = EngineDeps(settings=settings, catalogers=select(), vulndb=vulndb, content=content)
+            # with PostgreSQL at hand the engine marks each image "scanning" as it starts on it
+            status_store = await Store.connect(settings.pg_dsn) if settings.pg_dsn else None
+            deps = EngineDeps(
+                settings=settings,
+                catalogers=select(),
+                vulndb=vulndb,
+                content=content,
+                on_start=status_store.claims.mark_scanning if status_store else None,
+                registry_client_factory=registry_client_factory(settings, credentials_for(settings, aws)),
+            )
             handler = make_engine_handler(deps)
             try:
                 # One group member per concurrent scan: Kafka spreads partitions across them.
@@ -180,6 +225,8 @@ async def _serve(settings: Settings, name: str, *, once: bool) -> None:
             finally:
                 if vulndb is not None:
                     vulndb.close()
+                if status_store is not None:
+                    await status_store.close()
 
 
 async def run_named_service(settings: Settings, name: str, *, once: bool = False) -> int:

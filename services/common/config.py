@@ -24,6 +24,7 @@ class RegistryConfig(msgspec.Struct, frozen=True, kw_only=True):
     password: str = ""
     crawl: bool = True  # inventory lists its catalog and tags
     repositories: list[str] = []  # crawl only these (empty: the whole catalog)
+    ou: str = ""  # the organisational unit owning this registry's images (``ImageDiscovered.ou``)
 
 
 class ClusterConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -37,6 +38,67 @@ class ClusterConfig(msgspec.Struct, frozen=True, kw_only=True):
     page_size: int = 500  # list chunk size (``limit``/``continue``)
     backoff_initial_s: float = 0.5  # reconnect delay, doubled per failure, with full jitter
     backoff_max_s: float = 30.0
+    # read ReplicaSets/Jobs to find their Deployment/CronJob (needs RBAC ``get`` on them); off: name-based
+    owner_lookups: bool = False
+    ou: str = ""  # the organisational unit owning this cluster's workloads (``ImageDiscovered.ou``)
+
+
+class AwsConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """AWS sources and stores (``services/inventory/aws``, ``common/objectstore``): ``ASSAY_AWS_*``."""
+
+    region: str = "us-east-1"
+    endpoint_url: str = ""  # e.g. a moto server; empty: AWS itself
+    access_key_id: str = ""  # empty: botocore's default chain (env, profile, IRSA, instance role)
+    secret_access_key: str = ""
+    ecr: bool = False  # inventory crawls ECR (describe_repositories/describe_images)
+    ecr_registry_ids: list[str] = []  # account ids whose registries are crawled (empty: the caller's)
+    ecr_repositories: list[str] = []  # crawl only these repositories (empty: all)
+    ecr_token_margin_s: float = 300.0  # refresh an ECR registry token this long before it expires
+    ecs: bool = False  # inventory polls ECS tasks (EC2 and Fargate)
+    ecs_clusters: list[str] = []  # names or ARNs (empty: every cluster list_clusters returns)
+    s3_bucket: str = ""  # the shared object store: claim-checked payloads, layer cache
+    s3_prefix: str = "assay/"
+    # registry host pattern (fnmatch) -> host that serves its data plane, e.g. a mirror or a test registry
+    registry_host_overrides: dict[str, str] = {}
+
+
+class KafkaSecurity(msgspec.Struct, frozen=True, kw_only=True):
+    """How the Kafka clients authenticate (MSK, Confluent Cloud, Strimzi with SCRAM users)."""
+
+    protocol: str = "PLAINTEXT"  # PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL
+    sasl_mechanism: str = ""  # PLAIN, SCRAM-SHA-256, SCRAM-SHA-512
+    username: str = ""
+    password: str = ""
+    ssl_cafile: str = ""  # a CA bundle for SSL/SASL_SSL; "" = the system's trust store
+
+
+_KAFKA_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+_SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+
+
+def kafka_security(settings: Settings) -> KafkaSecurity:
+    """The Kafka security settings, checked: a SASL mechanism without a protocol means SASL_SSL."""
+    mechanism = settings.kafka_sasl_mechanism.upper()
+    protocol = settings.kafka_security_protocol.upper() or ("SASL_SSL" if mechanism else "PLAINTEXT")
+    if protocol not in _KAFKA_PROTOCOLS:
+        choices = ", ".join(_KAFKA_PROTOCOLS)
+        raise ConfigError(f"ASSAY_KAFKA_SECURITY_PROTOCOL: {protocol!r} is not one of {choices}")
+    if protocol.startswith("SASL_"):
+        if mechanism not in _SASL_MECHANISMS:
+            choices = ", ".join(_SASL_MECHANISMS)
+            shown = mechanism or "(empty)"
+            raise ConfigError(f"ASSAY_KAFKA_SASL_MECHANISM: {shown!r} is not one of {choices}")
+        if not settings.kafka_sasl_username or not settings.kafka_sasl_password:
+            raise ConfigError("ASSAY_KAFKA_SASL_USERNAME and ASSAY_KAFKA_SASL_PASSWORD are needed for SASL")
+    elif mechanism:
+        raise ConfigError(f"ASSAY_KAFKA_SASL_MECHANISM is set but the security protocol is {protocol}")
+    return KafkaSecurity(
+        protocol=protocol,
+        sasl_mechanism=mechanism if protocol.startswith("SASL_") else "",
+        username=settings.kafka_sasl_username,
+        password=settings.kafka_sasl_password,
+        ssl_cafile=settings.kafka_ssl_cafile,
+    )
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -47,6 +109,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_source: str = "https://osv-vulnerabilities.storage.googleapis.com"
     pg_dsn: str = ""  # empty: embedded PostgreSQL under data_dir (``assay up``)
     kafka_bootstrap: str = ""  # empty: embedded broker (``assay up``)
+    kafka_security_protocol: str = ""  # "" = PLAINTEXT, or SASL_SSL when a SASL mechanism is set
+    kafka_sasl_mechanism: str = ""  # PLAIN, SCRAM-SHA-256, SCRAM-SHA-512
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: str = ""
+    kafka_ssl_cafile: str = ""
     registries: list[RegistryConfig] = []
     clusters: list[ClusterConfig] = []  # ASSAY_CLUSTERS: a JSON list of cluster objects
     platform: str = "linux/amd64"
@@ -72,6 +139,30 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     license_policy: str = ""  # a license policy TOML replacing the shipped one
     layer_cache: bool = True  # cache content-analyzer results per layer diff_id
     layer_cache_dir: str = ""  # default <data_dir>/layer-cache
+    layer_cache_backend: str = "dir"  # "dir" (layer_cache_dir) or "s3" (aws.s3_bucket, cache_s3.py)
+    aws: AwsConfig = msgspec.field(default_factory=AwsConfig)
+    object_store_dir: str = ""  # a local-directory object store, used when aws.s3_bucket is empty
+    claim_check_bytes: int = 512 * 1024  # bus payloads larger than this go to the object store
+    # images whose layers add up to more than this are marked too_large, never pulled (dedupe, engine)
+    max_image_size_mb: int = 2048
+    scan_timeout_s: float = 1800.0  # dedupe re-requests a scan still requested/scanning after this long
+    dedupe_sweep_interval_s: float = 60.0  # how often dedupe looks for such stuck scans
+    max_scan_attempts: int = 3  # requests of one scan before dedupe marks the image failed
+    # the node daemon (``assay service node``, services/node/): one per Kubernetes node
+    node_name: str = ""  # this node's name (the downward API's spec.nodeName)
+    node_cluster: str = ""  # the cluster it belongs to: images are reported as "cluster:<node_cluster>"
+    containerd_socket: str = "/run/containerd/containerd.sock"  # CRI and containerd's API
+    containerd_namespace: str = "k8s.io"  # the kubelet's namespace (the only one CRI shows)
+    node_listen: str = "0.0.0.0:5050"  # HOST:PORT of its read-only OCI distribution endpoint
+    node_advertise: str = ""  # HOST:PORT engines pull from (the registry in its ImageDiscovered)
+    node_token: str = ""  # the endpoint's token (Bearer, or the Basic password); never logged
+    node_report_interval_s: float = 300.0  # how often every image on the node is reported again
+    # the cluster whose registries this engine scans (ScanRequested.sites); "" = any request
+    engine_site: str = ""
+    # the policy service (services/policy/): extra ruleset YAML files, and how often it looks
+    # for a new advisory database build to rematch stored inventories against
+    rulesets_dir: str = ""
+    rematch_interval_s: float = 60.0
 
     @property
     def effective_data_dir(self) -> Path:
@@ -103,6 +194,11 @@ _ENV_FIELDS: dict[str, str] = {
     "ASSAY_DB_SOURCE": "db_source",
     "ASSAY_PG_DSN": "pg_dsn",
     "ASSAY_KAFKA_BOOTSTRAP": "kafka_bootstrap",
+    "ASSAY_KAFKA_SECURITY_PROTOCOL": "kafka_security_protocol",
+    "ASSAY_KAFKA_SASL_MECHANISM": "kafka_sasl_mechanism",
+    "ASSAY_KAFKA_SASL_USERNAME": "kafka_sasl_username",
+    "ASSAY_KAFKA_SASL_PASSWORD": "kafka_sasl_password",
+    "ASSAY_KAFKA_SSL_CAFILE": "kafka_ssl_cafile",
     "ASSAY_PLATFORM": "platform",
     "ASSAY_MAX_FILE_BYTES": "max_file_bytes",
     "ASSAY_ENGINE_CONCURRENCY": "engine_concurrency",
@@ -120,7 +216,50 @@ _ENV_FIELDS: dict[str, str] = {
     "ASSAY_LICENSE_POLICY": "license_policy",
     "ASSAY_LAYER_CACHE": "layer_cache",
     "ASSAY_LAYER_CACHE_DIR": "layer_cache_dir",
+    "ASSAY_MAX_IMAGE_SIZE_MB": "max_image_size_mb",
+    "ASSAY_SCAN_TIMEOUT_S": "scan_timeout_s",
+    "ASSAY_DEDUPE_SWEEP_INTERVAL_S": "dedupe_sweep_interval_s",
+    "ASSAY_MAX_SCAN_ATTEMPTS": "max_scan_attempts",
 }
+_ENV_FIELDS.update(
+    {
+        "ASSAY_LAYER_CACHE_BACKEND": "layer_cache_backend",
+        "ASSAY_OBJECT_STORE_DIR": "object_store_dir",
+        "ASSAY_CLAIM_CHECK_BYTES": "claim_check_bytes",
+    }
+)
+_ENV_FIELDS.update(
+    {
+        "ASSAY_NODE_NAME": "node_name",
+        "ASSAY_NODE_CLUSTER": "node_cluster",
+        "ASSAY_CONTAINERD_SOCKET": "containerd_socket",
+        "ASSAY_CONTAINERD_NAMESPACE": "containerd_namespace",
+        "ASSAY_NODE_LISTEN": "node_listen",
+        "ASSAY_NODE_ADVERTISE": "node_advertise",
+        "ASSAY_NODE_TOKEN": "node_token",
+        "ASSAY_NODE_REPORT_INTERVAL_S": "node_report_interval_s",
+        "ASSAY_ENGINE_SITE": "engine_site",
+    }
+)
+_ENV_FIELDS.update({"ASSAY_RULESETS_DIR": "rulesets_dir", "ASSAY_REMATCH_INTERVAL_S": "rematch_interval_s"})
+# the ``aws`` section (AwsConfig): scalars, comma lists, and the JSON-object host overrides
+_ENV_AWS_FIELDS: dict[str, str] = {
+    "ASSAY_AWS_REGION": "region",
+    "ASSAY_AWS_ENDPOINT_URL": "endpoint_url",
+    "ASSAY_AWS_ACCESS_KEY_ID": "access_key_id",
+    "ASSAY_AWS_SECRET_ACCESS_KEY": "secret_access_key",
+    "ASSAY_AWS_ECR": "ecr",
+    "ASSAY_AWS_ECR_TOKEN_MARGIN_S": "ecr_token_margin_s",
+    "ASSAY_AWS_ECS": "ecs",
+    "ASSAY_AWS_S3_BUCKET": "s3_bucket",
+    "ASSAY_AWS_S3_PREFIX": "s3_prefix",
+}
+_ENV_AWS_LIST_FIELDS: dict[str, str] = {
+    "ASSAY_AWS_ECR_REGISTRY_IDS": "ecr_registry_ids",
+    "ASSAY_AWS_ECR_REPOSITORIES": "ecr_repositories",
+    "ASSAY_AWS_ECS_CLUSTERS": "ecs_clusters",
+}
+_ENV_AWS_OVERRIDES = "ASSAY_AWS_REGISTRY_HOST_OVERRIDES"
 # comma-separated lists ("" is an empty list)
 _ENV_LIST_FIELDS: dict[str, str] = {
     "ASSAY_CONTENT_ANALYZERS": "content_analyzers",
@@ -132,7 +271,7 @@ def parse_registries(value: str) -> list[RegistryConfig]:
     """Parse ``ASSAY_REGISTRIES``: a JSON list of registry objects, or a comma list of hosts.
 
     In the comma form a host may carry flags: ``127.0.0.1:5000;insecure`` or
-    ``host;user=NAME;password=SECRET``.
+    ``host;user=NAME;password=SECRET``; ``ou=UNIT`` sets its organisational unit.
     """
     value = value.strip()
     if not value:
@@ -156,6 +295,8 @@ def parse_registries(value: str) -> list[RegistryConfig]:
                 fields["username"] = val
             elif key == "password":
                 fields["password"] = val
+            elif key == "ou":
+                fields["ou"] = val
             else:
                 raise ConfigError(f"ASSAY_REGISTRIES: unknown flag {key!r} for {parts[0]}")
         out.append(msgspec.convert(fields, RegistryConfig))
@@ -173,6 +314,23 @@ def _parse_json_list(value: str, setting: str) -> list[object]:
     if not isinstance(data, list):
         raise ConfigError(f"{setting}: must be a JSON list")
     return data
+
+
+def _aws_from_env(env: Mapping[str, str]) -> dict[str, object]:
+    """The ``aws`` section's fields set by ``ASSAY_AWS_*`` variables."""
+    out: dict[str, object] = {field: env[var] for var, field in _ENV_AWS_FIELDS.items() if var in env}
+    for var, field in _ENV_AWS_LIST_FIELDS.items():
+        if var in env:
+            out[field] = [item.strip() for item in env[var].split(",") if item.strip()]
+    if env.get(_ENV_AWS_OVERRIDES, "").strip():
+        try:
+            overrides = msgspec.json.decode(env[_ENV_AWS_OVERRIDES])
+        except msgspec.DecodeError as exc:
+            raise ConfigError(f"{_ENV_AWS_OVERRIDES}: not JSON: {exc}") from exc
+        if not isinstance(overrides, dict):
+            raise ConfigError(f'{_ENV_AWS_OVERRIDES}: must be a JSON object {{"pattern": "host"}}')
+        out["registry_host_overrides"] = overrides
+    return out
 
 
 def load_settings(
@@ -203,6 +361,10 @@ def load_settings(
         raw["registries"] = [msgspec.to_builtins(r) for r in parse_registries(env["ASSAY_REGISTRIES"])]
     if "ASSAY_CLUSTERS" in env:
         raw["clusters"] = _parse_json_list(env["ASSAY_CLUSTERS"], "ASSAY_CLUSTERS")
+    aws = _aws_from_env(env)
+    if aws:
+        base = raw.get("aws")
+        raw["aws"] = {**(base if isinstance(base, dict) else {}), **aws}
     raw.update({k: v for k, v in overrides.items() if v is not None})
     try:
         return msgspec.convert(raw, Settings, strict=False)
@@ -222,6 +384,9 @@ def child_environment(settings: Settings, config_file: Path) -> dict[str, str]:
         for k, v in os.environ.items()
         if k not in _ENV_FIELDS
         and k not in _ENV_LIST_FIELDS
+        and k not in _ENV_AWS_FIELDS
+        and k not in _ENV_AWS_LIST_FIELDS
+        and k != _ENV_AWS_OVERRIDES
         and k not in ("ASSAY_REGISTRIES", "ASSAY_CLUSTERS")
     }
     env["ASSAY_CONFIG"] = str(config_file)

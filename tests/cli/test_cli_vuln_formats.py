@@ -218,3 +218,35 @@ def test_suppressed_are_listed_in_sarif_even_without_active_findings() -> None:
     )
     (result,) = to_sarif(rep)["runs"][0]["results"]
     assert result["suppressions"][0]["status"] == "accepted"
+
+
+def test_content_detections_are_sarif_results_at_their_file() -> None:
+    from schemas.records import Detection
+    from services.policy.ruleset import detection_finding
+
+    leaked = Detection(
+        category="InsecureContent",
+        rule_id="github-pat",
+        severity="HIGH",
+        title="GitHub personal access token (classic)",
+        path="/srv/deploy.sh",
+        layer_digest=LAYER,
+        evidence="line 2: ghp_…1fede932",
+        deleted=True,
+    )
+    root = Detection(category="InsecureCode", rule_id="IC001-root-user", severity="MEDIUM", title="root")
+    findings = [detection_finding(DEFAULT_RULESET, d, digest=DIGEST) for d in (leaked, root)]
+    rep = Report(image=ImageInfo(ref="dir:/x"), packages=[], findings=findings, counts={})
+    log = to_sarif(rep)
+    _check_sarif_structure(log)
+    results = {r["ruleId"]: r for r in log["runs"][0]["results"]}
+    pat = results["github-pat"]
+    assert pat["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "srv/deploy.sh"
+    assert pat["properties"]["evidence"] == "line 2: ghp_…1fede932"
+    assert pat["properties"]["deletedLater"] is True
+    assert pat["level"] == "error"
+    assert (
+        results["IC001-root-user"]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "dir:/x"
+    )
+    rules = {r["id"]: r for r in log["runs"][0]["tool"]["driver"]["rules"]}
+    assert rules["github-pat"]["properties"]["tags"] == ["security", "InsecureContent"]

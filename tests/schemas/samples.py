@@ -23,6 +23,7 @@ from schemas import (
     ScanCompleted,
     ScanFailed,
     ScanRequested,
+    ScanSkipped,
     Unknown,
     VulnMatch,
 )
@@ -144,6 +145,14 @@ _FINDING = Finding(
     layer_digest=_LAYER,
     environment="cluster:prod-eu",
     ruleset="strict",
+    fix_state="fixed",
+    known_exploited=True,
+    cvss_score=7.5,
+    path="/var/lib/dpkg/status",
+    evidence="libcurl4 7.88.1-10+deb12u5",
+    deleted=True,
+    suppression="accepted until the base image moves to bookworm 12.6",
+    policy_rule="accept-curl-until-rebase",
 )
 
 SAMPLES: tuple[Event, ...] = (
@@ -158,6 +167,8 @@ SAMPLES: tuple[Event, ...] = (
         namespace="payments",
         workload_kind="Deployment",
         workload="api",
+        ou="payments-eu",
+        scannable=False,
     ),
     ImageRemoved(
         environment="cluster:prod-eu",
@@ -172,6 +183,8 @@ SAMPLES: tuple[Event, ...] = (
         image_ref=_REF,
         environments=_ENVIRONMENTS,
         requested_at="2024-05-02T10:15:01Z",
+        reason="analyzer-changed",
+        sites=["prod-eu"],
     ),
     ScanCompleted(
         scan_id=_SCAN_ID,
@@ -198,12 +211,22 @@ SAMPLES: tuple[Event, ...] = (
         error=f"layer {_LAYER}: truncated gzip stream: the layer ends before the compressed data does",
         failed_at="2024-05-02T10:15:04Z",
     ),
+    ScanSkipped(
+        scan_id=_SCAN_ID,
+        digest=_DIGEST,
+        image_ref=_REF,
+        status="too_large",
+        reason="the manifest's layers total 2,304 MiB, over max_image_size_mb 2048",
+        size_bytes=2415919104,
+        skipped_at="2024-05-02T10:15:02Z",
+    ),
     FindingEvent(
         digest=_DIGEST,
         image_ref=_REF,
         finding=_FINDING,
         state="changed",
         published_at="2024-05-02T10:15:10Z",
+        evaluation="rematch:2024-05-02T10:00:00Z-3f9a2c1d",
     ),
     Alert(
         digest=_DIGEST,

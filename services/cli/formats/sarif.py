@@ -1,9 +1,9 @@
 """SARIF 2.1.0 (https://docs.oasis-open.org/sarif/sarif/v2.1.0/): findings for code-scanning UIs.
 
-One rule per vulnerability (or coverage gap), one result per finding, located at the file
-the package was read from (its first ``locations`` entry, without the leading ``/``) or,
-for a package without one, at the image reference. Rules carry the ``security-severity``
-property GitHub code scanning ranks by (the CVSS base score when there is one, else a
+One rule per vulnerability, coverage gap or content rule, one result per finding, located at
+the file the package was read from (its first ``locations`` entry, without the leading ``/``),
+the file a content analyzer flagged, or, for neither, at the image reference. Rules carry the
+``security-severity`` property GitHub code scanning ranks by (the CVSS base score when there is one, else a
 score inside the rating's band) and results the package, versions, fix state and KEV
 mark. Suppressed findings are results too, each with an ``accepted`` external suppression
 giving the reason, so a code-scanning UI shows them as dismissed rather than losing them.
@@ -17,6 +17,7 @@ import msgspec
 
 from schemas.records import Finding, PackageRecord, VulnMatch
 from services.cli.formats.report import Report, Suppressed, match_index
+from services.policy.rules import DETECTION_CATEGORIES
 
 SCHEMA_URI: Final = "https://json.schemastore.org/sarif-2.1.0.json"
 INFO_URI: Final = "https://github.com/assay-scanner/assay"
@@ -35,7 +36,8 @@ def _rule(f: Finding, m: VulnMatch | None) -> dict[str, Any]:
     summary = (m.summary if m is not None else "") or f.title
     details = (m.details if m is not None else "") or f.description or summary
     refs = m.references if m is not None else []
-    props: dict[str, Any] = {"tags": ["security", "vulnerability" if f.category == "CVE" else "coverage"]}
+    tag = {"CVE": "vulnerability", "Coverage": "coverage"}.get(f.category, f.category)
+    props: dict[str, Any] = {"tags": ["security", tag]}
     score = _security_severity(f, m)
     if score is not None:
         props["security-severity"] = score
@@ -59,6 +61,8 @@ def _rule(f: Finding, m: VulnMatch | None) -> dict[str, Any]:
 
 
 def _uri(f: Finding, packages: dict[str, PackageRecord], image_ref: str) -> str:
+    if f.path:
+        return f.path.lstrip("/")
     pkg = packages.get(f.purl)
     if pkg is not None and pkg.locations:
         return pkg.locations[0].lstrip("/")
@@ -94,6 +98,8 @@ def _result(
             knownExploited=bool(m is not None and m.known_exploited),
             advisoryIds=m.advisory_ids if m is not None else [f.id],
         )
+    elif f.category in DETECTION_CATEGORIES:
+        props.update(evidence=f.evidence, deletedLater=f.deleted)
     if f.layer_digest:
         props["layerDigest"] = f.layer_digest
     result: dict[str, Any] = {
@@ -123,11 +129,12 @@ def _result(
 
 
 def to_sarif(report: Report) -> dict[str, Any]:
-    """The report's findings (CVE and Coverage) and suppressed findings as one SARIF 2.1.0 log."""
+    """The report's findings (CVE, Coverage and content detections; not the ImageScan summary) and
+    suppressed findings as one SARIF 2.1.0 log."""
     index = match_index(report)
     packages = {p.purl: p for p in report.packages}
     entries: list[tuple[Finding, Suppressed | None]] = [
-        (f, None) for f in report.findings if f.category in ("CVE", "Coverage")
+        (f, None) for f in report.findings if f.category != "ImageScan"
     ]
     entries += [(s.finding, s) for s in report.suppressed]
     rules: list[dict[str, Any]] = []

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from schemas.records import Detection, Finding, VulnMatch
+from schemas.records import Finding, VulnMatch
 from services.cli.formats.report import Report, match_index
+from services.policy.rules import DETECTION_CATEGORIES
 from services.policy.ruleset import severity_rank
 
 _STATE_WORDS = {"not-fixed": "(not fixed)", "wont-fix": "(won't fix)"}
@@ -37,23 +38,24 @@ def _short_layer(digest: str) -> str:
     return digest[7:19] if digest.startswith("sha256:") else digest[:12]
 
 
-def _detections_section(report: Report) -> list[str]:
-    """Content-analyzer detections grouped by category, most severe first; evidence is already redacted."""
-    by_category: dict[str, list[Detection]] = {}
-    for d in report.detections:
-        by_category.setdefault(d.category, []).append(d)
+def _detections_section(findings: Sequence[Finding]) -> list[str]:
+    """Content-analyzer findings grouped by category, most severe first (severity after the ruleset);
+    evidence is already redacted."""
+    by_category: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_category.setdefault(f.category, []).append(f)
     out: list[str] = []
     for category in sorted(by_category):
-        found = sorted(by_category[category], key=lambda d: (severity_rank(d.severity), d.rule_id, d.path))
+        found = sorted(by_category[category], key=lambda f: (severity_rank(f.severity), f.id, f.path))
         rows = [
             [
-                d.severity,
-                d.rule_id,
-                (d.path or "(image config)") + (" (deleted later)" if d.deleted else ""),
-                _short_layer(d.layer_digest),
-                d.evidence,
+                f.severity,
+                f.id,
+                (f.path or "(image config)") + (" (deleted later)" if f.deleted else ""),
+                _short_layer(f.layer_digest),
+                f.evidence,
             ]
-            for d in found
+            for f in found
         ]
         out += ["", f"{category} ({len(found)}):"]
         out.append(_table(["SEVERITY", "RULE", "PATH", "LAYER", "EVIDENCE"], rows))
@@ -70,10 +72,12 @@ def render_table(report: Report) -> str:
         f"{len(report.findings)} findings" + (f" ({counts})" if counts else ""),
         "",
     ]
-    if report.findings:
+    detections = [f for f in report.findings if f.category in DETECTION_CATEGORIES]
+    listed = [f for f in report.findings if f.category not in DETECTION_CATEGORIES]
+    if listed:
         index = match_index(report)
         rows = []
-        for f in report.findings:
+        for f in listed:
             m = index.get((f.id, f.purl)) if f.category == "CVE" else None
             rows.append(
                 [
@@ -89,7 +93,7 @@ def render_table(report: Report) -> str:
             )
         headers = ["CATEGORY", "ID", "SEVERITY", "EXPLOITED", "PACKAGE", "INSTALLED", "FIXED", "LAYER"]
         parts.append(_table(headers, rows))
-    else:
+    elif not detections:
         parts.append("No findings.")
     if report.suppressed:
         kinds: dict[str, int] = {}
@@ -104,7 +108,7 @@ def render_table(report: Report) -> str:
             f"{e.matches} finding(s) no longer suppressed"
             for e in report.expired_ignores
         ]
-    parts += _detections_section(report)
+    parts += _detections_section(detections)
     if report.alert:
         parts += ["", f"ALERT: {report.alert}"]
     if report.unknowns:

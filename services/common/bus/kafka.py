@@ -19,11 +19,14 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
+from aiokafka.helpers import create_ssl_context
 
+from services.common.bus.claimcheck import ClaimCheck
 from services.common.bus.interface import Bus, Consumer, Headers, Message
+from services.common.config import KafkaSecurity
 from services.common.errors import BusError
 
-__all__ = ["MAX_REQUEST_BYTES", "KafkaBus", "KafkaConsumer"]
+__all__ = ["MAX_REQUEST_BYTES", "KafkaBus", "KafkaConsumer", "connection_options"]
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,23 @@ MAX_REQUEST_BYTES = 8 * 1024 * 1024
 
 Brokers and topics must accept it too (``message.max.bytes`` / ``max.message.bytes``).
 """
+
+
+def connection_options(security: KafkaSecurity | None) -> dict[str, Any]:
+    """The aiokafka keyword arguments for ``security`` (shared by producer, consumers and admin)."""
+    if security is None or security.protocol == "PLAINTEXT":
+        return {}
+    options: dict[str, Any] = {"security_protocol": security.protocol}
+    if security.protocol in ("SSL", "SASL_SSL"):
+        options["ssl_context"] = create_ssl_context(cafile=security.ssl_cafile or None)
+    if security.protocol.startswith("SASL_"):
+        options.update(
+            sasl_mechanism=security.sasl_mechanism,
+            sasl_plain_username=security.username,
+            sasl_plain_password=security.password,
+        )
+    return options
+
 
 # Errors the Kafka client raises besides its own tree while connecting or sending.
 _TRANSPORT_ERRORS = (KafkaError, OSError, asyncio.TimeoutError)
@@ -53,8 +73,14 @@ class KafkaBus(Bus):
         linger_ms: int = 5,
         session_timeout_ms: int = 10_000,
         max_poll_interval_ms: int = 300_000,
+        claim_check: ClaimCheck | None = None,
+        security: KafkaSecurity | None = None,
     ) -> None:
         self._bootstrap = bootstrap
+        # TLS and SASL options for every client this bus makes (never logged: they hold the password)
+        self._options = connection_options(security)
+        # large values go to an object store, the record carries a reference header (claimcheck.py)
+        self._claim_check = claim_check
         self._client_id = client_id
         self._replication_factor = replication_factor
         self._linger_ms = linger_ms
@@ -82,6 +108,7 @@ class KafkaBus(Bus):
             compression_type="gzip",
             max_request_size=MAX_REQUEST_BYTES,
             linger_ms=self._linger_ms,
+            **self._options,
         )
         try:
             await producer.start()
@@ -107,6 +134,8 @@ class KafkaBus(Bus):
         """
         if self._producer is None:
             raise BusError("KafkaBus.publish before start()")
+        if self._claim_check is not None:
+            value, headers = await self._claim_check.outgoing(topic, value, headers)
         try:
             async with self._send_lock:
                 delivery = await self._producer.send(
@@ -130,13 +159,17 @@ class KafkaBus(Bus):
                 max_poll_interval_ms=self._max_poll_interval_ms,
                 fetch_max_bytes=4 * MAX_REQUEST_BYTES,
                 max_partition_fetch_bytes=MAX_REQUEST_BYTES,
+                **self._options,
             ),
             group=group,
+            claim_check=self._claim_check,
         )
 
     async def ensure_topics(self, topics: Sequence[str], partitions: int = 4) -> None:
         """Create the missing topics; a topic that exists (or appears meanwhile) is left as it is."""
-        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, client_id=self._client_id)
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=self._bootstrap, client_id=self._client_id, **self._options
+        )
         try:
             await admin.start()
             existing = set(await admin.list_topics())
@@ -164,9 +197,12 @@ class KafkaBus(Bus):
 class KafkaConsumer(Consumer):
     """A consumer-group member: no auto-commit, earliest offset when the group has none."""
 
-    def __init__(self, consumer: AIOKafkaConsumer, *, group: str) -> None:
+    def __init__(
+        self, consumer: AIOKafkaConsumer, *, group: str, claim_check: ClaimCheck | None = None
+    ) -> None:
         self._consumer = consumer
         self._group = group
+        self._claim_check = claim_check
         self._started = False
 
     async def start(self) -> None:
@@ -204,7 +240,7 @@ class KafkaConsumer(Consumer):
             )
         except _TRANSPORT_ERRORS as exc:
             raise BusError(f"cannot fetch in group {self._group}: {exc!r}") from exc
-        return [
+        messages = [
             Message(
                 topic=rec.topic,
                 partition=rec.partition,
@@ -216,6 +252,9 @@ class KafkaConsumer(Consumer):
             for records in batches.values()
             for rec in records
         ]
+        if self._claim_check is not None:
+            messages = [await self._claim_check.incoming(m) for m in messages]
+        return messages
 
     async def commit(self, messages: Sequence[Message]) -> None:
         """Commit ``offset + 1`` of the highest message per partition.

@@ -72,26 +72,30 @@ def test_the_table_groups_detections_by_category_and_json_carries_them() -> None
     from schemas.records import Detection, ImageInfo
     from services.cli.formats import formatter
     from services.cli.formats.report import Report
+    from services.policy.ruleset import DEFAULT_RULESET, detection_finding
 
+    digest = "sha256:" + "a" * 64
+    detections = [
+        Detection(
+            category="InsecureContent",
+            rule_id="github-pat",
+            severity="HIGH",
+            title="GitHub personal access token (classic)",
+            path="/srv/deploy.sh",
+            layer_digest="sha256:" + "b" * 64,
+            evidence="line 2: ghp_…1fede932",
+            deleted=True,
+        ),
+        Detection(category="InsecureCode", rule_id="IC001-root-user", severity="MEDIUM", title="root"),
+        Detection(category="InsecureCode", rule_id="IC005-setuid", severity="HIGH", title="s", path="/x"),
+    ]
+    # the table renders what the ruleset made of the detections (their findings)
     report = Report(
-        image=ImageInfo(ref="oci:x", digest="sha256:" + "a" * 64),
+        image=ImageInfo(ref="oci:x", digest=digest),
         packages=[],
-        findings=[],
+        findings=[detection_finding(DEFAULT_RULESET, d, digest=digest) for d in detections],
         counts={},
-        detections=[
-            Detection(
-                category="InsecureContent",
-                rule_id="github-pat",
-                severity="HIGH",
-                title="GitHub personal access token (classic)",
-                path="/srv/deploy.sh",
-                layer_digest="sha256:" + "b" * 64,
-                evidence="line 2: ghp_…1fede932",
-                deleted=True,
-            ),
-            Detection(category="InsecureCode", rule_id="IC001-root-user", severity="MEDIUM", title="root"),
-            Detection(category="InsecureCode", rule_id="IC005-setuid", severity="HIGH", title="s", path="/x"),
-        ],
+        detections=detections,
     )
     table = formatter("table")(report)
     assert "InsecureCode (2):" in table
