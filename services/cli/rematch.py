@@ -14,9 +14,12 @@ from schemas.topics import ALL_TOPICS
 from services.common.bus.kafka import KafkaBus
 from services.common.config import Settings, kafka_security
 from services.common.errors import AssayError, ConfigError
+from services.common.objectstore import object_store_for
 from services.common.store.postgres import Store
+from services.inventory.aws import AwsClients
 from services.policy.app import bus_publisher
 from services.policy.catalog import load_rulesets
+from services.policy.inventories import Inventories
 from services.policy.rematch import ADVISORY_BUILD_KEY, REMATCH_LOCK, advisory_build, rematch
 from services.vulndb.db import VulnDB
 
@@ -47,7 +50,16 @@ async def run_rematch(settings: Settings, *, digest: str | None = None) -> int:
                         if not mine:
                             print("assay: another rematch is running; try again later", file=sys.stderr)
                             return 1
-                        count = await rematch(store, rulesets, db, publish=bus_publisher(bus), digest=digest)
+                        async with AwsClients(settings.aws) as aws:
+                            inventories = Inventories(store, await object_store_for(settings, aws))
+                            count = await rematch(
+                                store,
+                                rulesets,
+                                db,
+                                publish=bus_publisher(bus),
+                                digest=digest,
+                                inventories=inventories,
+                            )
                         if digest is None:
                             await store.lifecycle.set_state(ADVISORY_BUILD_KEY, advisory_build(db))
                 finally:

@@ -187,7 +187,8 @@ async def _serve(settings: Settings, name: str, *, once: bool) -> None:
                 if name == "dedupe":  # batches, request confirmation and the sweep: services/dedupe/run.py
                     await run_dedupe(settings, bus, store, group=group, stop=stop)
                     return
-                await run_policy(settings, bus, store, stop, group=group)  # services/policy/app.py
+                objects = await object_store_for(settings, aws)  # package inventories in S3 when set
+                await run_policy(settings, bus, store, stop, group=group, objects=objects)
         elif name == "engine":
             try:
                 vulndb: VulnDB | None = VulnDB.open(settings.effective_db_path)

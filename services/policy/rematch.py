@@ -34,6 +34,7 @@ from services.common.store.postgres import Store
 from services.engine.core import utcnow
 from services.policy.catalog import Rulesets
 from services.policy.evaluation import REMATCH_CATEGORIES, evaluate_image
+from services.policy.inventories import Inventories, MissingInventory
 from services.vulndb.coverage import scan_gaps
 from services.vulndb.db import VulnDB
 from services.vulndb.matcher import match_packages
@@ -73,14 +74,20 @@ async def rematch(
     publish: Publish,
     digest: str | None = None,
     today: dt.date | None = None,
+    inventories: Inventories | None = None,
 ) -> int:
     """Rematch every stored digest (or ``digest``) against ``db``; publish each image's events as
     soon as they are stored; the number of events published."""
     evaluation_id = f"rematch:{advisory_build(db)}"
     published = 0
+    kept = inventories or Inventories(store)
     for scan in await store.lifecycle.latest_scans(digest):
         image = _IMAGE.decode(scan.image_json)
-        packages = _PACKAGES.decode(scan.packages_json)
+        try:
+            packages = _PACKAGES.decode(await kept.packages_json(scan))
+        except MissingInventory as exc:
+            log.error("rematch: %s; %s left as it was (a rescan stores a new inventory)", exc, scan.digest)
+            continue
         result = await asyncio.to_thread(match_packages, db, image.distro, packages)
         now = utcnow()
         day = today or dt.date.fromisoformat(now[:10])
@@ -111,7 +118,12 @@ def _file_stamp(path: Path) -> tuple[int, int, int] | None:
 
 
 async def rematch_if_changed(
-    store: Store, rulesets: Rulesets, db_path: Path, *, publish: Publish
+    store: Store,
+    rulesets: Rulesets,
+    db_path: Path,
+    *,
+    publish: Publish,
+    inventories: Inventories | None = None,
 ) -> int | None:
     """Rematch when the database at ``db_path`` is a build not rematched yet; None when nothing
     was done (no database, same build, or another replica holds the rematch lock)."""
@@ -128,7 +140,7 @@ async def rematch_if_changed(
             if not mine or await store.lifecycle.get_state(ADVISORY_BUILD_KEY) == build:
                 return None
             log.info("rematch: advisory database %s is new; rematching stored inventories", build)
-            count = await rematch(store, rulesets, db, publish=publish)
+            count = await rematch(store, rulesets, db, publish=publish, inventories=inventories)
             await store.lifecycle.set_state(ADVISORY_BUILD_KEY, build)
             log.info("rematch: %s done, %d finding events published", build, count)
             return count
@@ -144,6 +156,7 @@ async def watch_advisories(
     publish: Publish,
     stop: asyncio.Event,
     interval_s: float,
+    inventories: Inventories | None = None,
 ) -> None:
     """Until ``stop``: look at ``db_path`` every ``interval_s`` seconds and rematch on a new build.
 
@@ -155,7 +168,7 @@ async def watch_advisories(
     while not stop.is_set():
         stamp = _file_stamp(db_path)
         if stamp is not None and (first or stamp != seen):
-            await rematch_if_changed(store, rulesets, db_path, publish=publish)
+            await rematch_if_changed(store, rulesets, db_path, publish=publish, inventories=inventories)
             seen, first = stamp, False
         try:
             await asyncio.wait_for(stop.wait(), timeout=interval_s)

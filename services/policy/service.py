@@ -18,21 +18,22 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import cast, get_args
 
-import msgspec
-
 from schemas.events import Event, ScanCompleted, ScanFailed, ScanSkipped
 from services.common.runner import Handler, Outgoing
 from services.common.store.postgres import ImageStatus, Store
 from services.engine.core import utcnow
 from services.policy.catalog import Rulesets
 from services.policy.evaluation import evaluate_image
+from services.policy.inventories import Inventories
 from services.vulndb.coverage import scan_gaps
 
 __all__ = ["make_policy_handler"]
 
 
-def make_policy_handler(store: Store, rulesets: Rulesets) -> Handler:
-    """The handler for ``assay.detections.v1``."""
+def make_policy_handler(store: Store, rulesets: Rulesets, inventories: Inventories | None = None) -> Handler:
+    """The handler for ``assay.detections.v1``; ``inventories`` decides where package inventories
+    are kept (default: inline in PostgreSQL)."""
+    kept = inventories or Inventories(store)
 
     async def handle(event: Event) -> Sequence[Outgoing]:
         if isinstance(event, ScanFailed):
@@ -52,14 +53,7 @@ def make_policy_handler(store: Store, rulesets: Rulesets) -> Handler:
             return []
         digest = event.image.digest
         now = utcnow()
-        await store.save_scan(
-            event.scan_id,
-            digest,
-            msgspec.json.encode(event.image),
-            msgspec.json.encode(event.packages),
-            msgspec.json.encode(event.unknowns),
-            event.analyzer_version,
-        )
+        await kept.save(event)
         out = await evaluate_image(
             store,
             rulesets,

@@ -106,16 +106,20 @@ class Assignment:
 class StoredScan:
     """The latest stored scan of a digest: its image description and package inventory (JSON)."""
 
-    __slots__ = ("digest", "image_json", "packages_json", "scan_id")
+    __slots__ = ("digest", "image_json", "packages_json", "packages_ref", "scan_id")
 
-    def __init__(self, scan_id: str, digest: str, image_json: str, packages_json: str) -> None:
-        """Raw jsonb text as stored by ``Store.save_scan``."""
+    def __init__(
+        self, scan_id: str, digest: str, image_json: str, packages_json: str, packages_ref: str = ""
+    ) -> None:
+        """Raw jsonb text as stored by ``Store.save_scan``; ``packages_ref``: the inventory's
+        object-store key when it is not inline (``services/policy/inventories.py``)."""
         self.scan_id, self.digest, self.image_json, self.packages_json = (
             scan_id,
             digest,
             image_json,
             packages_json,
         )
+        self.packages_ref = packages_ref
 
 
 def row_finding(r: Any) -> Finding:
@@ -337,13 +341,16 @@ class Lifecycle:
         with translated("read stored scans"):
             rows = await self._pool.fetch(
                 """
-                SELECT DISTINCT ON (digest) scan_id, digest, image::text AS image, packages::text AS packages
+                SELECT DISTINCT ON (digest) scan_id, digest, image::text AS image,
+                       packages::text AS packages, packages_ref
                 FROM scans WHERE $1::text IS NULL OR digest = $1
                 ORDER BY digest, completed_at DESC, scan_id
                 """,
                 digest,
             )
-        return [StoredScan(r["scan_id"], r["digest"], r["image"], r["packages"]) for r in rows]
+        return [
+            StoredScan(r["scan_id"], r["digest"], r["image"], r["packages"], r["packages_ref"]) for r in rows
+        ]
 
     async def get_state(self, key: str) -> str | None:
         """A policy state value (``advisory_build``), or None."""

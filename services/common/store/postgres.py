@@ -179,13 +179,18 @@ class Store:
         packages_json: bytes | str,
         unknowns_json: bytes | str,
         analyzer_version: str,
+        *,
+        packages_ref: str = "",
     ) -> None:
-        """Keep a scan's image description, package inventory and unknowns; a replay is a no-op."""
+        """Keep a scan's image description, package inventory and unknowns; a replay is a no-op.
+
+        ``packages_ref``: the object-store key holding the inventory (``packages`` is then ``[]``).
+        """
         with translated(f"save scan {scan_id}"):
             await self._pool.execute(
                 """
-                INSERT INTO scans (scan_id, digest, analyzer_version, image, packages, unknowns)
-                VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb)
+                INSERT INTO scans (scan_id, digest, analyzer_version, image, packages, unknowns, packages_ref)
+                VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb, $7)
                 ON CONFLICT (scan_id) DO NOTHING
                 """,
                 scan_id,
@@ -194,6 +199,7 @@ class Store:
                 _text(image_json),
                 _text(packages_json),
                 _text(unknowns_json),
+                packages_ref,
             )
 
     async def upsert_findings(
