@@ -52,7 +52,7 @@ FINDING_PARAMS: Final[dict[str, str]] = {
     "category": "finding category, e.g. CVE, ImageScan, InsecureContent (repeatable)",
     "digest": "image manifest digest (repeatable)",
     "package": "package name, or purl with or without @version (repeatable)",
-    "state": "lifecycle state, e.g. new, changed, unchanged (repeatable)",
+    "state": "lifecycle state: new, changed, unchanged or resolved (repeatable; default: all but resolved)",
     "q": "case-insensitive text in the advisory id, title, package name or finding id",
     "limit": f"page size, 1..{MAX_LIMIT} (default {DEFAULT_LIMIT})",
     "cursor": "continue after the page that returned this cursor (its `next` link carries it)",

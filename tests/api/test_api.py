@@ -286,3 +286,15 @@ async def test_cli_reads_the_api_and_postgres_alike(
     assert "unknown severity 'bad'" in capsys.readouterr().err
     assert await run_images(Settings(), "http://127.0.0.1:9", {}, out=io.StringIO()) == 2
     assert "cannot reach the read API at http://127.0.0.1:9" in capsys.readouterr().err
+
+
+async def test_resolved_findings_are_listed_only_when_asked_for(api: Api) -> None:
+    before, _ = await _walk(api, "/v1/findings")
+    await api.store.pool.execute("UPDATE findings SET state = 'resolved' WHERE finding_id = 'b-000'")
+    try:
+        current, _ = await _walk(api, "/v1/findings")
+        resolved, _ = await _walk(api, "/v1/findings", state="resolved")
+        assert set(_ids(before)) - set(_ids(current)) == {"b-000"}
+        assert _ids(resolved) == ["b-000"]
+    finally:
+        await api.store.pool.execute("UPDATE findings SET state = 'new' WHERE finding_id = 'b-000'")

@@ -222,6 +222,8 @@ def _finding_sql(flt: FindingFilter) -> tuple[str, list[Any]]:
         w.add(f"f.digest = ANY({w.param(flt.digests)}::text[])")
     if flt.states:
         w.add(f"f.state = ANY({w.param(flt.states)}::text[])")
+    else:  # current findings only, unless resolved ones are asked for by state
+        w.add("f.state <> 'resolved'")
     if flt.packages:
         p = w.param(flt.packages)
         w.add(
