@@ -117,3 +117,42 @@ def test_no_secret_value_is_stored_in_the_layer_cache(planted: dict[str, Any], t
     assert any("github-pat" in p.read_text() for p in files)  # the cache does hold the detections
     for path in files:
         _assert_no_leak(str(path), path.read_text(errors="replace"), _secrets(planted))
+
+
+async def test_no_secret_value_reaches_a_topic_or_postgresql(planted: dict[str, Any], pg_dsn: str) -> None:
+    """The engine's ScanCompleted and the policy's finding events and alerts, as encoded for the bus,
+    and every stored row (findings, scans) hold only redacted evidence."""
+    from schemas import encode_event
+    from schemas.events import FindingEvent
+    from services.common.config import Settings
+    from services.common.store.postgres import Store
+    from services.engine.catalogers.registry import select
+    from services.engine.content.registry import ContentAnalysis
+    from services.engine.core import detect
+    from services.engine.image.targets import parse_target
+    from services.policy.catalog import load_rulesets
+    from services.policy.service import make_policy_handler
+
+    content = ContentAnalysis.from_settings(Settings(layer_cache=False))
+    image = await parse_target(planted["target"]).open()
+    async with image:
+        bound = content.bind(image.info.layers)
+        completed = await detect(
+            image, scan_id="planted-1", catalogers=select(), vulndb=None, analyzers=bound.analyzers
+        )
+    store = await Store.connect(pg_dsn)
+    try:
+        outgoing = await make_policy_handler(store, load_rulesets())(completed)
+        rows = await store.pool.fetch("SELECT row_to_json(f)::text AS r FROM findings f")
+        scans = await store.pool.fetch("SELECT row_to_json(s)::text AS r FROM scans s")
+    finally:
+        await store.close()
+    secrets = _secrets(planted)
+    findings = [o.event.finding for o in outgoing if isinstance(o.event, FindingEvent)]
+    assert any(f.category == "InsecureContent" and f.evidence for f in findings)
+    _assert_no_leak("ScanCompleted on assay.detections.v1", encode_event(completed).decode(), secrets)
+    for o in outgoing:
+        _assert_no_leak(f"{type(o.event).__name__} on {o.topic}", encode_event(o.event).decode(), secrets)
+    assert any("InsecureContent" in r["r"] for r in rows)
+    for r in [*rows, *scans]:
+        _assert_no_leak("a PostgreSQL row", r["r"], secrets)
