@@ -298,3 +298,22 @@ async def test_resolved_findings_are_listed_only_when_asked_for(api: Api) -> Non
         assert _ids(resolved) == ["b-000"]
     finally:
         await api.store.pool.execute("UPDATE findings SET state = 'new' WHERE finding_id = 'b-000'")
+
+
+async def test_a_content_finding_shows_its_file_and_redacted_evidence(api: Api) -> None:
+    await api.store.pool.execute(
+        "UPDATE findings SET category = 'InsecureContent', path = '/srv/deploy.sh', "
+        "evidence = 'line 2: ghp_…1fede932', suppression = 'test fixture', policy_rule = 'fixtures' "
+        "WHERE finding_id = 'b-000'"
+    )
+    status, body = await api.get("/v1/findings/b-000")
+    assert status == 200
+    assert isinstance(body, dict)
+    assert (body["category"], body["path"], body["evidence"]) == (
+        "InsecureContent",
+        "/srv/deploy.sh",
+        "line 2: ghp_…1fede932",
+    )
+    assert (body["suppression"], body["policy_rule"]) == ("test fixture", "fixtures")
+    items, _ = await _walk(api, "/v1/findings", category="InsecureContent")
+    assert ("b-000", "/srv/deploy.sh") in [(i["finding_id"], i["path"]) for i in items]

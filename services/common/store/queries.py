@@ -127,6 +127,13 @@ class FindingView(msgspec.Struct, frozen=True, kw_only=True):
     environment: str = ""
     ruleset: str = "default"
     state: str = "new"
+    fix_state: str = ""  # CVE: fixed, not-fixed, wont-fix
+    known_exploited: bool = False  # CVE: in CISA's KEV catalog
+    cvss_score: float = 0.0
+    path: str = ""  # content detections: the file ("" for the image config)
+    evidence: str = ""  # content detections: redacted (a prefix plus a hash), never a secret
+    suppression: str = ""  # why a ruleset suppressed it ("" = active)
+    policy_rule: str = ""  # the ruleset rule that last acted on it
     first_seen: str | None = None
     last_seen: str | None = None
     image_ref: str | None = None
@@ -247,6 +254,7 @@ def _finding_sql(flt: FindingFilter) -> tuple[str, list[Any]]:
     SELECT f.finding_id, f.digest, f.category, f.vuln_id, f.severity, f.title, f.description,
            f.package_name, f.purl, f.installed_version, f.fixed_version, f.layer_digest,
            f.environment, f.ruleset, f.state, f.first_seen, f.last_seen, i.image_ref,
+           f.fix_state, f.known_exploited, f.cvss_score, f.path, f.evidence, f.suppression, f.policy_rule,
            COALESCE((SELECT array_agg(DISTINCT e.environment ORDER BY e.environment)
                      FROM image_environments e WHERE e.digest = f.digest), '{{}}') AS environments,
            {_RANK} AS severity_rank
@@ -302,6 +310,13 @@ def _finding_row(r: Any) -> FindingView:
         environment=r["environment"],
         ruleset=r["ruleset"],
         state=r["state"],
+        fix_state=r["fix_state"],
+        known_exploited=r["known_exploited"],
+        cvss_score=r["cvss_score"],
+        path=r["path"],
+        evidence=r["evidence"],
+        suppression=r["suppression"],
+        policy_rule=r["policy_rule"],
         first_seen=_iso(r["first_seen"]),
         last_seen=_iso(r["last_seen"]),
         image_ref=r["image_ref"],
