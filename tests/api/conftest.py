@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestServer
 from services.api.app import make_app
 from services.common.store import Store
 from tests.api.seed import IMAGES, OUS, Api, seeded_findings
+from tests.harness.seed import evaluate, sight
 
 
 @pytest.fixture
@@ -25,7 +26,8 @@ async def api(store: Store) -> AsyncIterator[Api]:
     findings = seeded_findings()
     for digest, (status, error, locations) in IMAGES.items():
         for env, repo, tag in locations:
-            await store.claim_image(
+            await sight(
+                store,
                 digest=digest,
                 image_ref=f"127.0.0.1:5000/{repo}@{digest}",
                 environment=env,
@@ -37,7 +39,7 @@ async def api(store: Store) -> AsyncIterator[Api]:
         if status == "scanned":
             await store.save_scan(f"scan-{digest[7:15]}", digest, b'{"ref": "x"}', b"[]", b"[]", "test")
     for digest, items in findings.items():
-        await store.upsert_findings(digest, items)
+        await evaluate(store, digest, items, evaluation_id=f"seed:{digest}")
     server = TestServer(make_app(store.reads), host="127.0.0.1")
     await server.start_server()
     try:

@@ -16,6 +16,7 @@ from services.api.client import run_findings, run_images
 from services.common.config import Settings
 from services.common.store.queries import severity_rank
 from tests.api.seed import IMAGES, Api
+from tests.harness.seed import evaluate
 
 A, B, C, D = IMAGES
 
@@ -120,7 +121,7 @@ async def test_finding_by_id_carries_image_and_lifecycle(api: Api) -> None:
     assert body["environments"] == ["cluster:prod-us"]
     assert body["first_seen"]
     changed = msgspec.structs.replace(api.findings[B][0], fixed_version="3.0.12")
-    await api.store.upsert_findings(B, [changed])
+    await evaluate(api.store, B, [changed, *api.findings[B][1:]], evaluation_id="fix")
     status, body = await api.get("/v1/findings/b-000")
     assert status == 200
     assert isinstance(body, dict)

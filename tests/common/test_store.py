@@ -13,6 +13,7 @@ from schemas import Finding
 from services.common.errors import StoreError
 from services.common.store import Store, migrate
 from services.common.store.migrate import available_migrations
+from tests.harness.seed import evaluate, sight
 
 
 @pytest.fixture
@@ -63,46 +64,22 @@ async def test_concurrent_migrations_apply_each_file_once(pg_dsn: str) -> None:
             await c.close()
 
 
-async def test_claim_image_is_exactly_once_under_concurrency(store: Store) -> None:
-    claims = await asyncio.gather(
-        *(
-            store.claim_image(
-                digest="sha256:x",
-                image_ref="r/app@sha256:x",
-                environment=f"cluster:c{i % 4}",
-                repository="app",
-                tag="latest",
-            )
-            for i in range(20)
-        )
-    )
-    assert claims.count(True) == 1
-    assert await store.environments("sha256:x") == ["cluster:c0", "cluster:c1", "cluster:c2", "cluster:c3"]
-    again = await store.claim_image(
-        digest="sha256:x", image_ref="r", environment="cluster:c9", repository="app", tag=""
-    )
-    assert again is False
-    assert "cluster:c9" in await store.environments("sha256:x")
-
-
 async def test_unlink_removes_one_environment_and_a_sighting_relinks(store: Store) -> None:
     for env in ("cluster:a", "cluster:b"):
-        await store.claim_image(
-            digest="sha256:u", image_ref="r@sha256:u", environment=env, repository="app", tag="1"
+        await sight(
+            store, digest="sha256:u", image_ref="r@sha256:u", environment=env, repository="app", tag="1"
         )
     assert await store.unlink_image(digest="sha256:u", environment="cluster:a", repository="app") == 1
     assert await store.environments("sha256:u") == ["cluster:b"]
     assert await store.unlink_image(digest="sha256:u", environment="cluster:a", repository="app") == 0
-    await store.claim_image(
-        digest="sha256:u", image_ref="r@sha256:u", environment="cluster:a", repository="app", tag="1"
+    await sight(
+        store, digest="sha256:u", image_ref="r@sha256:u", environment="cluster:a", repository="app", tag="1"
     )
     assert await store.environments("sha256:u") == ["cluster:a", "cluster:b"]
 
 
 async def test_status_and_images(store: Store) -> None:
-    await store.claim_image(
-        digest="sha256:s", image_ref="r@sha256:s", environment="e1", repository="a", tag="1"
-    )
+    await sight(store, digest="sha256:s", image_ref="r@sha256:s", environment="e1", repository="a", tag="1")
     [image] = await store.images()
     assert image["status"] == "pending"
     assert image["environments"] == ["e1"]
@@ -133,27 +110,34 @@ async def test_save_scan_is_idempotent(store: Store, pg_dsn: str) -> None:
     assert [msgspec.json.decode(r["p"]) for r in rows] == [[{"name": "bash", "version": "5.2"}]]
 
 
-async def test_upsert_findings_reports_new_changed_unchanged(store: Store) -> None:
+async def test_evaluations_report_new_changed_and_replays_as_unchanged(store: Store) -> None:
     first = [finding(1), finding(2, severity="CRITICAL")]
-    assert [state for _, state in await store.upsert_findings("sha256:img", first)] == ["new", "new"]
-    assert [state for _, state in await store.upsert_findings("sha256:img", first)] == [
+    assert [state for _, state in await evaluate(store, "sha256:img", first, evaluation_id="e1")] == [
+        "new",
+        "new",
+    ]
+    # the same evaluation again (a redelivered scan): nothing new, its changes republished as unchanged
+    assert [state for _, state in await evaluate(store, "sha256:img", first, evaluation_id="e1")] == [
         "unchanged",
         "unchanged",
     ]
     fixed = [finding(1, fixed="1.1"), finding(2, severity="CRITICAL"), finding(3)]
-    result = dict((f.finding_id, s) for f, s in await store.upsert_findings("sha256:img", fixed))
-    assert list(result.values()) == ["changed", "unchanged", "new"]
-    assert await store.upsert_findings("sha256:img", []) == []
+    result = dict(
+        (f.finding_id, s) for f, s in await evaluate(store, "sha256:img", fixed, evaluation_id="e2")
+    )
+    assert result == {finding(1).finding_id: "changed", finding(3).finding_id: "new"}  # 2 did not change
 
     stored = await store.findings("sha256:img")
-    assert stored[0] == finding(2, severity="CRITICAL")  # most severe first
-    assert set(stored) == set(fixed)
+    assert stored[0].finding_id == finding(2).finding_id  # most severe first
+    assert {f.finding_id for f in stored} == {f.finding_id for f in fixed}
     assert await store.findings("sha256:other") == []
     assert len(await store.findings()) == 3
 
 
-async def test_upsert_findings_concurrent_replays_yield_one_new(store: Store) -> None:
-    results = await asyncio.gather(*(store.upsert_findings("sha256:img", [finding(7)]) for _ in range(10)))
+async def test_concurrent_replays_of_an_evaluation_yield_one_new(store: Store) -> None:
+    results = await asyncio.gather(
+        *(evaluate(store, "sha256:img", [finding(7)], evaluation_id="e7") for _ in range(10))
+    )
     assert [state for r in results for _, state in r].count("new") == 1
 
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from services.common.store import Store, links
+from tests.harness.seed import sight
 
 
 @pytest.fixture
@@ -22,7 +23,8 @@ async def test_link_is_idempotent_and_listed_with_sighted_registries(store: Stor
     assert await links.link(store, "reg.example.com:5000", "cluster:prod-eu") is False
     assert await links.link(store, "reg.example.com:5000", "prod-us") is True
     # a registry seen by inventory but never linked is listed with no clusters (any engine)
-    await store.claim_image(
+    await sight(
+        store,
         digest="sha256:" + "a" * 64,
         image_ref="ghcr.io/team/app@sha256:" + "a" * 64,
         environment="registry:ghcr.io",

@@ -16,6 +16,7 @@ from services.common.store import Store
 from services.policy.catalog import Rulesets, load_rulesets
 from services.policy.ruleset import finding_id
 from services.policy.service import make_policy_handler
+from tests.harness.seed import sight
 
 DIGEST = "sha256:" + "ef" * 32
 REF = f"127.0.0.1:5000/team/app@{DIGEST}"
@@ -78,8 +79,8 @@ def rulesets() -> Rulesets:
 
 
 async def _claim(store: Store, environment: str, ou: str = "") -> None:
-    await store.claim_image(
-        digest=DIGEST, image_ref=REF, environment=environment, repository="team/app", tag="1", ou=ou
+    await sight(
+        store, digest=DIGEST, image_ref=REF, environment=environment, repository="team/app", tag="1", ou=ou
     )
 
 

@@ -38,6 +38,7 @@ from services.policy.service import make_policy_handler
 from services.vulndb.db import VulnDB
 from services.vulndb.ingest import update_db
 from services.vulndb.matcher import match_packages
+from tests.harness.seed import sight
 from tests.pipeline.harness import read_topic
 
 
@@ -152,7 +153,8 @@ async def test_new_advisories_are_rematched_without_a_rescan(
     await bus.start()
     try:
         await bus.ensure_topics(ALL_TOPICS)
-        await store.claim_image(
+        await sight(
+            store,
             digest=digest,
             image_ref=scanned.image.ref,
             environment="registry:test",

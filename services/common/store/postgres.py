@@ -6,7 +6,6 @@ several instances of a service at once. Failures raise ``StoreError``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal, get_args
 
@@ -20,44 +19,11 @@ from services.common.store.findings import LIFECYCLE_SELECT, Lifecycle, row_find
 from services.common.store.migrate import migrate
 from services.common.store.queries import Reads
 
-__all__ = ["FindingState", "ImageStatus", "Store"]
+__all__ = ["ImageStatus", "Store"]
 
 ImageStatus = Literal["pending", "scanning", "scanned", "failed", "too_large"]
-FindingState = Literal["new", "changed", "unchanged"]
 
 _STATUSES: frozenset[str] = frozenset(get_args(ImageStatus))
-
-# The Finding fields stored as columns, in column order; ``id`` is stored as ``vuln_id``.
-_FINDING_COLUMNS = (
-    "category",
-    "vuln_id",
-    "severity",
-    "title",
-    "description",
-    "package_name",
-    "purl",
-    "installed_version",
-    "fixed_version",
-    "layer_digest",
-    "environment",
-    "ruleset",
-)
-
-_CHANGED = " OR ".join(f"findings.{c} IS DISTINCT FROM EXCLUDED.{c}" for c in _FINDING_COLUMNS)
-
-# One statement: atomic per finding, and the RETURNING state says what happened to each row.
-_UPSERT_FINDINGS = f"""
-INSERT INTO findings (finding_id, digest, {", ".join(_FINDING_COLUMNS)}, state, first_seen, last_seen)
-SELECT u.*, 'new', now(), now()
-FROM unnest($1::text[], $2::text[], {", ".join(f"${i + 3}::text[]" for i in range(len(_FINDING_COLUMNS)))})
-    AS u(finding_id, digest, {", ".join(_FINDING_COLUMNS)})
-ON CONFLICT (finding_id) DO UPDATE SET
-    digest = EXCLUDED.digest,
-    {", ".join(f"{c} = EXCLUDED.{c}" for c in _FINDING_COLUMNS)},
-    state = CASE WHEN {_CHANGED} THEN 'changed' ELSE 'unchanged' END,
-    last_seen = now()
-RETURNING finding_id, state
-"""
 
 _LIFECYCLE_SELECT = LIFECYCLE_SELECT
 
@@ -92,41 +58,6 @@ class Store:
         """Close the pool, waiting for the connections in use to be released."""
         with translated("close the PostgreSQL pool"):
             await self._pool.close()
-
-    async def claim_image(
-        self, *, digest: str, image_ref: str, environment: str, repository: str, tag: str, ou: str = ""
-    ) -> bool:
-        """Record that ``digest`` was seen in ``environment``; True only for the first sighting ever.
-
-        The insert of the image row decides: among any number of concurrent callers exactly
-        one gets the row back, so exactly one of them requests the scan. (Dedupe itself claims
-        whole batches with request markers: ``Store.claims``.)
-        """
-        with translated(f"claim image {digest}"):
-            async with self._pool.acquire() as conn, conn.transaction():
-                claimed = await conn.fetchval(
-                    """
-                    INSERT INTO images (digest, image_ref) VALUES ($1, $2)
-                    ON CONFLICT (digest) DO NOTHING
-                    RETURNING true
-                    """,
-                    digest,
-                    image_ref,
-                )
-                await conn.execute(
-                    """
-                    INSERT INTO image_environments (digest, environment, repository, tag, ou)
-                    VALUES ($1, $2, $3, $4, $5)
-                    ON CONFLICT (digest, environment, repository, tag)
-                    DO UPDATE SET last_seen = now(), ou = EXCLUDED.ou
-                    """,
-                    digest,
-                    environment,
-                    repository,
-                    tag,
-                    ou,
-                )
-        return bool(claimed)
 
     async def unlink_image(self, *, digest: str, environment: str, repository: str) -> int:
         """Forget that ``digest`` runs in ``environment`` under ``repository``; the number of links removed.
@@ -201,29 +132,6 @@ class Store:
                 _text(unknowns_json),
                 packages_ref,
             )
-
-    async def upsert_findings(
-        self, digest: str, findings: Sequence[Finding]
-    ) -> list[tuple[Finding, FindingState]]:
-        """Store ``findings`` of ``digest``; each comes back with what happened to it.
-
-        ``new``: never stored before; ``changed``: stored with different content;
-        ``unchanged``: stored exactly so (a replay yields only ``unchanged``). Findings with
-        the same ``finding_id`` in one call are merged, the last one winning.
-        """
-        unique = {f.finding_id: f for f in findings}
-        if not unique:
-            return []
-        rows = list(unique.values())
-        columns: list[list[str]] = [
-            [f.finding_id for f in rows],
-            [digest] * len(rows),
-            *([_finding_value(f, c) for f in rows] for c in _FINDING_COLUMNS),
-        ]
-        with translated(f"store findings of {digest}"):
-            result = await self._pool.fetch(_UPSERT_FINDINGS, *columns)
-        states: dict[str, FindingState] = {r["finding_id"]: r["state"] for r in result}
-        return [(f, states[f.finding_id]) for f in rows]
 
     async def findings(self, digest: str | None = None, *, include_resolved: bool = False) -> list[Finding]:
         """The stored findings, of one image or of all, most severe first (resolved ones on request)."""
@@ -310,11 +218,6 @@ class Store:
     def lifecycle(self) -> Lifecycle:
         """The policy's finding lifecycle, ruleset assignments and state (``store/findings.py``)."""
         return Lifecycle(self._pool)
-
-
-def _finding_value(finding: Finding, column: str) -> str:
-    value: str = getattr(finding, "id" if column == "vuln_id" else column)
-    return value
 
 
 def _text(value: bytes | str) -> str:
