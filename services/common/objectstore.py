@@ -98,13 +98,23 @@ class DirectoryObjectStore(ObjectStore):
             raise ObjectStoreError(f"cannot read {self.describe(key)}: {exc}") from exc
 
 
+def s3_prefix(prefix: str) -> str:
+    """A key prefix as S3 keys use it: ``"team-a"`` -> ``"team-a/"``; ``""`` stays ``""``."""
+    return prefix.strip("/") + "/" if prefix.strip("/") else ""
+
+
+def is_missing(exc: ClientError) -> bool:
+    """True when S3 answered that the object (or key) does not exist."""
+    return exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound")
+
+
 class S3ObjectStore(ObjectStore):
     """Objects in ``s3://bucket/prefix``, through an open aiobotocore S3 client."""
 
     def __init__(self, client: Any, bucket: str, prefix: str = "") -> None:
         self._client = client
         self.bucket = bucket
-        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self.prefix = s3_prefix(prefix)
 
     def _key(self, key: str) -> str:
         return self.prefix + _check_key(key)
@@ -125,7 +135,7 @@ class S3ObjectStore(ObjectStore):
                 data: bytes = await body.read()
             return data
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+            if is_missing(exc):
                 return None
             raise ObjectStoreError(f"cannot read {self.describe(key)}: {exc}") from exc
         except BotoCoreError as exc:

@@ -146,9 +146,7 @@ def globs_regex(patterns: Sequence[str]) -> re.Pattern[str]:
     Same rules as ``RequestMatcher``; one regex instead of one per pattern, for callers that
     test many paths against many globs and only need a yes or no. No patterns: matches nothing.
     """
-    if not patterns:
-        return re.compile(r"(?!)")
-    return re.compile("(?:" + "|".join(f"(?:{_glob_to_regex(p)})\\Z" for p in patterns) + ")")
+    return _one_regex([_glob_to_regex(p) for p in patterns]) or re.compile(r"(?!)")
 
 
 __all__ = ["FileRequest", "RequestMatcher", "glob_matches", "globs_regex"]

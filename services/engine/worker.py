@@ -5,6 +5,7 @@ Plain async code with no transport in sight; ``services.cli.service`` connects i
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -81,7 +82,11 @@ def make_engine_handler(deps: EngineDeps) -> Handler:
                         skipped_at=utcnow(),
                     )
                     return [Outgoing(Topics.DETECTIONS, event.digest, skipped)]
-                bound = deps.content.bind(image.info.layers) if deps.content else None
+                # the layer cache may be S3 (blocking botocore calls): off the event loop, which
+                # also carries the other scans and the consumer's heartbeats
+                bound = (
+                    await asyncio.to_thread(deps.content.bind, image.info.layers) if deps.content else None
+                )
                 completed = await detect(
                     image,
                     scan_id=event.scan_id,
@@ -91,7 +96,7 @@ def make_engine_handler(deps: EngineDeps) -> Handler:
                     analyzers=bound.analyzers if bound else (),
                 )
                 if bound:
-                    bound.commit()
+                    await asyncio.to_thread(bound.commit)
         except AssayError as exc:
             failed = ScanFailed(
                 scan_id=event.scan_id,

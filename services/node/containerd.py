@@ -141,20 +141,6 @@ class ContainerdClient:
             for im in response.images
         ]
 
-    async def cri_image_status(self, image: str) -> CriImage | None:
-        """CRI ``ImageStatus`` for a reference or id; None when the runtime does not have it."""
-        stub = self._require().cri_images
-        try:
-            response = await stub.ImageStatus(cri_pb.ImageStatusRequest(image=cri_pb.ImageSpec(image=image)))
-        except grpc.aio.AioRpcError as exc:
-            raise self._error(f"CRI ImageStatus {image}", exc) from exc
-        if not response.HasField("image"):
-            return None
-        im = response.image
-        return CriImage(
-            id=im.id, repo_tags=tuple(im.repo_tags), repo_digests=tuple(im.repo_digests), size=im.size
-        )
-
     async def image(self, name: str) -> ImageTarget | None:
         """containerd's record for an image name (``Images/Get``); None when there is none."""
         stub = self._require().images

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 CLIENT: Final = web.AppKey("containerd", ContainerdClient)
 _TOKEN: Final = web.AppKey("token", str)
+_REPOSITORIES: Final = web.AppKey("repositories", set[str])
 _REALM = "assay-node"
 _API_VERSION = {"Docker-Distribution-API-Version": "registry/2.0"}
 _MAX_MANIFEST = 4 * 1024 * 1024
@@ -98,16 +99,22 @@ async def _base(request: web.Request) -> web.Response:
     return web.json_response({}, headers=_API_VERSION)
 
 
-async def _known_repository(client: ContainerdClient, name: str) -> bool:
-    """Is ``name`` the repository of an image containerd holds in its namespace?"""
-    for image in await client.images():
-        try:
-            repository, _, _ = split_image_name(image.name)
-        except ReferenceError_:
-            continue
-        if repository == name:
-            return True
-    return False
+async def _known_repository(app: web.Application, name: str) -> bool:
+    """Is ``name`` the repository of an image containerd holds in its namespace?
+
+    Answered from the repositories seen at the last miss: a pull asks for a manifest and every
+    blob under one name, so containerd's image list is read once per new name, not per request.
+    """
+    known = app[_REPOSITORIES]
+    if name not in known:
+        known.clear()
+        for image in await app[CLIENT].images():
+            try:
+                repository, _, _ = split_image_name(image.name)
+            except ReferenceError_:
+                continue
+            known.add(repository)
+    return name in known
 
 
 def _manifest_media_type(data: bytes, fallback: str) -> str:
@@ -134,7 +141,7 @@ async def _v2(request: web.Request) -> web.StreamResponse:
     name, kind, ref = match["name"], match["kind"], match["ref"]
     client = request.app[CLIENT]
     try:
-        if not await _known_repository(client, name):
+        if not await _known_repository(request.app, name):
             return _error(404, "NAME_UNKNOWN", f"repository {name} is not on this node")
         if kind == "manifests":
             return await _manifest(request, client, name, ref)
@@ -206,6 +213,7 @@ def make_distribution_app(client: ContainerdClient, token: str) -> web.Applicati
     app = web.Application(middlewares=[_auth])
     app[CLIENT] = client
     app[_TOKEN] = token
+    app[_REPOSITORIES] = set()
     app.router.add_get("/healthz", _healthz, allow_head=False)
     app.router.add_get("/v2/", _base)
     app.router.add_route("GET", "/v2/{tail:.+}", _v2)

@@ -29,7 +29,6 @@ class NodeImage:
     repository: str  # "docker.io/fixture/debian": the registry it came from, then its path
     tag: str  # "" for a name that is only a digest
     digest: str
-    media_type: str = ""
     size: int = 0
 
 
@@ -51,13 +50,14 @@ async def node_images(client: ContainerdClient) -> list[NodeImage]:
     name is dropped when a tagged name of the same repository points at the same digest.
     """
     found: set[NodeImage] = set()
+    targets = {t.name: t for t in await client.images()}  # one Images/List, not a Get per name
     for image in await client.cri_images():
         for name in (*image.repo_tags, *image.repo_digests):
             try:
                 repository, tag, _ = split_image_name(name)
             except ReferenceError_:
                 continue
-            target = await client.image(name)
+            target = targets.get(name)
             if target is None:
                 continue
             found.add(
@@ -65,7 +65,6 @@ async def node_images(client: ContainerdClient) -> list[NodeImage]:
                     repository=repository,
                     tag=tag,
                     digest=target.digest,
-                    media_type=target.media_type,
                     size=image.size,
                 )
             )

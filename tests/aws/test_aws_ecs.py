@@ -66,7 +66,10 @@ async def _setup(clients: AwsClients, local_image: str) -> dict[str, str]:
     )
     await ecs.run_task(
         cluster="prod",
-        taskDefinition=await _task_definition(ecs, "nodigest", "busybox:1.36"),
+        # on the local registry but never pushed: no imageDigest, and the tag does not resolve
+        taskDefinition=await _task_definition(
+            ecs, "nodigest", f"{local_image.split('/')[0]}/fixture/missing:1.36"
+        ),
         launchType="EC2",
     )
     fargate = await ecs.run_task(
@@ -154,7 +157,7 @@ async def test_ec2_and_fargate_tasks_are_inventoried_and_stopped_ones_removed(
                     "TaskFamily",
                     "batch",
                 ),
-            ]  # busybox:1.36 has no imageDigest and no registry to resolve it: skipped
+            ]  # fixture/missing:1.36 has no imageDigest and its tag does not resolve: skipped
 
             # one of the two Fargate tasks stops: the image is still running
             await ecs.stop_task(cluster="serverless", task=tasks["fargate_task"])

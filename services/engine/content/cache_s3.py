@@ -23,7 +23,9 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from services.common.config import AwsConfig
+from services.common.objectstore import is_missing, s3_prefix
 from services.engine.content.cache import CacheBackend
+from services.inventory.aws.clients import client_kwargs
 
 __all__ = ["S3Backend"]
 
@@ -36,23 +38,17 @@ class S3Backend(CacheBackend):
     def __init__(self, client: Any, bucket: str, prefix: str = "") -> None:
         self._client = client
         self.bucket = bucket
-        self.prefix = (prefix.strip("/") + "/" if prefix.strip("/") else "") + "layer-cache/"
+        self.prefix = s3_prefix(prefix) + "layer-cache/"
 
     @classmethod
     def from_config(cls, config: AwsConfig) -> S3Backend:
         """A backend on its own botocore S3 client built from the ``aws`` settings."""
-        kwargs: dict[str, Any] = {"region_name": config.region}
-        if config.endpoint_url:
-            kwargs["endpoint_url"] = config.endpoint_url
-        if config.access_key_id and config.secret_access_key:
-            kwargs["aws_access_key_id"] = config.access_key_id
-            kwargs["aws_secret_access_key"] = config.secret_access_key
         client = botocore.session.get_session().create_client(
             "s3",
             config=Config(
                 connect_timeout=3, read_timeout=10, retries={"max_attempts": 2, "mode": "standard"}
             ),
-            **kwargs,
+            **client_kwargs(config),
         )
         return cls(client, config.s3_bucket, config.s3_prefix)
 
@@ -66,7 +62,7 @@ class S3Backend(CacheBackend):
                 data: bytes = body.read()
             return data
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404", "NotFound"):
+            if not is_missing(exc):
                 log.warning("layer cache: cannot read s3://%s/%s: %s", self.bucket, self._key(key), exc)
             return None
         except BotoCoreError as exc:

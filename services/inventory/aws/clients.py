@@ -1,6 +1,7 @@
 """aiobotocore clients built from ``AwsConfig``, opened once per process and closed together.
 
-The only place Assay creates AWS clients. Credentials come from the settings when both keys
+Every AWS client Assay creates takes its region, endpoint and keys from ``client_kwargs`` (the
+synchronous botocore client of the S3 layer cache too). Credentials come from the settings when both keys
 are set, otherwise from botocore's own chain (environment, profile, IRSA web identity,
 instance role): botocore reads those itself, Assay never touches ``os.environ`` for them.
 """
@@ -20,6 +21,17 @@ from services.common.config import AwsConfig
 __all__ = ["AwsClients"]
 
 
+def client_kwargs(config: AwsConfig, region: str = "") -> dict[str, Any]:
+    """Keyword arguments for ``create_client`` (aiobotocore or botocore) from the ``aws`` settings."""
+    kwargs: dict[str, Any] = {"region_name": region or config.region}
+    if config.endpoint_url:
+        kwargs["endpoint_url"] = config.endpoint_url
+    if config.access_key_id and config.secret_access_key:
+        kwargs["aws_access_key_id"] = config.access_key_id
+        kwargs["aws_secret_access_key"] = config.secret_access_key
+    return kwargs
+
+
 class AwsClients:
     """Lazily created clients per (service, region); ``async with`` closes them all.
 
@@ -34,16 +46,6 @@ class AwsClients:
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = asyncio.Lock()
 
-    def client_kwargs(self, region: str = "") -> dict[str, Any]:
-        """Keyword arguments for ``create_client`` (also used by the synchronous S3 layer cache)."""
-        kwargs: dict[str, Any] = {"region_name": region or self.config.region}
-        if self.config.endpoint_url:
-            kwargs["endpoint_url"] = self.config.endpoint_url
-        if self.config.access_key_id and self.config.secret_access_key:
-            kwargs["aws_access_key_id"] = self.config.access_key_id
-            kwargs["aws_secret_access_key"] = self.config.secret_access_key
-        return kwargs
-
     async def client(self, service: str, region: str = "") -> Any:
         """The open client for ``service`` in ``region`` (default: the configured one)."""
         key = (service, region or self.config.region)
@@ -54,7 +56,7 @@ class AwsClients:
             creator = self._session.create_client(
                 service,
                 config=AioConfig(retries={"max_attempts": 4, "mode": "standard"}),
-                **self.client_kwargs(key[1]),
+                **client_kwargs(self.config, key[1]),
             )
             client = await self._stack.enter_async_context(creator)
             self._clients[key] = client

@@ -256,10 +256,15 @@ async def test_only_files_with_a_keyword_reach_scan_file() -> None:
         ("github-pat", "/srv/token.txt"),
         ("pgpass-password", "/root/.pgpass"),
     ]
-    for data in (b"no credentials in here\n", b"", b"\0binary ghp_"):
-        assert (
-            analyzer.scan_file(
-                FileHit(request="content-secrets", path="x", layer_index=0, visible=True, data=data)
-            )
-            == []
-        )
+    # the walk's test itself: no keyword, empty, binary, or a keyword only a scoped rule wants
+    [request] = [r for r in analyzer.requests if r.accept is not None]
+    assert request.accept is not None
+    for path, data in (
+        ("x", b"no credentials in here\n"),
+        ("x", b""),
+        ("x", b"\0binary ghp_"),
+        ("srv/notes.txt", b"host: db.internal:5432\n"),
+    ):
+        assert not request.accept(path, data), path
+    assert request.accept("root/.pgpass", b"db.internal:5432:app:app:Qx7-Lm2Vb9-Kp4Zw\n")
+    assert request.accept("srv/token.txt", f"t={GHP}\n".encode())
