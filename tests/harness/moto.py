@@ -24,11 +24,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from services.common.config import AwsConfig
 from tests.harness.process import stop_process
 from tests.harness.registry import free_port
+from tests.harness.requirements import require
 
 __all__ = ["ACCOUNT", "REGION", "MotoServer", "ecr_password", "moto_server"]
 
@@ -83,9 +82,9 @@ def _moto_binary() -> list[str]:
     if beside.exists():
         return [str(beside)]
     found = shutil.which("moto_server")
-    if found:
-        return [found]
-    pytest.skip("needs moto_server (pip install 'moto[server]', in the test extra)")
+    require(found is not None, "needs moto_server (pip install 'moto[server]', in the test extra)")
+    assert found is not None
+    return [found]
 
 
 @contextmanager
