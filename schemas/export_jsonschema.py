@@ -13,6 +13,7 @@ validators treat it as an annotation.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import sys
 from collections.abc import Sequence
@@ -30,9 +31,33 @@ DEFAULT_DIR: Final = Path(__file__).parent / "jsonschema"
 _DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
 
 
+def _normalise(node: Any) -> Any:
+    """``node`` in a form that does not depend on the msgspec release that made it.
+
+    msgspec's releases differ in whether they dedent the docstrings they copy into descriptions
+    (0.23 does, 0.19 does not) and in the order of an optional field's ``anyOf`` members. Cleaning
+    descriptions as ``inspect.cleandoc`` cleans a docstring, and sorting ``anyOf``/``oneOf``
+    (whose order means nothing), makes the export a function of the code alone.
+    """
+    if isinstance(node, dict):
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key == "description" and isinstance(value, str):
+                out[key] = inspect.cleandoc(value)
+            elif key in ("anyOf", "oneOf") and isinstance(value, list):
+                members = [_normalise(item) for item in value]
+                out[key] = sorted(members, key=lambda item: json.dumps(item, sort_keys=True))
+            else:
+                out[key] = _normalise(value)
+        return out
+    if isinstance(node, list):
+        return [_normalise(item) for item in node]
+    return node
+
+
 def topic_schema(topic: str) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of every payload on ``topic``."""
-    body: dict[str, Any] = msgspec.json.schema(topic_decoder(topic).type)
+    body: dict[str, Any] = _normalise(msgspec.json.schema(topic_decoder(topic).type))
     return {
         "$schema": _DIALECT,
         "$id": f"urn:assay:topic:{topic}",
