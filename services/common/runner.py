@@ -5,10 +5,13 @@ gives it at-least-once delivery: a batch's offsets are committed only after ever
 the batch produced was acknowledged, so a crash in between replays the batch and handlers
 must be idempotent (on digest or scan id).
 
-Bad input does not stop a service: a record that does not decode, or whose handler raises,
-goes to ``Topics.DLQ`` as a ``DeadLetter`` and the loop moves on. Infrastructure failures
-(``BusError``, ``StoreError`` by default) do stop it, uncommitted, so that the records are
-handled again once the service is restarted instead of being dead-lettered for an outage.
+Bad input does not stop a service: a record that does not decode, whose handler raises, or
+whose output cannot be encoded or published (an event holding a string that is not valid
+UTF-8) goes to ``Topics.DLQ`` as a ``DeadLetter`` and the loop moves on. Infrastructure
+failures (``BusError``, ``StoreError`` by default) do stop it, uncommitted, so that the
+records are handled again once the service is restarted instead of being dead-lettered for
+an outage. Outputs are all encoded before the first is published, so a record whose output
+cannot be encoded publishes nothing but its dead letter.
 
 Each record is handled inside a span ``"{service} handle"`` whose parent is the trace
 context found in the record's headers; the records it emits carry that span's context.
@@ -160,8 +163,7 @@ async def _handle(
         except Exception as exc:
             await _handler_failed(bus, span, service, message, key, exc)
             return []
-        await _publish_all(bus, outgoing)
-        return outgoing
+        return await _publish_or_dead_letter(bus, span, service, message, key, outgoing, fatal_errors)
 
 
 async def _handle_batch(
@@ -205,8 +207,7 @@ async def _handle_batch(
                 await _handler_failed(bus, span, service, message, key, result)
                 return []
             outgoing: Sequence[Outgoing] = result  # type: ignore[assignment]
-            await _publish_all(bus, outgoing)
-            return outgoing
+            return await _publish_or_dead_letter(bus, span, service, message, key, outgoing, fatal_errors)
 
     # One task per record, created in order: publishes are enqueued in call order, so per-key
     # order is kept, and each record's outputs carry its own span's trace context.
@@ -265,11 +266,38 @@ async def _handler_failed(
     await _dead_letter(bus, span, service, message, key, f"{type(exc).__name__}: {exc}")
 
 
+async def _publish_or_dead_letter(
+    bus: Bus,
+    span: trace.Span,
+    service: str,
+    message: Message,
+    key: str,
+    outgoing: Sequence[Outgoing],
+    fatal_errors: tuple[type[BaseException], ...],
+) -> Sequence[Outgoing]:
+    """Publish one record's outputs; if that fails for any but a fatal reason, dead-letter the record."""
+    try:
+        await _publish_all(bus, outgoing)
+    except fatal_errors:
+        raise
+    except Exception as exc:
+        await _handler_failed(bus, span, service, message, key, exc)
+        return []
+    return outgoing
+
+
 async def _publish_all(bus: Bus, outgoing: Sequence[Outgoing]) -> None:
+    # Everything is encoded first: an output that cannot be (a surrogate-escaped file name in a
+    # str) fails the record before any of its outputs reached the broker.
+    encoded = [(out.topic, out.key, encode_event(out.event)) for out in outgoing]
+
+    async def publish(topic: str, key: str, value: bytes) -> None:
+        headers: list[tuple[str, bytes]] = []
+        inject(headers)
+        await bus.publish(topic, key, value, headers)
+
     # Concurrent publishes are enqueued in call order, so per-key order is kept.
-    results = await asyncio.gather(
-        *(publish_event(bus, out.topic, out.key, out.event) for out in outgoing), return_exceptions=True
-    )
+    results = await asyncio.gather(*(publish(*item) for item in encoded), return_exceptions=True)
     # Every publish is awaited before the first failure is raised, so none is left running.
     for result in results:
         if isinstance(result, BaseException):
@@ -279,6 +307,9 @@ async def _publish_all(bus: Bus, outgoing: Sequence[Outgoing]) -> None:
 async def _dead_letter(
     bus: Bus, span: trace.Span, service: str, message: Message, key: str, error: str
 ) -> None:
+    # the error may quote bad input (a surrogate-escaped name): keep the letter encodable
+    error = error.encode("utf-8", "backslashreplace").decode("utf-8")
+    key = key.encode("utf-8", "backslashreplace").decode("utf-8")
     span.set_status(Status(StatusCode.ERROR, error))
     span.set_attribute("assay.dead_letter", True)
     letter = DeadLetter(

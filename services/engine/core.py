@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import hashlib
 from collections.abc import Sequence
 
 from schemas.events import ScanCompleted
-from services.engine.analyze import analyze
+from services.common.clock import utcnow
+from services.engine.analyze import Analysis, analyze
+from services.engine.budget import ScanBudget
 from services.engine.catalogers.interface import Cataloger
 from services.engine.content.interface import ContentAnalyzer
 from services.engine.image.interface import OpenedImage
 from services.vulndb.db import VulnDB
 from services.vulndb.matcher import match_packages
 
-ANALYZER_VERSION = "0.1.0"
+ANALYZER_VERSION = "0.1.0"  # the catalogers and matching: raise it when their results change
+
+__all__ = ["ANALYZER_VERSION", "analysis_version", "complete_scan", "detect", "utcnow"]
 
 
-def utcnow() -> str:
-    """Now, as RFC 3339 UTC (the only clock the engine reads)."""
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def analysis_version(analyzers: Sequence[ContentAnalyzer], engine_version: str = ANALYZER_VERSION) -> str:
+    """What a scan's results depend on besides the image: ``<engine version>+<12 hex>`` of every
+    content analyzer's name, version and ruleset fingerprint (rules files, feeds, policies,
+    result-changing limits). Computed once by the engine, stamped on every ``ScanCompleted`` and
+    recorded in PostgreSQL at start-up; dedupe and ``assay rescan`` read it from there."""
+    material = "\x1f".join(f"{a.name}\x1e{a.version}\x1e{a.fingerprint()}" for a in analyzers)
+    return f"{engine_version}+{hashlib.sha256(material.encode()).hexdigest()[:12]}"
 
 
 async def detect(
@@ -29,9 +37,28 @@ async def detect(
     vulndb: VulnDB | None,
     environments: Sequence[str] = (),
     analyzers: Sequence[ContentAnalyzer] = (),
+    version: str = ANALYZER_VERSION,
+    budget: ScanBudget | None = None,
 ) -> ScanCompleted:
-    """Inventory the image, run the content analyzers and match packages against advisories."""
-    analysis = await analyze(image, catalogers, analyzers)
+    """Inventory the image, run the content analyzers and match packages against advisories;
+    ``version`` is the engine's analysis version (``analysis_version``)."""
+    analysis = await analyze(image, catalogers, analyzers, budget)
+    return complete_scan(analysis, scan_id=scan_id, vulndb=vulndb, environments=environments, version=version)
+
+
+def complete_scan(
+    analysis: Analysis,
+    *,
+    scan_id: str,
+    vulndb: VulnDB | None,
+    environments: Sequence[str] = (),
+    version: str = ANALYZER_VERSION,
+) -> ScanCompleted:
+    """Match an image's analysis against advisories: its ``ScanCompleted``.
+
+    The second half of ``detect``, separate so that the analysis can run in another process
+    (``services.engine.isolate``) while the advisory database stays in this one.
+    """
     notes: list[str] = []
     matches = []
     if vulndb is None:
@@ -51,6 +78,6 @@ async def detect(
         detections=analysis.detections,
         notes=notes,
         environments=list(environments),
-        analyzer_version=ANALYZER_VERSION,
+        analyzer_version=version,
         completed_at=utcnow(),
     )

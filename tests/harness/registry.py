@@ -23,11 +23,12 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -111,12 +112,17 @@ class RegistryServer:
         return f"{self.username}:{self.password}" if self.username else ""
 
     def config(self, *, username: str | None = None, password: str | None = None) -> RegistryConfig:
-        """Assay's configuration for this registry (insecure: plain HTTP), credentials included."""
+        """Assay's configuration for this registry (insecure: plain HTTP), credentials included.
+
+        In ``token`` mode the token server (another port) is listed in ``auth_hosts``: Assay
+        sends credentials only to the registry's own host and the hosts listed there.
+        """
         return RegistryConfig(
             host=self.host,
             insecure=True,
             username=self.username if username is None else username,
             password=self.password if password is None else password,
+            auth_hosts=[urlsplit(self.token.realm).netloc] if self.token is not None else [],
         )
 
     def blob_data_path(self, digest: str) -> Path:
@@ -125,23 +131,39 @@ class RegistryServer:
         return self.root / "docker/registry/v2/blobs/sha256" / hexpart[:2] / hexpart / "data"
 
 
-def _write_config(path: Path, root: Path, port: int, auth: str) -> None:
+def _write_config(
+    path: Path, root: Path, port: int, auth: str, notify: tuple[str, str] | None = None
+) -> None:
+    notifications = ""
+    if notify is not None:  # the registry's own notifications: POSTs of event envelopes, retried
+        url, token = notify
+        notifications = (
+            f"notifications: {{endpoints: [{{name: assay, url: '{url}', timeout: 2s, threshold: 3, "
+            f"backoff: 200ms, headers: {{Authorization: ['Bearer {token}']}}}}]}}\n"
+        )
     path.write_text(
         "version: 0.1\n"
         "log: {level: warn, accesslog: {disabled: true}}\n"
         f"storage: {{filesystem: {{rootdirectory: {root}}}, delete: {{enabled: true}}}}\n"
         f"http: {{addr: 127.0.0.1:{port}, secret: not-a-secret}}\n"
         f"{auth}\n"
+        f"{notifications}"
     )
 
 
 @contextmanager
 def registry_server(
-    work_dir: Path, mode: str = "anonymous", *, username: str = USERNAME, password: str = PASSWORD
+    work_dir: Path,
+    mode: str = "anonymous",
+    *,
+    username: str = USERNAME,
+    password: str = PASSWORD,
+    notify: Callable[[str], tuple[str, str]] | None = None,
 ) -> Iterator[RegistryServer]:
     """Start ``docker-registry serve`` in ``mode`` on a free port; stop it (and its token server) on exit.
 
     ``username``/``password`` replace the fixture credentials (e.g. ECR's ``AWS`` + token).
+    ``notify(host)`` gives (URL, bearer token) of a notifications endpoint for the registry at ``host``.
     """
     if mode not in MODES:
         raise ValueError(f"unknown registry mode {mode!r}; choose from {MODES}")
@@ -166,7 +188,7 @@ def registry_server(
             )
         port = free_port()
         config = work_dir / "registry.yml"
-        _write_config(config, root, port, auth)
+        _write_config(config, root, port, auth, notify(f"127.0.0.1:{port}") if notify else None)
         log = work_dir / "registry.log"
         with log.open("wb") as out:
             proc = subprocess.Popen(

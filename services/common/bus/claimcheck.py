@@ -19,12 +19,19 @@ bucket a lifecycle rule that expires ``claims/`` after the topics' retention.
 A store failure while publishing or fetching raises ``BusError`` (the service stops
 uncommitted and the record comes back); a reference whose object is gone is logged and the
 record is delivered with an empty value, so the runner dead-letters it instead of looping.
+
+Anyone who can write to a topic can put any header on a record, so a reference is trusted
+only in the one shape ``outgoing`` writes: ``claims/<this record's topic>/<64 hex>``. Any
+other key (another topic's payload, ``../``, some other object in the bucket) is never
+fetched, and a fetched object whose sha256 is not the one in its key is not used: either
+way the record is delivered empty and dead-lettered, and the consumer goes on.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
 
 import msgspec
 
@@ -41,6 +48,7 @@ PAYLOAD_SIZE_HEADER = "assay-payload-size"
 DEFAULT_THRESHOLD = 512 * 1024
 """Half of Kafka's default ``message.max.bytes`` (1 MiB): headroom for headers and batch overhead."""
 _PREFIX = "claims/"
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 def claim_key(topic: str, value: bytes) -> str:
@@ -78,6 +86,12 @@ class ClaimCheck:
             return message
         key = ref.decode("utf-8", "replace")
         where = f"{message.topic}[{message.partition}]@{message.offset}"
+        expected = _digest_in(key, message.topic)
+        if expected is None:
+            log.error(
+                "%s: claim-check reference %r is not one of this topic's; delivering it empty", where, key
+            )
+            return msgspec.structs.replace(message, value=b"")
         try:
             value = await self.store.get(key)
         except ObjectStoreError as exc:
@@ -87,4 +101,15 @@ class ClaimCheck:
                 "%s: claim-checked payload %s is gone; delivering it empty", where, self.store.describe(key)
             )
             return msgspec.structs.replace(message, value=b"")
+        if hashlib.sha256(value).hexdigest() != expected:
+            log.error("%s: claim-checked payload %s does not match its key; delivering it empty", where, key)
+            return msgspec.structs.replace(message, value=b"")
         return msgspec.structs.replace(message, value=value)
+
+
+def _digest_in(key: str, topic: str) -> str | None:
+    """The sha256 hex a well-formed reference for ``topic`` names, else None."""
+    prefix = f"{_PREFIX}{topic}/"
+    if not key.startswith(prefix) or not _HEX64.fullmatch(key[len(prefix) :]):
+        return None
+    return key[len(prefix) :]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import stat
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,15 @@ from schemas.records import ImageInfo, LayerInfo
 from services.common.errors import ImageError, LayerError
 from services.engine.image.interface import OpenedImage
 
-__all__ = ["CHUNK_SIZE", "BlobRange", "DigestVerifier", "LocalImage", "read_range", "stream_range"]
+__all__ = [
+    "CHUNK_SIZE",
+    "BlobRange",
+    "DigestVerifier",
+    "LocalImage",
+    "read_range",
+    "regular_file",
+    "stream_range",
+]
 
 CHUNK_SIZE = 1 << 20
 """The largest chunk any source yields (1 MiB)."""
@@ -72,6 +81,38 @@ def existing_file(path: str, target: str) -> Path:
     return full
 
 
+def _open_regular(path: Path, what: str) -> BinaryIO:
+    # O_NONBLOCK: opening a FIFO for reading must not wait for a writer; fstat then refuses it
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ImageError(f"{what}: not a regular file")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def regular_file(path: Path, what: str) -> BlobRange:
+    """The whole of ``path`` as a blob, refused (``ImageError``) unless it is a regular file.
+
+    Links are followed, but a FIFO, a device (a link to ``/dev/zero``) or a directory is
+    never opened for reading: each would hang or never end.
+    """
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise ImageError(f"{what}: cannot read: {exc.strerror}") from exc
+    if not stat.S_ISREG(info.st_mode):
+        raise ImageError(f"{what}: not a regular file")
+
+    def opener() -> BinaryIO:
+        return _open_regular(path, what)
+
+    return BlobRange(opener, 0, info.st_size)
+
+
 def _open_at(blob: BlobRange) -> BinaryIO:
     f = blob.opener()
     try:
@@ -92,7 +133,7 @@ async def stream_range(blob: BlobRange, digest: str, what: str) -> AsyncIterator
     verifier = DigestVerifier(digest, blob.length)
     try:
         f = await asyncio.to_thread(_open_at, blob)
-    except OSError as exc:
+    except (OSError, ImageError) as exc:
         raise LayerError(f"{what}: cannot open: {exc}") from exc
     try:
         remaining = blob.length
@@ -157,6 +198,9 @@ class LocalImage(OpenedImage):
             where = self._locate(layer.digest)
         except ImageError as exc:
             raise LayerError(str(exc)) from exc
+        if layer.size and layer.size != where.length:
+            # checked before reading: a sparse giant declared small is never read
+            raise LayerError(f"{what}: {where.length} bytes stored, the manifest says {layer.size}")
         async for chunk in stream_range(where, layer.digest, what):
             yield chunk
 

@@ -18,13 +18,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
 from schemas.records import LayerInfo
 from services.common.errors import ImageError, ReferenceError_
+from services.engine.budget import ScanBudget
 from services.engine.image.blobio import CHUNK_SIZE, BlobRange, LocalImage, existing_file
+from services.engine.image.documents import ArchiveEntry, ConfigDoc, decode_config, decode_document
 from services.engine.image.interface import ImageSource, OpenedImage
-from services.engine.image.manifest import decode_json, info_from_config
+from services.engine.image.manifest import created_by, diff_ids, info_from_config
 from services.engine.image.reference import parse_reference
 from services.engine.image.tarindex import TarIndex
 
@@ -74,13 +74,12 @@ def _normalised_tag(tag: str) -> str:
         return tag
 
 
-def _choose_entry(entries: list[Any], ref: str, what: str) -> dict[str, Any]:
-    images = [e for e in entries if isinstance(e, dict)]
-    tags = [str(t) for e in images for t in (e.get("RepoTags") or [])]
+def _choose_entry(images: list[ArchiveEntry], ref: str, what: str) -> ArchiveEntry:
+    tags = [t for e in images for t in (e.repo_tags or [])]
     if ref:
         wanted = _normalised_tag(ref)
         for entry in images:
-            if any(_normalised_tag(str(t)) == wanted for t in entry.get("RepoTags") or []):
+            if any(_normalised_tag(t) == wanted for t in entry.repo_tags or []):
                 return entry
         raise ImageError(f"{what}: no image tagged {ref!r} (tags: {', '.join(tags) or 'none'})")
     if len(images) == 1:
@@ -92,61 +91,68 @@ def _choose_entry(entries: list[Any], ref: str, what: str) -> dict[str, Any]:
     )
 
 
-def _read_config(index: TarIndex, name: str, what: str) -> tuple[str, dict[str, Any]]:
+def _read_config(index: TarIndex, name: str, what: str) -> tuple[str, ConfigDoc, dict[str, Any]]:
     data = index.read(name)
     digest = "sha256:" + hashlib.sha256(data).hexdigest()
     named = _named_digest(name)
     if named and named != digest:
         raise ImageError(f"{what}: config {name} has digest {digest}, its name says {named}")
-    return digest, decode_json(data, f"{what}: config {name}")
+    return digest, *decode_config(data, f"{what}: config {name}")
 
 
-def open_docker_archive(path: Path, *, what: str, ref: str = "") -> LocalImage:
-    """Index the tar, pick the image (by ``ref`` among RepoTags when given), read its config.
-
-    Blocking; call it in a thread.
-    """
-    index = TarIndex.build(path, what)
-    if "manifest.json" not in index:
-        raise ImageError(f"{what}: not a docker archive (no manifest.json inside)")
-    try:
-        entries = msgspec.json.decode(index.read("manifest.json"))
-    except msgspec.DecodeError as exc:
-        raise ImageError(f"{what}: manifest.json: invalid JSON: {exc}") from exc
-    if not isinstance(entries, list):
-        raise ImageError(f"{what}: manifest.json: expected a list of images")
-    entry = _choose_entry(entries, ref, what)
-    config_name = entry.get("Config")
-    layer_names = entry.get("Layers")
-    if not isinstance(config_name, str) or not isinstance(layer_names, list):
-        raise ImageError(f"{what}: manifest.json entry has no Config or Layers")
-    config_digest, config = _read_config(index, config_name, what)
-    rootfs = config.get("rootfs") if isinstance(config.get("rootfs"), dict) else {}
-    diff_ids = [str(d) for d in (rootfs or {}).get("diff_ids") or []]
-    if len(diff_ids) != len(layer_names):
+def _layers(
+    index: TarIndex, entry: ArchiveEntry, config: ConfigDoc, what: str
+) -> list[tuple[LayerInfo, BlobRange]]:
+    """Each layer's ``LayerInfo`` and where its bytes are, bottom first."""
+    ids = diff_ids(config)
+    if len(ids) != len(entry.layers):
         raise ImageError(
-            f"{what}: manifest.json lists {len(layer_names)} layers, the config {len(diff_ids)} diff_ids"
+            f"{what}: manifest.json lists {len(entry.layers)} layers, the config {len(ids)} diff_ids"
         )
-    history = [h for h in config.get("history") or [] if isinstance(h, dict) and not h.get("empty_layer")]
-    layers: list[LayerInfo] = []
-    ranges: dict[str, BlobRange] = {}
-    for i, name in enumerate(layer_names):
-        where = index.locate(str(name))
+    history = created_by(config)
+    layers: list[tuple[LayerInfo, BlobRange]] = []
+    for i, name in enumerate(entry.layers):
+        where = index.locate(name)
         media_type = _sniff_media_type(_read_head(where))
         # an uncompressed layer's blob digest is its diff_id (verified when streamed)
-        digest = diff_ids[i] if media_type == _LAYER_TAR else _named_digest(str(name)) or _hash_range(where)
-        ranges[digest] = where
-        layers.append(
-            LayerInfo(
-                digest=digest,
-                diff_id=diff_ids[i],
-                media_type=media_type,
-                size=where.length,
-                created_by=str(history[i].get("created_by") or "") if i < len(history) else "",
-            )
+        digest = ids[i] if media_type == _LAYER_TAR else _named_digest(name) or _hash_range(where)
+        info = LayerInfo(
+            digest=digest,
+            diff_id=ids[i],
+            media_type=media_type,
+            size=where.length,
+            created_by=history[i] if i < len(history) else "",
         )
+        layers.append((info, where))
+    return layers
+
+
+def open_docker_archive(
+    path: Path, *, what: str, ref: str = "", budget: ScanBudget = ScanBudget()
+) -> LocalImage:
+    """Index the tar, pick the image (by ``ref`` among RepoTags when given), read its config.
+
+    Blocking; call it in a thread. A gzipped archive is inflated once to temporary disk
+    (within ``budget``), removed when the image is closed.
+    """
+    index = TarIndex.build(path, what, budget)
+    try:
+        if "manifest.json" not in index:
+            raise ImageError(f"{what}: not a docker archive (no manifest.json inside)")
+        entries = decode_document(index.read("manifest.json"), list[ArchiveEntry], f"{what}: manifest.json")
+        entry = _choose_entry(entries, ref, what)
+        config_digest, config, whole = _read_config(index, entry.config, what)
+        layers = _layers(index, entry, config, what)
+        ranges = {layer.digest: where for layer, where in layers}
+    except BaseException:
+        index.close()
+        raise
     info = info_from_config(
-        ref=what, digest=config_digest, config_digest=config_digest, config=config, layers=layers
+        ref=what,
+        digest=config_digest,
+        config_digest=config_digest,
+        config=config,
+        layers=[layer for layer, _ in layers],
     )
 
     def locate(digest: str) -> BlobRange:
@@ -155,15 +161,18 @@ def open_docker_archive(path: Path, *, what: str, ref: str = "") -> LocalImage:
         except KeyError:
             raise ImageError(f"{what}: blob {digest} missing") from None
 
-    return LocalImage(info, config, locate)
+    return LocalImage(info, whole, locate, index.close)
 
 
 class DockerArchiveSource(ImageSource):
     """``docker-archive:FILE[:REF]``: a ``docker save`` tarball, read without extracting."""
 
-    def __init__(self, path: str, ref: str = "", *, target: str = "") -> None:
+    def __init__(
+        self, path: str, ref: str = "", *, target: str = "", budget: ScanBudget = ScanBudget()
+    ) -> None:
         self.path = path
         self.ref = ref
+        self.budget = budget
         self.target = target or (f"docker-archive:{path}:{ref}" if ref else f"docker-archive:{path}")
 
     def describe(self) -> str:
@@ -175,6 +184,6 @@ class DockerArchiveSource(ImageSource):
 
         def run() -> OpenedImage:
             path = existing_file(self.path, self.target)
-            return open_docker_archive(path, what=self.target, ref=self.ref)
+            return open_docker_archive(path, what=self.target, ref=self.ref, budget=self.budget)
 
         return await asyncio.to_thread(run)

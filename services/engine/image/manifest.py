@@ -1,6 +1,6 @@
 """Manifests, indexes and configs: media types, platform choice and the ``ImageInfo`` they describe.
 
-Shared by every source. Pure functions of decoded JSON; the sources do the reading.
+Shared by every source. Pure functions of typed documents (``documents``); the sources do the reading.
 A manifest without a top-level ``mediaType`` is valid (umoci writes them): its kind is
 sniffed from its keys (``manifests`` for an index, ``layers`` for an image manifest).
 """
@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import msgspec
 
 from schemas.records import ImageInfo, LayerInfo
 from services.common.errors import ImageError
+from services.engine.image.documents import ConfigDoc, Descriptor, ManifestDoc, PlatformDoc
 
 __all__ = [
     "DOCKER_MANIFEST",
@@ -25,8 +23,9 @@ __all__ = [
     "Platform",
     "build_info",
     "choose_descriptor",
-    "decode_json",
+    "created_by",
     "descriptor_tags",
+    "diff_ids",
     "info_from_config",
     "manifest_kind",
 ]
@@ -48,29 +47,18 @@ _REF_NAME = "org.opencontainers.image.ref.name"
 _CONTAINERD_NAME = "io.containerd.image.name"
 
 
-def decode_json(data: bytes, what: str) -> dict[str, Any]:
-    """Decode a JSON object, raising ``ImageError`` that names ``what`` if it is not one."""
-    try:
-        doc = msgspec.json.decode(data)
-    except msgspec.DecodeError as exc:
-        raise ImageError(f"{what}: invalid JSON: {exc}") from exc
-    if not isinstance(doc, dict):
-        raise ImageError(f"{what}: expected a JSON object")
-    return doc
-
-
-def manifest_kind(doc: dict[str, Any], media_type: str, what: str) -> str:
+def manifest_kind(doc: ManifestDoc, media_type: str, what: str) -> str:
     """``"index"`` or ``"manifest"``, from the media type given, the document's own, or its keys."""
-    declared = media_type or str(doc.get("mediaType") or "")
+    declared = media_type or doc.media_type
     if declared in _INDEX_TYPES:
         return "index"
     if declared in _MANIFEST_TYPES:
         return "manifest"
-    if declared in _DOCKER_SCHEMA1 or doc.get("schemaVersion") == 1:
+    if declared in _DOCKER_SCHEMA1 or doc.schema_version == 1:
         raise ImageError(f"{what}: Docker schema 1 manifests are not supported")
-    if isinstance(doc.get("manifests"), list):
+    if doc.manifests is not None:
         return "index"
-    if isinstance(doc.get("layers"), list):
+    if doc.layers is not None:
         return "manifest"
     raise ImageError(f"{what}: not an image manifest or index (media type {declared or 'absent'!r})")
 
@@ -92,11 +80,11 @@ class Platform:
         return cls(parts[0], parts[1], parts[2] if len(parts) == 3 else "")
 
     @classmethod
-    def from_json(cls, doc: Any) -> Platform | None:
-        """The platform of a descriptor or config object, if it names one."""
-        if not isinstance(doc, dict) or not doc.get("os") or not doc.get("architecture"):
+    def from_doc(cls, doc: PlatformDoc | ConfigDoc | None) -> Platform | None:
+        """The platform of a descriptor or config, if it names one."""
+        if doc is None or not doc.os or not doc.architecture:
             return None
-        return cls(str(doc["os"]), str(doc["architecture"]), str(doc.get("variant") or ""))
+        return cls(doc.os, doc.architecture, doc.variant or "")
 
     def __str__(self) -> str:
         return f"{self.os}/{self.architecture}" + (f"/{self.variant}" if self.variant else "")
@@ -113,19 +101,19 @@ class Platform:
         return 1 if not self.variant else 0
 
 
-def choose_descriptor(index: dict[str, Any], platform: Platform, what: str) -> dict[str, Any]:
-    """Pick the manifest descriptor for ``platform`` from an index or manifest list.
+def choose_descriptor(manifests: Sequence[Descriptor], platform: Platform, what: str) -> Descriptor:
+    """Pick the manifest descriptor for ``platform`` from an index's or manifest list's entries.
 
     Entries without a platform are taken only when they are the sole entry; an unknown
     platform (attestations) is never taken. Raises ``ImageError`` listing what is there.
     """
-    entries = [d for d in index.get("manifests") or [] if isinstance(d, dict) and d.get("digest")]
+    entries = [d for d in manifests if d.digest]
     if not entries:
         raise ImageError(f"{what}: the index lists no manifests")
-    best: tuple[int, dict[str, Any]] | None = None
+    best: tuple[int, Descriptor] | None = None
     seen: list[str] = []
     for entry in entries:
-        candidate = Platform.from_json(entry.get("platform"))
+        candidate = Platform.from_doc(entry.platform)
         if candidate is None:
             continue
         seen.append(str(candidate))
@@ -139,34 +127,29 @@ def choose_descriptor(index: dict[str, Any], platform: Platform, what: str) -> d
     raise ImageError(f"{what}: no manifest for platform {platform} (available: {', '.join(seen) or 'none'})")
 
 
-def descriptor_tags(descriptor: dict[str, Any]) -> list[str]:
+def descriptor_tags(descriptor: Descriptor) -> list[str]:
     """The names an index entry is known by (OCI ``ref.name``, containerd's image name)."""
-    annotations = descriptor.get("annotations") or {}
-    if not isinstance(annotations, dict):
-        return []
-    return [str(annotations[k]) for k in (_REF_NAME, _CONTAINERD_NAME) if annotations.get(k)]
+    annotations = descriptor.annotations or {}
+    return [annotations[k] for k in (_REF_NAME, _CONTAINERD_NAME) if annotations.get(k)]
 
 
-def _created_by(config: dict[str, Any]) -> list[str]:
-    history = config.get("history") or []
-    out: list[str] = []
-    for entry in history:
-        if isinstance(entry, dict) and not entry.get("empty_layer"):
-            out.append(str(entry.get("created_by") or ""))
-    return out
+def created_by(config: ConfigDoc) -> list[str]:
+    """The ``created_by`` of each history entry that made a layer, bottom first."""
+    return [h.created_by or "" for h in config.history or [] if not h.empty_layer]
 
 
-def _str_list(value: Any) -> list[str]:
-    return [str(v) for v in value] if isinstance(value, list) else []
+def diff_ids(config: ConfigDoc) -> list[str]:
+    """The config's ``rootfs.diff_ids``."""
+    return list(config.rootfs.diff_ids or []) if config.rootfs else []
 
 
 def build_info(
     *,
     ref: str,
     digest: str,
-    manifest: dict[str, Any],
+    manifest: ManifestDoc,
     config_digest: str,
-    config: dict[str, Any],
+    config: ConfigDoc,
     fallback_platform: Platform | None = None,
 ) -> ImageInfo:
     """The ``ImageInfo`` of an image manifest and its config, layers bottom first.
@@ -175,26 +158,26 @@ def build_info(
     ``diff_id`` from ``rootfs.diff_ids``. A layer count that disagrees with the diff_ids
     is an ``ImageError``.
     """
-    layers_doc = manifest.get("layers")
-    if not isinstance(layers_doc, list):
+    if manifest.layers is None:
         raise ImageError(f"{ref}: manifest has no layers list")
-    rootfs = config.get("rootfs") if isinstance(config.get("rootfs"), dict) else {}
-    diff_ids = _str_list((rootfs or {}).get("diff_ids"))
-    if len(diff_ids) != len(layers_doc):
+    ids = diff_ids(config)
+    if len(ids) != len(manifest.layers):
         raise ImageError(
-            f"{ref}: manifest lists {len(layers_doc)} layers but the config has {len(diff_ids)} diff_ids"
+            f"{ref}: manifest lists {len(manifest.layers)} layers but the config has {len(ids)} diff_ids"
         )
-    created = _created_by(config)
+    created = created_by(config)
     layers: list[LayerInfo] = []
-    for i, layer in enumerate(layers_doc):
-        if not isinstance(layer, dict) or not isinstance(layer.get("digest"), str):
+    for i, layer in enumerate(manifest.layers):
+        if not layer.digest:
             raise ImageError(f"{ref}: manifest layer {i + 1} has no digest")
+        if layer.size < 0:
+            raise ImageError(f"{ref}: manifest layer {i + 1} has a negative size")
         layers.append(
             LayerInfo(
-                digest=layer["digest"],
-                diff_id=diff_ids[i],
-                media_type=str(layer.get("mediaType") or ""),
-                size=int(layer.get("size") or 0),
+                digest=layer.digest,
+                diff_id=ids[i],
+                media_type=layer.media_type,
+                size=layer.size,
                 created_by=created[i] if i < len(created) else "",
             )
         )
@@ -213,20 +196,19 @@ def info_from_config(
     ref: str,
     digest: str,
     config_digest: str,
-    config: dict[str, Any],
+    config: ConfigDoc,
     layers: Sequence[LayerInfo],
     fallback_platform: Platform | None = None,
 ) -> ImageInfo:
     """An ``ImageInfo`` from already-built layers plus the config's platform, env and labels."""
-    platform = Platform.from_json(config) or fallback_platform
-    inner = config.get("config") if isinstance(config.get("config"), dict) else {}
-    labels = (inner or {}).get("Labels")
+    platform = Platform.from_doc(config) or fallback_platform
+    inner = config.config
     return ImageInfo(
         ref=ref,
         digest=digest,
         config_digest=config_digest,
         platform=str(platform) if platform else "",
         layers=list(layers),
-        env=_str_list((inner or {}).get("Env")),
-        labels={str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {},
+        env=list(inner.env or []) if inner else [],
+        labels=dict(inner.labels or {}) if inner else {},
     )

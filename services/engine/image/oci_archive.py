@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 
 from services.common.errors import ImageError
+from services.engine.budget import ScanBudget
 from services.engine.image.blobio import BlobRange, existing_file
 from services.engine.image.interface import ImageSource, OpenedImage
 from services.engine.image.manifest import Platform
@@ -41,11 +42,20 @@ class ArchiveStore:
 class OCIArchiveSource(ImageSource):
     """``oci-archive:FILE[:TAG]``: an OCI layout packed in a tar, read without extracting."""
 
-    def __init__(self, path: str, tag: str = "", *, platform: str = "linux/amd64", target: str = "") -> None:
+    def __init__(
+        self,
+        path: str,
+        tag: str = "",
+        *,
+        platform: str = "linux/amd64",
+        target: str = "",
+        budget: ScanBudget = ScanBudget(),
+    ) -> None:
         self.path = path
         self.tag = tag
         self.platform = Platform.parse(platform)
         self.target = target or (f"oci-archive:{path}:{tag}" if tag else f"oci-archive:{path}")
+        self.budget = budget
 
     def describe(self) -> str:
         """The target as given."""
@@ -56,7 +66,14 @@ class OCIArchiveSource(ImageSource):
 
         def run() -> OpenedImage:
             path = existing_file(self.path, self.target)
-            store = ArchiveStore(TarIndex.build(path, self.target))
-            return open_layout(store, what=self.target, tag=self.tag, platform=self.platform)
+            index = TarIndex.build(path, self.target, self.budget)
+            try:
+                store = ArchiveStore(index)
+                return open_layout(
+                    store, what=self.target, tag=self.tag, platform=self.platform, closer=index.close
+                )
+            except BaseException:
+                index.close()
+                raise
 
         return await asyncio.to_thread(run)

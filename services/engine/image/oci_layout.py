@@ -9,17 +9,18 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Protocol
 
 from services.common.errors import ImageError
-from services.engine.image.blobio import BlobRange, LocalImage, read_range
+from services.engine.image.blobio import MAX_METADATA_BYTES, BlobRange, LocalImage, read_range, regular_file
+from services.engine.image.documents import Descriptor, ManifestDoc, decode_config, decode_document
 from services.engine.image.interface import ImageSource, OpenedImage
 from services.engine.image.manifest import (
     Platform,
     build_info,
     choose_descriptor,
-    decode_json,
     descriptor_tags,
     manifest_kind,
 )
@@ -50,13 +51,6 @@ def blob_path(digest: str, what: str) -> str:
     return f"blobs/{algorithm}/{hexpart}"
 
 
-def _file_opener(path: Path) -> BlobRange:
-    def opener() -> BinaryIO:
-        return path.open("rb")
-
-    return BlobRange(opener, 0, path.stat().st_size)
-
-
 class DirectoryStore:
     """An OCI layout directory on disk."""
 
@@ -68,31 +62,28 @@ class DirectoryStore:
         """Read ``index.json`` (checking ``oci-layout`` is there too)."""
         if not (self.root / "oci-layout").is_file():
             raise ImageError(f"{self.what}: not an OCI image layout (no oci-layout file in {self.root})")
-        try:
-            return (self.root / "index.json").read_bytes()
-        except OSError as exc:
-            raise ImageError(f"{self.what}: cannot read index.json: {exc}") from exc
+        # a regular file of bounded size only: not a link to /dev/zero, a FIFO or a sparse giant
+        index = regular_file(self.root / "index.json", f"{self.what}: index.json")
+        return read_range(index, None, f"{self.what}: index.json", MAX_METADATA_BYTES)
 
     def locate(self, digest: str) -> BlobRange:
-        """The blob file for ``digest``."""
+        """The blob file for ``digest`` (a regular file: never a FIFO or a device)."""
         path = self.root / blob_path(digest, self.what)
-        try:
-            return _file_opener(path)
-        except OSError as exc:
-            raise ImageError(f"{self.what}: blob {digest} missing") from exc
+        if not os.path.lexists(path):
+            raise ImageError(f"{self.what}: blob {digest} missing")
+        return regular_file(path, f"{self.what}: blob {digest}")
 
 
-def _read_blob(store: LayoutStore, descriptor: dict[str, Any], what: str) -> bytes:
-    digest = str(descriptor.get("digest") or "")
+def _read_blob(store: LayoutStore, descriptor: Descriptor, what: str) -> bytes:
+    digest = descriptor.digest
     where = store.locate(digest)
-    size = descriptor.get("size")
-    if isinstance(size, int) and size != where.length:
-        raise ImageError(f"{what}: blob {digest} is {where.length} bytes, descriptor says {size}")
+    if descriptor.size and descriptor.size != where.length:
+        raise ImageError(f"{what}: blob {digest} is {where.length} bytes, descriptor says {descriptor.size}")
     return read_range(where, digest, f"{what}: blob {digest}")
 
 
-def _select_top(index: dict[str, Any], tag: str, platform: Platform, what: str) -> dict[str, Any]:
-    entries = [d for d in index.get("manifests") or [] if isinstance(d, dict) and d.get("digest")]
+def _select_top(index: ManifestDoc, tag: str, platform: Platform, what: str) -> Descriptor:
+    entries = [d for d in index.manifests or [] if d.digest]
     if not entries:
         raise ImageError(f"{what}: index.json lists no images")
     known = sorted({t for d in entries for t in descriptor_tags(d)})
@@ -102,47 +93,50 @@ def _select_top(index: dict[str, Any], tag: str, platform: Platform, what: str) 
             raise ImageError(f"{what}: no image tagged {tag!r} (tags: {', '.join(known) or 'none'})")
         if len(matches) == 1:
             return matches[0]
-        return choose_descriptor({"manifests": matches}, platform, what)
+        return choose_descriptor(matches, platform, what)
     if len(entries) == 1:
         return entries[0]
     try:
-        return choose_descriptor(index, platform, what)
+        return choose_descriptor(entries, platform, what)
     except ImageError as exc:
         raise ImageError(
             f"{what}: the layout holds {len(entries)} images; name one with :TAG (tags: {', '.join(known)})"
         ) from exc
 
 
-def open_layout(store: LayoutStore, *, what: str, tag: str, platform: Platform) -> LocalImage:
+def open_layout(
+    store: LayoutStore, *, what: str, tag: str, platform: Platform, closer: Callable[[], None] | None = None
+) -> LocalImage:
     """Resolve a layout to one image: tag, nested indexes and platform, then manifest and config.
 
     Blocking (it reads files); call it in a thread. ``what`` names the target in errors and
-    becomes ``ImageInfo.ref``.
+    becomes ``ImageInfo.ref``; ``closer`` is handed to the image (run when it is closed).
     """
-    index = decode_json(store.read_index(), f"{what}: index.json")
+    index = decode_document(store.read_index(), ManifestDoc, f"{what}: index.json")
     descriptor = _select_top(index, tag, platform, what)
     for _ in range(_MAX_NESTING):
         data = _read_blob(store, descriptor, what)
-        doc = decode_json(data, f"{what}: manifest {descriptor['digest']}")
-        kind = manifest_kind(doc, str(descriptor.get("mediaType") or ""), f"{what}: {descriptor['digest']}")
-        if kind == "manifest":
+        doc = decode_document(data, ManifestDoc, f"{what}: manifest {descriptor.digest}")
+        if manifest_kind(doc, descriptor.media_type, f"{what}: {descriptor.digest}") == "manifest":
             break
-        descriptor = choose_descriptor(doc, platform, f"{what}: index {descriptor['digest']}")
+        descriptor = choose_descriptor(doc.manifests or [], platform, f"{what}: index {descriptor.digest}")
     else:
         raise ImageError(f"{what}: indexes nested more than {_MAX_NESTING} deep")
-    config_desc = doc.get("config")
-    if not isinstance(config_desc, dict) or not config_desc.get("digest"):
-        raise ImageError(f"{what}: manifest {descriptor['digest']} has no config")
-    config = decode_json(_read_blob(store, config_desc, what), f"{what}: config {config_desc['digest']}")
+    config_desc = doc.config
+    if config_desc is None or not config_desc.digest:
+        raise ImageError(f"{what}: manifest {descriptor.digest} has no config")
+    config, whole = decode_config(
+        _read_blob(store, config_desc, what), f"{what}: config {config_desc.digest}"
+    )
     info = build_info(
         ref=what,
-        digest=str(descriptor["digest"]),
+        digest=descriptor.digest,
         manifest=doc,
-        config_digest=str(config_desc["digest"]),
+        config_digest=config_desc.digest,
         config=config,
-        fallback_platform=Platform.from_json(descriptor.get("platform")),
+        fallback_platform=Platform.from_doc(descriptor.platform),
     )
-    return LocalImage(info, config, store.locate)
+    return LocalImage(info, whole, store.locate, closer)
 
 
 class OCILayoutSource(ImageSource):

@@ -32,7 +32,17 @@ from services.common.errors import LayerError, RegistryError
 from services.engine.image.blobio import CHUNK_SIZE, MAX_METADATA_BYTES, DigestVerifier
 from services.engine.image.manifest import MANIFEST_ACCEPT
 from services.engine.image.reference import Reference, api_host_for
-from services.engine.image.registry_auth import RegistryAuth, RetryPolicy, send_with_retries
+from services.engine.image.registry_auth import (
+    DOCKER_HUB_API,
+    DOCKER_HUB_AUTH,
+    RegistryAuth,
+    RetryPolicy,
+    error_detail,
+    next_link,
+    realm_refusal,
+    same_origin,
+    send_with_retries,
+)
 
 __all__ = ["CredentialsProvider", "FetchedManifest", "RegistryClient", "RetryPolicy"]
 
@@ -40,7 +50,6 @@ CredentialsProvider = Callable[[str], Awaitable[tuple[str, str] | None]]
 """``host -> (username, password)`` fetched per request (e.g. ECR tokens); None: use the config."""
 
 _CATALOG_SCOPE = "registry:catalog:*"
-_LINK_NEXT_SEP = ","
 
 
 @dataclass(frozen=True)
@@ -54,28 +63,6 @@ class FetchedManifest:
 
 def _pull_scope(repository: str) -> str:
     return f"repository:{repository}:pull"
-
-
-def _next_link(header: str | None) -> str | None:
-    if not header:
-        return None
-    for part in header.split(_LINK_NEXT_SEP):
-        target, _, params = part.partition(";")
-        if 'rel="next"' in params.replace(" ", "") or "rel=next" in params.replace(" ", ""):
-            return target.strip().strip("<>")
-    return None
-
-
-async def _error_detail(response: aiohttp.ClientResponse) -> str:
-    try:
-        body = await response.content.read(64 * 1024)
-        doc = msgspec.json.decode(body)
-        errors = doc.get("errors") if isinstance(doc, dict) else None
-        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-            return f"{errors[0].get('code', '')}: {errors[0].get('message', '')}".strip(": ")
-    except (aiohttp.ClientError, msgspec.DecodeError, TimeoutError):
-        pass
-    return response.reason or ""
 
 
 def is_host_pattern(host: str) -> bool:
@@ -111,7 +98,9 @@ class RegistryClient:
         self._user_agent = user_agent
         self._rng = random.Random()
         self._session: aiohttp.ClientSession | None = None
-        self._auth = RegistryAuth(self._credentials, self._get_token_endpoint)
+        self._auth = RegistryAuth(
+            self._credentials, self._get_token_endpoint, realm_refusal=self._realm_refusal
+        )
 
     async def start(self) -> RegistryClient:
         """Open the HTTP session (idempotent)."""
@@ -175,6 +164,19 @@ class RegistryClient:
             return None
         return reg.username, reg.password
 
+    def _realm_refusal(self, host: str, realm: str, with_credentials: bool) -> str | None:
+        """Why the token realm ``host`` named may not be asked (None: it may): ``realm_refusal``."""
+        reg = self.config_for(host) or self.config_for(self.serving_host(host))
+        own = {api_host_for(host), self.serving_host(host)}
+        if api_host_for(host) == DOCKER_HUB_API:
+            own.add(DOCKER_HUB_AUTH)
+        return realm_refusal(
+            realm,
+            allowed_hosts=[*own, *(reg.auth_hosts if reg is not None else ())],
+            insecure=reg is not None and reg.insecure,
+            with_credentials=with_credentials,
+        )
+
     # ------------------------------------------------------------------ transport
 
     def _require_session(self) -> aiohttp.ClientSession:
@@ -209,8 +211,13 @@ class RegistryClient:
         status >= 400 left after retries and one auth round raises ``RegistryError``.
         """
         session = self._require_session()
-        url = urljoin(self.base_url(host) + "/", path)
+        base = self.base_url(host)
+        url = urljoin(base + "/", path)
         what = what or f"{method} {url}"
+        if not same_origin(url, base):
+            # a Link (or any other absolute URL a registry hands back) on another origin would
+            # get this registry's Authorization header, and its answer would be trusted
+            raise RegistryError(f"{what}: refused to follow {url}: not on {base}")
         answered_challenge = False
         auth: str | None = None
         if self._provider is not None:
@@ -237,7 +244,7 @@ class RegistryClient:
                 answered_challenge = True
                 continue
             if response.status >= 400:
-                detail = await _error_detail(response)
+                detail = await error_detail(response)
                 response.release()
                 hint = " (wrong credentials?)" if response.status == 401 else ""
                 raise RegistryError(
@@ -329,7 +336,7 @@ class RegistryClient:
         """Stream a blob in chunks of at most 1 MiB, verifying digest (and size) at the end.
 
         A mismatch, short read or broken connection raises ``LayerError`` naming ``what``
-        (default: the repository and digest).
+        (default: the repository and digest); more bytes than ``size`` raise as soon as they come.
         """
         what = what or f"{ref.name}: blob {digest}"
         verifier = DigestVerifier(digest, size or None)
@@ -343,6 +350,9 @@ class RegistryClient:
         try:
             async for chunk in response.content.iter_chunked(CHUNK_SIZE):
                 verifier.update(chunk)
+                if size and verifier.count > size:
+                    # cut at the declared size: a hostile registry cannot stream past it
+                    raise LayerError(f"{what}: the registry sent more than the declared {size} bytes")
                 yield chunk
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise LayerError(f"{what}: download failed after {verifier.count} bytes: {exc}") from exc
@@ -357,7 +367,7 @@ class RegistryClient:
         next_path: str | None = path
         while next_path is not None:
             response = await self.request("GET", host, next_path, scope=scope, what=what)
-            link = _next_link(response.headers.get("Link"))
+            link = next_link(response.headers.get("Link"))
             data = await self._read_limited(response, MAX_METADATA_BYTES, what)
             try:
                 doc: Any = msgspec.json.decode(data)

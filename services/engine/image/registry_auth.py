@@ -1,10 +1,13 @@
-"""Registry authentication driven by ``WWW-Authenticate`` challenges, and the retry policy.
+"""Registry authentication driven by ``WWW-Authenticate`` challenges, the retry policy, and
+where requests and credentials may go (``realm_refusal``, ``same_origin``).
 
 A registry says how it wants to be asked: no challenge (anonymous), ``Basic realm=…``
 (credentials from ``RegistryConfig``), or ``Bearer realm=…,service=…[,scope=…]`` (a token
 from the realm, fetched with Basic credentials when configured, anonymously otherwise).
 The first challenge per host is remembered so later requests authenticate up front;
-tokens are cached per (host, scope) until shortly before they expire.
+tokens are cached per (host, scope) until shortly before they expire. A registry names its
+token realm and its next pages itself, so neither is trusted: credentials go to a realm only on
+the registry's own host or an allow-list, and a ``Link`` is followed only on the same origin.
 """
 
 from __future__ import annotations
@@ -15,15 +18,32 @@ import email.utils
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import aiohttp
 import msgspec
 
 from services.common.errors import RegistryError
 
-__all__ = ["Challenge", "RegistryAuth", "RetryPolicy", "parse_challenge", "send_with_retries"]
+__all__ = [
+    "DOCKER_HUB_API",
+    "DOCKER_HUB_AUTH",
+    "Challenge",
+    "RegistryAuth",
+    "RetryPolicy",
+    "error_detail",
+    "next_link",
+    "parse_challenge",
+    "realm_refusal",
+    "same_origin",
+    "send_with_retries",
+]
+
+DOCKER_HUB_API = "registry-1.docker.io"
+DOCKER_HUB_AUTH = "auth.docker.io"
+"""Docker Hub's token realm: another host than its API, allowed its credentials without listing."""
 
 _PARAM_RE = re.compile(r'([A-Za-z0-9_.-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))')
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -116,6 +136,57 @@ async def send_with_retries(
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
+async def error_detail(response: aiohttp.ClientResponse) -> str:
+    """The first ``errors[].code: message`` of a registry's error body, else the HTTP reason."""
+    try:
+        body = await response.content.read(64 * 1024)
+        doc = msgspec.json.decode(body)
+        errors = doc.get("errors") if isinstance(doc, dict) else None
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            return f"{errors[0].get('code', '')}: {errors[0].get('message', '')}".strip(": ")
+    except (aiohttp.ClientError, msgspec.DecodeError, TimeoutError):
+        pass
+    return response.reason or ""
+
+
+def same_origin(url: str, base: str) -> bool:
+    """Whether ``url`` is on ``base``'s origin (scheme, host and port): only there may it be followed."""
+    a, b = urlsplit(url), urlsplit(base)
+    return (a.scheme.lower(), a.netloc.lower()) == (b.scheme.lower(), b.netloc.lower())
+
+
+def next_link(header: str | None) -> str | None:
+    """The ``rel="next"`` target of a ``Link`` header (catalog and tag pages), if any."""
+    if not header:
+        return None
+    for part in header.split(","):
+        target, _, params = part.partition(";")
+        if 'rel="next"' in params.replace(" ", "") or "rel=next" in params.replace(" ", ""):
+            return target.strip().strip("<>")
+    return None
+
+
+def realm_refusal(
+    realm: str, *, allowed_hosts: Sequence[str], insecure: bool, with_credentials: bool
+) -> str | None:
+    """Why a Bearer token realm may not be asked (None: it may).
+
+    A registry names its own realm, so a hostile one could otherwise collect the credentials of
+    every registry it is asked about: the realm must be HTTPS unless the registry is marked
+    insecure, and with credentials its ``host[:port]`` must be one of ``allowed_hosts`` (the
+    registry's own hosts, Docker Hub's auth host, the registry's ``auth_hosts``).
+    """
+    url = urlsplit(realm)
+    if url.scheme not in ("https", "http") or not url.hostname or "@" in url.netloc:
+        return "the realm is not an http(s) URL with a host"
+    if url.scheme == "http" and not insecure:
+        return "the realm is plain HTTP and the registry is not marked insecure"
+    realm_host = url.netloc.lower()
+    if with_credentials and realm_host not in {h.lower() for h in allowed_hosts}:
+        return f"credentials go only to the registry's own host or its auth_hosts, not to {realm_host}"
+    return None
+
+
 @dataclass
 class _Token:
     value: str
@@ -126,7 +197,9 @@ class RegistryAuth:
     """Turns challenges into ``Authorization`` headers; one per ``RegistryClient``.
 
     ``credentials(host)`` returns ``(username, password)`` or None; ``send`` performs a GET
-    (with retries) for the token endpoint.
+    (with retries) for the token endpoint. ``realm_refusal(host, realm, with_credentials)``
+    says why a Bearer realm may not be asked (None: it may); a registry names its realm, so a
+    hostile one could otherwise collect the credentials of every registry it is asked about.
     """
 
     def __init__(
@@ -134,8 +207,10 @@ class RegistryAuth:
         credentials: Callable[[str], tuple[str, str] | None],
         send: Callable[[str, dict[str, str], dict[str, str]], Awaitable[aiohttp.ClientResponse]],
         clock: Callable[[], float] = time.monotonic,
+        realm_refusal: Callable[[str, str, bool], str | None] | None = None,
     ) -> None:
         self._credentials = credentials
+        self._realm_refusal = realm_refusal or (lambda host, realm, with_credentials: None)
         self._send = send
         self._clock = clock
         self._challenges: dict[str, Challenge] = {}
@@ -195,9 +270,12 @@ class RegistryAuth:
         query = {k: v for k, v in (("service", challenge.params.get("service", "")), ("scope", scope)) if v}
         headers: dict[str, str] = {}
         basic = self._basic(host)
+        what = f"{host}: token from {realm}"
+        refusal = self._realm_refusal(host, realm, basic is not None)
+        if refusal is not None:
+            raise RegistryError(f"{what}: refused: {refusal}", status=401)
         if basic is not None:
             headers["Authorization"] = basic
-        what = f"{host}: token from {realm}"
         response = await self._send(realm, query, headers)
         async with response:
             if response.status != 200:

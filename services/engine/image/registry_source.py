@@ -13,8 +13,9 @@ from typing import Any
 from schemas.records import ImageInfo, LayerInfo
 from services.common.config import RegistryConfig
 from services.common.errors import ImageError, LayerError, RegistryError
+from services.engine.image.documents import Descriptor, ManifestDoc, decode_config, decode_document
 from services.engine.image.interface import ImageSource, OpenedImage
-from services.engine.image.manifest import Platform, build_info, choose_descriptor, decode_json, manifest_kind
+from services.engine.image.manifest import Platform, build_info, choose_descriptor, manifest_kind
 from services.engine.image.reference import Reference, parse_reference
 from services.engine.image.registry import RegistryClient
 
@@ -73,21 +74,20 @@ async def open_registry_image(
     """
     display = display or str(reference)
     fetched = await client.get_manifest(reference)
-    descriptor: dict[str, Any] = {}
+    descriptor = Descriptor()
     for _ in range(_MAX_NESTING):
         what = f"{display}: manifest {fetched.digest}"
-        doc = decode_json(fetched.data, what)
+        doc = decode_document(fetched.data, ManifestDoc, what)
         if manifest_kind(doc, fetched.media_type, what) == "manifest":
             break
-        descriptor = choose_descriptor(doc, platform, f"{display}: index {fetched.digest}")
-        fetched = await client.get_manifest(reference, str(descriptor["digest"]))
+        descriptor = choose_descriptor(doc.manifests or [], platform, f"{display}: index {fetched.digest}")
+        fetched = await client.get_manifest(reference, descriptor.digest)
     else:
         raise ImageError(f"{display}: indexes nested more than {_MAX_NESTING} deep")
-    config_desc = doc.get("config")
-    if not isinstance(config_desc, dict) or not isinstance(config_desc.get("digest"), str):
+    if doc.config is None or not doc.config.digest:
         raise ImageError(f"{display}: manifest {fetched.digest} has no config")
-    config_digest = config_desc["digest"]
-    config = decode_json(
+    config_digest = doc.config.digest
+    config, whole = decode_config(
         await client.read_blob(reference, config_digest), f"{display}: config {config_digest}"
     )
     info = build_info(
@@ -96,9 +96,9 @@ async def open_registry_image(
         manifest=doc,
         config_digest=config_digest,
         config=config,
-        fallback_platform=Platform.from_json(descriptor.get("platform")),
+        fallback_platform=Platform.from_doc(descriptor.platform),
     )
-    return RegistryImage(client, reference, info, config, owns_client=owns_client)
+    return RegistryImage(client, reference, info, whole, owns_client=owns_client)
 
 
 class RegistrySource(ImageSource):

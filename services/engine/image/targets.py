@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 
 from services.common.config import RegistryConfig
 from services.common.errors import ReferenceError_
+from services.engine.budget import ScanBudget
 from services.engine.image.directory import DirectorySource
 from services.engine.image.docker_archive import DockerArchiveSource
 from services.engine.image.interface import ImageSource
@@ -60,11 +61,13 @@ def parse_target(
     registries: Sequence[RegistryConfig] = (),
     platform: str = "linux/amd64",
     client_factory: Callable[[Sequence[RegistryConfig]], RegistryClient] | None = None,
+    budget: ScanBudget = ScanBudget(),
 ) -> ImageSource:
     """Parse a scan target (see the module docstring) into the source that opens it.
 
     ``client_factory`` builds the ``RegistryClient`` of a registry target (e.g. with ECR
-    credentials and registry host overrides); default: a plain ``RegistryClient``.
+    credentials and registry host overrides); default: a plain ``RegistryClient``. ``budget``
+    bounds what opening the image may cost (temporary disk, archive members).
 
     Raises ``ReferenceError_`` for an empty target, an empty path, or a bad reference.
     Nothing is read here beyond checking which prefix of a path exists.
@@ -94,5 +97,5 @@ def parse_target(
     if not path:
         raise ReferenceError_(f"{text!r}: no file name")
     if transport == "oci-archive":
-        return OCIArchiveSource(path, tag, platform=platform, target=text)
-    return DockerArchiveSource(path, tag, target=text)
+        return OCIArchiveSource(path, tag, platform=platform, target=text, budget=budget)
+    return DockerArchiveSource(path, tag, target=text, budget=budget)

@@ -3,21 +3,26 @@
 The tar is scanned once for headers; afterwards each member is a byte range of the outer
 file (``BlobRange``), read by seeking. Symlink and hardlink members resolve to the member
 they point at (skopeo's docker-archive links ``<id>/layer.tar`` to ``<digest>.tar``). A
-gzip-compressed outer tar (``docker save | gzip``) also works, at the cost of decompressing
-up to each member when it is read.
+gzip-compressed outer tar (``docker save | gzip``) is inflated once to a temporary file,
+within the scan's temporary-disk and decompressed-bytes budgets, and read from there:
+seeking inside a gzip stream would inflate it again from the start for every member.
 """
 
 from __future__ import annotations
 
 import gzip
+import os
 import posixpath
 import tarfile
-from collections.abc import Callable, Iterable
+import tempfile
+import zlib
+from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import BinaryIO
 
 from services.common.errors import ImageError
-from services.engine.image.blobio import MAX_METADATA_BYTES, BlobRange, read_range
+from services.engine.budget import BudgetExceeded, ScanBudget
+from services.engine.image.blobio import CHUNK_SIZE, MAX_METADATA_BYTES, BlobRange, read_range
 
 __all__ = ["TarIndex"]
 
@@ -29,39 +34,85 @@ def _normalise(name: str) -> str:
     return "" if name == "." else name
 
 
-def _opener(path: Path, gzipped: bool) -> Callable[[], BinaryIO]:
-    def open_plain() -> BinaryIO:
-        return path.open("rb")
+def _inflate(path: Path, what: str, budget: ScanBudget) -> Path:
+    """``path`` (a gzipped tar) inflated to a temporary file; the caller removes it."""
+    limit = min(budget.temp_disk_bytes_max, budget.image_bytes_max)
+    fd, name = tempfile.mkstemp(prefix="assay-archive-", suffix=".tar")
+    try:
+        with os.fdopen(fd, "wb") as out, gzip.open(path, "rb") as raw:
+            total = 0
+            while chunk := raw.read(CHUNK_SIZE):
+                total += len(chunk)
+                if total > limit:
+                    budget_name = (
+                        "temp_disk_bytes_max" if limit == budget.temp_disk_bytes_max else "image_bytes_max"
+                    )
+                    raise BudgetExceeded(budget_name, limit, f"{what}: inflating the gzipped archive")
+                out.write(chunk)
+    except (OSError, EOFError, zlib.error) as exc:
+        os.unlink(name)
+        raise ImageError(f"{what}: cannot inflate the gzipped archive: {exc}") from exc
+    except BaseException:
+        os.unlink(name)
+        raise
+    return Path(name)
 
-    def open_gzip() -> BinaryIO:
-        return cast(BinaryIO, gzip.open(path, "rb"))
 
-    return open_gzip if gzipped else open_plain
+def _members(path: Path, what: str, budget: ScanBudget) -> list[tarfile.TarInfo]:
+    members: list[tarfile.TarInfo] = []
+    with path.open("rb") as raw, tarfile.open(fileobj=raw, mode="r:") as tar:
+        while (member := tar.next()) is not None:
+            members.append(member)
+            if len(members) > budget.entries_per_layer_max:
+                raise BudgetExceeded("entries_per_layer_max", budget.entries_per_layer_max, what)
+    return members
 
 
 class TarIndex:
-    """Member name to ``TarInfo`` for one tar file, with links resolved on lookup."""
+    """Member name to ``TarInfo`` for one tar file, with links resolved on lookup.
 
-    def __init__(self, path: Path, what: str, members: Iterable[tarfile.TarInfo], gzipped: bool) -> None:
+    ``inflated`` is a temporary file holding the tar when ``path`` was gzipped; ``close``
+    removes it.
+    """
+
+    def __init__(
+        self, path: Path, what: str, members: Iterable[tarfile.TarInfo], inflated: Path | None = None
+    ) -> None:
         self.path = path
         self.what = what
-        self._open = _opener(path, gzipped)
+        self._tar = inflated or path
+        self._inflated = inflated
         self._members: dict[str, tarfile.TarInfo] = {}
         for member in members:
             self._members[_normalise(member.name)] = member
 
     @classmethod
-    def build(cls, path: Path, what: str) -> TarIndex:
+    def build(cls, path: Path, what: str, budget: ScanBudget = ScanBudget()) -> TarIndex:
         """Scan ``path`` once (blocking). ``ImageError`` naming ``what`` if it is not a tar."""
+        inflated: Path | None = None
         try:
             with path.open("rb") as f:
                 gzipped = f.read(2) == b"\x1f\x8b"
-            opener = _opener(path, gzipped)
-            with opener() as raw, tarfile.open(fileobj=raw, mode="r:") as tar:
-                members = tar.getmembers()
+            inflated = _inflate(path, what, budget) if gzipped else None
+            members = _members(inflated or path, what, budget)
         except (OSError, EOFError, tarfile.TarError) as exc:
+            if inflated is not None:
+                inflated.unlink(missing_ok=True)
             raise ImageError(f"{what}: cannot read the archive: {exc}") from exc
-        return cls(path, what, members, gzipped)
+        except BaseException:
+            if inflated is not None:
+                inflated.unlink(missing_ok=True)
+            raise
+        return cls(path, what, members, inflated)
+
+    def close(self) -> None:
+        """Remove the inflated copy, if any (idempotent)."""
+        inflated, self._inflated = self._inflated, None
+        if inflated is not None:
+            inflated.unlink(missing_ok=True)
+
+    def _open(self) -> BinaryIO:
+        return self._tar.open("rb")
 
     def names(self) -> list[str]:
         """Every member name, normalised (no leading ``./``)."""

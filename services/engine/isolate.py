@@ -1,0 +1,226 @@
+"""Analyse one image in a child process under the scan budget's limits.
+
+The layer walk, the catalogers and the content analyzers read whatever the image's author
+put there. Every parser has budgets of its own, but a parser bug (a quadratic loop, an
+allocation nobody bounded) must still not take the engine, its other scans and its consumer
+with it. So the analysis of each image runs in ``python -m services.engine.isolate``:
+
+- ``RLIMIT_AS`` = ``budget.memory_bytes_max``: an allocation past it is a ``MemoryError`` in
+  the child, reported as that budget;
+- ``RLIMIT_FSIZE`` = ``budget.temp_disk_bytes_max``: no temporary file grows past it;
+- ``budget.image_seconds_max`` of wall time: the parent kills the child and reports it.
+
+The request (target, settings) goes to the child's stdin and the ``Analysis`` comes back on
+its stdout, both msgpack. Advisory matching stays in the parent (``core.complete_scan``), so
+the advisory database is opened once, not per image. Every failure is an ``ImageError``
+whose one-line message names the target and the budget or the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import resource
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from schemas.events import ScanCompleted, ScanRequested
+from services.common.config import RegistryConfig, Settings
+from services.common.errors import AssayError, ImageError
+from services.engine.analyze import Analysis, analyze
+from services.engine.budget import BudgetExceeded, ScanBudget
+from services.engine.catalogers.registry import select
+from services.engine.content.registry import ContentAnalysis
+from services.engine.core import complete_scan
+from services.engine.image.registry import RegistryClient
+from services.engine.image.targets import parse_target
+
+if TYPE_CHECKING:
+    from services.engine.worker import EngineDeps
+
+__all__ = ["IsolatedRequest", "IsolatedResult", "analyse_in_process", "analyse_isolated", "scan_in_child"]
+
+log = logging.getLogger(__name__)
+
+_OUTPUT_MAX = 1 << 30  # an Analysis is far smaller; more is a broken child
+_ClientFactory = Callable[[Sequence[RegistryConfig]], RegistryClient]
+
+
+class IsolatedRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """What the child analyses, and how."""
+
+    target: str
+    settings: Settings
+    # catalogers carrying all of these tags (``catalogers.registry.select``)
+    catalog_tags: list[str] = msgspec.field(default_factory=lambda: ["image"])
+    content: bool = True  # run the content analyzers (with the layer cache) of ``settings``
+    max_image_bytes: int = 0  # larger images (by their manifest) are not pulled; 0: no limit
+    registry_credentials: bool = False  # ECR tokens and registry host overrides, as the engine has them
+
+
+class IsolatedResult(msgspec.Struct, frozen=True, kw_only=True):
+    """The child's answer: an analysis, an image too large to pull (its size), or an error."""
+
+    analysis: Analysis | None = None
+    too_large: int = 0
+    error: str = ""
+
+
+def _apply_limits(budget: ScanBudget) -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (budget.memory_bytes_max, budget.memory_bytes_max))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (budget.temp_disk_bytes_max, budget.temp_disk_bytes_max))
+    # past RLIMIT_FSIZE a write fails with EFBIG instead of killing the process
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+async def analyse_in_process(request: IsolatedRequest) -> IsolatedResult:
+    """Open the image, check its size, walk it once, here (the child's work; ``scan_isolation`` off).
+
+    Errors raise (``AssayError``) rather than coming back in the result.
+    """
+    settings = request.settings
+    if request.registry_credentials:
+        from services.inventory.aws import AwsClients, credentials_for, registry_client_factory
+
+        async with AwsClients(settings.aws) as aws:
+            factory = registry_client_factory(settings, credentials_for(settings, aws))
+            return await _open_and_walk(request, factory)
+    return await _open_and_walk(request, None)
+
+
+async def _open_and_walk(request: IsolatedRequest, factory: _ClientFactory | None) -> IsolatedResult:
+    settings = request.settings
+    source = parse_target(
+        request.target,
+        registries=settings.registries,
+        platform=settings.platform,
+        client_factory=factory,
+        budget=settings.budget,
+    )
+    content = ContentAnalysis.from_settings(settings) if request.content else None
+    image = await source.open()  # the manifest and config only: layers stream in analyze()
+    async with image:
+        size = sum(max(0, layer.size) for layer in image.info.layers)
+        if 0 < request.max_image_bytes < size:
+            return IsolatedResult(too_large=size)
+        bound = content.bind(image.info.layers) if content is not None else None
+        analysis = await analyze(
+            image,
+            select(tuple(request.catalog_tags)),
+            bound.analyzers if bound is not None else (),
+            settings.budget,
+        )
+        if bound is not None:
+            bound.commit()
+    return IsolatedResult(analysis=analysis)
+
+
+def _out_of_memory(budget: ScanBudget, target: str) -> IsolatedResult:
+    return IsolatedResult(error=str(BudgetExceeded("memory_bytes_max", budget.memory_bytes_max, target)))
+
+
+def _child_main() -> int:
+    request = msgspec.msgpack.decode(sys.stdin.buffer.read(), type=IsolatedRequest)
+    budget = request.settings.budget
+    _apply_limits(budget)
+    try:
+        result = asyncio.run(analyse_in_process(request))
+    except AssayError as exc:
+        result = IsolatedResult(error=str(exc))
+    except MemoryError:
+        result = _out_of_memory(budget, request.target)
+    except Exception as exc:
+        if isinstance(exc, RuntimeError) and "can't start new thread" in str(exc):
+            # under RLIMIT_AS a thread's stack is an allocation like any other
+            result = _out_of_memory(budget, request.target)
+        else:  # a bug, not the image's fault: one line here, the traceback in the log
+            log.debug("analysis of %s failed", request.target, exc_info=exc)
+            result = IsolatedResult(error=f"{request.target}: analysis failed: {type(exc).__name__}: {exc}")
+    sys.stdout.buffer.write(msgspec.msgpack.encode(result))
+    sys.stdout.buffer.flush()
+    return 0
+
+
+def _signal_reason(returncode: int, budget: ScanBudget, target: str) -> str:
+    signum = -returncode
+    if signum == signal.SIGXFSZ:
+        return str(BudgetExceeded("temp_disk_bytes_max", budget.temp_disk_bytes_max, target))
+    try:
+        name = signal.Signals(signum).name
+    except ValueError:
+        name = str(signum)
+    hint = " (out of memory?)" if signum == signal.SIGKILL else ""
+    return f"{target}: the analysis process was killed by {name}{hint}"
+
+
+async def analyse_isolated(request: IsolatedRequest) -> IsolatedResult:
+    """Run the analysis of ``request.target`` in a child process; see the module docstring.
+
+    Returns the child's analysis or its "too large" answer; raises ``ImageError`` (or
+    ``BudgetExceeded``) with a one-line message for everything else.
+    """
+    budget = request.settings.budget
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "services.engine.isolate",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, _ = await asyncio.wait_for(
+            proc.communicate(msgspec.msgpack.encode(request)), budget.image_seconds_max
+        )
+    except TimeoutError:
+        raise BudgetExceeded("image_seconds_max", budget.image_seconds_max, request.target) from None
+    finally:
+        if proc.returncode is None:  # timed out or cancelled (SIGTERM drain): never leave it running
+            proc.kill()
+            await proc.wait()
+    if proc.returncode:
+        if proc.returncode < 0:
+            raise ImageError(_signal_reason(proc.returncode, budget, request.target))
+        raise ImageError(f"{request.target}: the analysis process exited with status {proc.returncode}")
+    try:
+        result = msgspec.msgpack.decode(out[:_OUTPUT_MAX], type=IsolatedResult)
+    except msgspec.DecodeError as exc:
+        raise ImageError(f"{request.target}: the analysis process gave no readable answer: {exc}") from exc
+    if result.error:
+        raise ImageError(result.error)
+    return result
+
+
+async def scan_in_child(
+    deps: EngineDeps, event: ScanRequested, *, max_image_bytes: int
+) -> ScanCompleted | int:
+    """The engine's scan of one request: analysed in a child, matched here.
+
+    Returns the ``ScanCompleted``, or the image's size when it is over ``max_image_bytes``
+    (nothing was pulled); raises ``ImageError`` as ``analyse_isolated`` does.
+    """
+    request = IsolatedRequest(
+        target=event.image_ref,
+        settings=deps.settings,
+        content=deps.content is not None,
+        max_image_bytes=max_image_bytes,
+        registry_credentials=True,
+    )
+    result = await analyse_isolated(request)
+    if result.analysis is None:
+        return result.too_large
+    with deps.advisory_db() as vulndb:
+        return complete_scan(
+            result.analysis,
+            scan_id=event.scan_id,
+            vulndb=vulndb,
+            environments=event.environments,
+            version=deps.analysis_version,
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(_child_main())
