@@ -1,11 +1,13 @@
 """The decompression floor: inflate every layer blob of an OCI layout and throw the bytes away.
 
-Run as a child process by ``bench_scan.py`` (``python decompress_floor.py LAYOUT_DIR``) so that its
+Run as a child process by ``bench_scan.py`` (``python decompress_floor.py [--engine zlib|isal]
+LAYOUT_DIR``) so that its
 wall time and peak RSS are measured the same way as the scanners'. No scanner can read an image
 faster than it can decompress its layers, so this is the lower bound the scan is compared with.
 
 Reads ``index.json`` -> the first manifest -> each layer blob, sniffs the compression by magic bytes
-(as Assay does: media types are often wrong), streams it through zlib or zstandard in 1 MiB reads
+(as Assay does: media types are often wrong), streams it through zlib (or ISA-L's zlib-compatible
+``isal_zlib``, which Assay uses when installed) or zstandard in 1 MiB reads
 and prints one JSON line: ``{"layers": n, "compressed": bytes, "uncompressed": bytes}``.
 """
 
@@ -15,7 +17,7 @@ import json
 import sys
 import zlib
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 _CHUNK = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -27,16 +29,19 @@ def _blob(layout: Path, digest: str) -> Path:
     return layout / "blobs" / algorithm / hexdigest
 
 
+_zlib: Any = zlib
+
+
 def _inflate_gzip(f: BinaryIO) -> int:
     """Bytes produced by a (possibly multi-member) gzip stream."""
     total = 0
-    d = zlib.decompressobj(wbits=47)
+    d = _zlib.decompressobj(wbits=47)
     while chunk := f.read(_CHUNK):
         total += len(d.decompress(chunk))
         # A new member starts after the end of the previous one (pigz, some registries).
         while d.eof and d.unused_data:
             rest = d.unused_data
-            d = zlib.decompressobj(wbits=47)
+            d = _zlib.decompressobj(wbits=47)
             total += len(d.decompress(rest))
     return total + len(d.flush())
 
@@ -79,6 +84,13 @@ def floor(layout: Path) -> dict[str, int]:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: decompress_floor.py OCI_LAYOUT_DIR")
-    print(json.dumps(floor(Path(sys.argv[1]))))
+    args = sys.argv[1:]
+    if len(args) == 3 and args[0] == "--engine" and args[1] in ("zlib", "isal"):
+        if args[1] == "isal":
+            from isal import isal_zlib
+
+            _zlib = isal_zlib
+        args = args[2:]
+    if len(args) != 1:
+        sys.exit("usage: decompress_floor.py [--engine zlib|isal] OCI_LAYOUT_DIR")
+    print(json.dumps(floor(Path(args[0]))))

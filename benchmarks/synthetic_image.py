@@ -1,4 +1,7 @@
-"""A synthetic OCI layout with one large layer, for checking that scan memory does not grow with size.
+"""Synthetic OCI layouts: one large layer, or many small files over several layers.
+
+``write_big_layout`` checks that scan memory does not grow with bytes; ``write_layout`` with
+``small_files`` (say 1,000,000) checks that it does not grow with the number of files either.
 
 The layer holds a small Debian root (``/etc/os-release``, ``/var/lib/dpkg/status`` with a handful of
 packages) and ``big_mb`` MiB of incompressible bytes split over a few large files under
@@ -18,7 +21,7 @@ import tarfile
 from pathlib import Path
 from typing import IO
 
-__all__ = ["write_big_layout"]
+__all__ = ["write_big_layout", "write_layout"]
 
 _MIB = 1 << 20
 # Deflate looks back 32 KiB at most, so a repeated 4 MiB random block is as incompressible as fresh
@@ -137,13 +140,29 @@ def _write_blob(blobs: Path, data: bytes) -> dict[str, object]:
     return {"digest": f"sha256:{digest}", "size": len(data)}
 
 
-def _write_layer(blobs: Path, big_mb: int, files: int) -> tuple[dict[str, object], str]:
-    """Stream the layer to ``blobs``; return its descriptor and the diff_id of the uncompressed tar."""
+def _small_file(i: int) -> tuple[str, bytes]:
+    """The ``i``-th small file: a few lines of text, every 50th with a URL (what content analyzers read)."""
+    name = f"srv/data/d{i // 1000:05d}/f{i % 1000:03d}.txt"
+    body = f"entry {i}\nowner=team-{i % 97}\n".encode()
+    if i % 50 == 0:
+        body += f"see https://example.com/docs/{i}\n".encode()
+    return name, body
+
+
+def _write_layer(
+    blobs: Path, big_mb: int, files: int, small: range = range(0), base: bool = True
+) -> tuple[dict[str, object], str]:
+    """Stream the layer to ``blobs``; return its descriptor and the diff_id of the uncompressed tar.
+
+    The base layer holds the Debian root and ``big_mb`` MiB over ``files`` large files; any layer may
+    hold the small files numbered ``small``.
+    """
     tmp = blobs / "layer.partial"
     block = os.urandom(_BLOCK_SIZE)
     total = big_mb * _MIB
-    sizes = [total // files] * files
-    sizes[-1] += total - sum(sizes)
+    sizes = [total // files] * files if files and total else []
+    if sizes:
+        sizes[-1] += total - sum(sizes)
     with tmp.open("wb") as raw:
         blob = _HashingWriter(raw)
         # Level 1: the data does not compress anyway, and the point is the scan, not the build.
@@ -152,15 +171,20 @@ def _write_layer(blobs: Path, big_mb: int, files: int) -> tuple[dict[str, object
             # A large stream buffer: tarfile's default (10 KiB) re-slices its buffer on every write.
             with tarfile.open(fileobj=plain, mode="w|", format=tarfile.PAX_FORMAT, bufsize=_MIB) as tar:
                 tar.copybufsize = _MIB  # type: ignore[attr-defined]  # real, but not in typeshed
-                for d in ("etc", "var", "var/lib", "var/lib/dpkg", "opt", "opt/bigdata"):
-                    _add_dir(tar, d)
-                _add_bytes(tar, "etc/os-release", _OS_RELEASE)
-                _add_bytes(tar, "var/lib/dpkg/status", _DPKG_STATUS)
+                if base:
+                    for d in ("etc", "var", "var/lib", "var/lib/dpkg", "opt", "opt/bigdata"):
+                        _add_dir(tar, d)
+                    _add_bytes(tar, "etc/os-release", _OS_RELEASE)
+                    _add_bytes(tar, "var/lib/dpkg/status", _DPKG_STATUS)
                 for i, size in enumerate(sizes):
                     info = tarfile.TarInfo(f"opt/bigdata/part-{i}.bin")
                     info.size = size
                     info.mode = 0o644
                     tar.addfile(info, _Incompressible(size, block))
+                for i in small:
+                    if i % 1000 == 0:
+                        _add_dir(tar, f"srv/data/d{i // 1000:05d}")
+                    _add_bytes(tar, *_small_file(i))
     digest = blob.sha256.hexdigest()
     tmp.rename(blobs / digest)
     descriptor = {
@@ -173,21 +197,31 @@ def _write_layer(blobs: Path, big_mb: int, files: int) -> tuple[dict[str, object
 
 def write_big_layout(root: Path, big_mb: int, files: int = 4) -> Path:
     """Write an OCI image layout at ``root`` (created) with one gzip layer of ``big_mb`` MiB; return it."""
+    return write_layout(root, big_mb=big_mb, big_files=files)
+
+
+def write_layout(
+    root: Path, *, big_mb: int = 0, big_files: int = 4, small_files: int = 0, layers: int = 1
+) -> Path:
+    """Write an OCI layout at ``root`` (created): the base layer with ``big_mb`` MiB in ``big_files``
+    files, and ``small_files`` small text files spread evenly over ``layers`` layers; return it."""
     blobs = root / "blobs" / "sha256"
     blobs.mkdir(parents=True)
-    layer, diff_id = _write_layer(blobs, big_mb, files)
+    per = -(-small_files // layers) if small_files else 0
+    written = [
+        _write_layer(
+            blobs, big_mb if n == 0 else 0, big_files, range(n * per, min(small_files, (n + 1) * per)), n == 0
+        )
+        for n in range(layers)
+    ]
+    what = f"{big_mb} MiB in {big_files} files, {small_files} small files, {layers} layers + dpkg status"
     config = {
         "created": _CREATED,
         "architecture": "amd64",
         "os": "linux",
         "config": {"Env": ["PATH=/usr/local/bin:/usr/bin:/bin"], "Cmd": ["/bin/sh"]},
-        "rootfs": {"type": "layers", "diff_ids": [diff_id]},
-        "history": [
-            {
-                "created": _CREATED,
-                "created_by": f"benchmarks/synthetic_image.py: {big_mb} MiB in {files} files + dpkg status",
-            }
-        ],
+        "rootfs": {"type": "layers", "diff_ids": [diff_id for _, diff_id in written]},
+        "history": [{"created": _CREATED, "created_by": f"benchmarks/synthetic_image.py: {what}"}] * layers,
     }
     config_desc = {
         "mediaType": "application/vnd.oci.image.config.v1+json",
@@ -197,7 +231,7 @@ def write_big_layout(root: Path, big_mb: int, files: int = 4) -> Path:
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
         "config": config_desc,
-        "layers": [layer],
+        "layers": [layer for layer, _ in written],
     }
     manifest_desc = {
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
@@ -212,3 +246,17 @@ def write_big_layout(root: Path, big_mb: int, files: int = 4) -> Path:
     (root / "index.json").write_text(json.dumps(index, sort_keys=True))
     (root / "oci-layout").write_text('{"imageLayoutVersion":"1.0.0"}')
     return root
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="write a synthetic OCI layout")
+    parser.add_argument("root", type=Path)
+    parser.add_argument("--big-mb", type=int, default=0)
+    parser.add_argument("--big-files", type=int, default=4)
+    parser.add_argument("--small-files", type=int, default=0)
+    parser.add_argument("--layers", type=int, default=1)
+    a = parser.parse_args()
+    write_layout(a.root, big_mb=a.big_mb, big_files=a.big_files, small_files=a.small_files, layers=a.layers)
+    print(a.root)

@@ -1,4 +1,8 @@
-"""``assay feeds update``: load threat feeds of malicious URLs, domains and IPs for the netioc analyzer."""
+"""``assay feeds update``: load threat feeds of malicious URLs, domains and IPs for the netioc analyzer.
+
+Feeds merge into the store by name; the summary lists every stored feed, and says so when
+none is stored (URL/IP analysis then finds nothing).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from collections.abc import Sequence
 
 from services.common.config import Settings
 from services.common.errors import AssayError
-from services.engine.content.netioc.store import update_feeds
+from services.engine.content.netioc.store import NO_FEEDS, read_store, update_feeds
 
 
 async def run_feeds_update(settings: Settings, sources: Sequence[str]) -> int:
@@ -15,6 +19,7 @@ async def run_feeds_update(settings: Settings, sources: Sequence[str]) -> int:
     out = settings.effective_feeds_path
     try:
         feeds = await update_feeds(sources, out)
+        stored = read_store(out)
     except AssayError as exc:
         print(f"assay: error: {exc}", file=sys.stderr)
         return 2
@@ -23,5 +28,11 @@ async def run_feeds_update(settings: Settings, sources: Sequence[str]) -> int:
         print(f"{feed.name}: {counts}")
         for problem in feed.problems:
             print(f"assay: warning: {problem}", file=sys.stderr)
-    print(f"stored {len(feeds)} feed(s) in {out}")
+    kept = [f.name for f in stored if f.name not in {g.name for g in feeds}]
+    print(
+        f"updated {len(feeds)} feed(s); {len(stored)} stored in {out}"
+        + (f" (also {', '.join(kept)})" if kept else "")
+    )
+    if not any(f.urls or f.domains or f.networks for f in stored):
+        print(f"assay: note: {NO_FEEDS.format(out)}", file=sys.stderr)
     return 0

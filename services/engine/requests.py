@@ -26,7 +26,9 @@ class FileRequest(msgspec.Struct, frozen=True, kw_only=True):
     ``mode_mask`` keeps only entries with one of those mode bits set (``0o6000``: setuid or
     setgid); ``directories`` also delivers directory entries (empty data, ``mode`` with
     ``stat.S_IFDIR`` set; file hits carry permission bits only), for checks on permissions
-    rather than content. ``text_only`` drops files with a NUL byte in their first bytes
+    rather than content. ``metadata_only`` hands over path and mode only (``data`` empty, no
+    ``file``): the walk never reads such a file, whatever its size, and ignores ``max_bytes``,
+    ``magic`` and ``accept`` for it. ``text_only`` drops files with a NUL byte in their first bytes
     (binaries) before the rest is read.
 
     ``accept``, for requests that take bytes, is a cheap test of a file's path and whole
@@ -46,6 +48,7 @@ class FileRequest(msgspec.Struct, frozen=True, kw_only=True):
     mode_mask: int = 0
     directories: bool = False
     text_only: bool = False
+    metadata_only: bool = False
     accept: Callable[[str, bytes], bool] | None = None
 
 

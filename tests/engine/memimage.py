@@ -5,9 +5,11 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import json
 import tarfile
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import zstandard
 
@@ -34,6 +36,7 @@ class Layer:
     compression: str = "gzip"  # gzip, zstd, none
     created_by: str = ""
     mangle: bytes | None = None  # the blob as given (a truncated stream, say) instead of the entries
+    claim: str | None = None  # the diff_id the config claims; None: the real one ("" when mangled)
     blob: bytes = field(default=b"", init=False)
 
 
@@ -76,14 +79,19 @@ class MemoryImage(OpenedImage):
         infos = []
         self._blobs: dict[str, bytes] = {}
         for layer in layers:
-            blob = (
-                layer.mangle
-                if layer.mangle is not None
-                else compress(tar_bytes(layer.entries), layer.compression)
-            )
+            plain = tar_bytes(layer.entries) if layer.mangle is None else b""
+            blob = layer.mangle if layer.mangle is not None else compress(plain, layer.compression)
             digest = "sha256:" + hashlib.sha256(blob).hexdigest()
+            diff_id = "sha256:" + hashlib.sha256(plain).hexdigest() if layer.mangle is None else ""
             self._blobs[digest] = blob
-            infos.append(LayerInfo(digest=digest, created_by=layer.created_by, size=len(self._blobs[digest])))
+            infos.append(
+                LayerInfo(
+                    digest=digest,
+                    diff_id=diff_id if layer.claim is None else layer.claim,
+                    created_by=layer.created_by,
+                    size=len(blob),
+                )
+            )
         self.info = ImageInfo(ref=ref, digest="sha256:" + "0" * 64, layers=infos)
         self.config = {}
         self._chunk = chunk
@@ -100,3 +108,50 @@ class MemoryImage(OpenedImage):
             yield piece
         if "sha256:" + h.hexdigest() != layer.digest:
             raise LayerError(f"blob {layer.digest}: digest mismatch")
+
+
+class DirImage(OpenedImage):
+    """A ``dir:`` target: the tree at ``root`` is the image's final filesystem."""
+
+    def __init__(self, root: str) -> None:
+        self.info = ImageInfo(ref=f"dir:{root}", digest="", layers=[])
+        self.config = {}
+        self._root = root
+
+    async def blob(self, layer: LayerInfo) -> AsyncIterator[bytes]:
+        raise LayerError("a dir: target has no layer blobs")
+        yield b""  # pragma: no cover - makes this an async generator
+
+    def local_root(self) -> str | None:
+        return self._root
+
+
+class LayoutImage(OpenedImage):
+    """An OCI image layout on disk (its first manifest), read with no more than the layout spec:
+    a reference image source for walk tests that does not depend on the engine's own readers."""
+
+    def __init__(self, root: Path, chunk: int = 1 << 20) -> None:
+        self._root = root
+        index = json.loads((root / "index.json").read_bytes())
+        manifest = json.loads(self._path(index["manifests"][0]["digest"]).read_bytes())
+        config = json.loads(self._path(manifest["config"]["digest"]).read_bytes())
+        diff_ids = config["rootfs"]["diff_ids"]
+        layers = [
+            LayerInfo(digest=d["digest"], diff_id=diff_ids[i], size=d["size"])
+            for i, d in enumerate(manifest["layers"])
+        ]
+        self.info = ImageInfo(ref=f"oci:{root}", digest=index["manifests"][0]["digest"], layers=layers)
+        self.config = config
+        self._chunk = chunk
+
+    def _path(self, digest: str) -> Path:
+        algorithm, _, hexdigest = digest.partition(":")
+        return self._root / "blobs" / algorithm / hexdigest
+
+    def blob_path(self, layer: LayerInfo) -> Path:
+        return self._path(layer.digest)
+
+    async def blob(self, layer: LayerInfo) -> AsyncIterator[bytes]:
+        with self._path(layer.digest).open("rb") as fh:
+            while chunk := fh.read(self._chunk):
+                yield chunk

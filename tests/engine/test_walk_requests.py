@@ -8,7 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from services.engine.requests import FileRequest
-from services.engine.walk import _SPOOL_IN_MEMORY, FileHit, LayerWalker, Skipped, walk_image
+from services.engine.walk import FileHit, LayerWalker, Skipped, walk_image
+from services.engine.walk.deliver import _SPOOL_IN_MEMORY
 from tests.engine.memimage import Entry, Layer, MemoryImage
 
 BIG = os.urandom(_SPOOL_IN_MEMORY + 300_000)  # past the in-memory spool: lands on disk

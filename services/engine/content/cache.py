@@ -5,6 +5,15 @@ cached under (layer ``diff_id``, analyzer name, version, fingerprint). The finge
 hashes the ruleset and the settings that change results (size cap, allowlists); bumping
 ``version`` or editing a rules file makes old entries unreachable.
 
+**Verified digests only.** The ``diff_id`` comes from the image's config, which whoever
+pushed the image wrote: a malicious layer could claim a clean layer's ``diff_id``. So the
+walk hashes every layer's uncompressed stream and fails the image on a mismatch (naming
+image, layer, claimed and actual digest), and ``commit`` stores only the layers the walk
+reported verified (``verified_hook``). A lookup made before the walk (to skip reading a
+cached layer's files) only contributes to a scan that completes, and a scan completes only
+if every layer verified: a lying layer gets neither the clean layer's results nor a chance
+to store its own under that key.
+
 For this to hold, a cached analyzer's ``scan_file`` must not depend on visibility: its
 requests ask for shadowed copies too, and whether a later layer deleted a file is applied
 afterwards (``Detection.deleted`` from the walk, filtering in ``finish``). On a cached
@@ -25,7 +34,7 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +144,7 @@ class CachedAnalyzer(ContentAnalyzer):
                 self._cached[index] = results.files
         self._fresh: dict[int, dict[str, list[Detection]]] = {}
         self._failed: set[int] = set()
+        self._verified: set[int] = set()  # layers whose content the walk hashed and matched to diff_id
         self._lock = threading.Lock()
         self.hits = len(self._cached)
 
@@ -155,6 +165,13 @@ class CachedAnalyzer(ContentAnalyzer):
 
     def fingerprint(self) -> str:
         return self.inner.fingerprint()
+
+    def layer_verified(self, layer_index: int, diff_id: str) -> None:
+        """The walk hashed layer ``layer_index`` to the end and it matched ``diff_id``."""
+        key = self._keys.get(layer_index)
+        if key is not None and key == cache_key(diff_id, self.inner):
+            with self._lock:
+                self._verified.add(layer_index)
 
     def cached_results(self, layer_index: int) -> Mapping[str, Sequence[Detection]] | None:
         """The layer's cached detections: the walk then hands this analyzer none of its files."""
@@ -186,10 +203,10 @@ class CachedAnalyzer(ContentAnalyzer):
         return self.inner.finish(detections, owners)
 
     def commit(self, layers: Sequence[LayerInfo]) -> int:
-        """Store every layer scanned in full this time; the number of layers written."""
+        """Store every layer scanned in full and verified this time; the number of layers written."""
         written = 0
         for index, key in self._keys.items():
-            if index in self._cached or index in self._failed:
+            if index in self._cached or index in self._failed or index not in self._verified:
                 continue
             results = LayerResults(
                 diff_id=layers[index].diff_id,
@@ -201,6 +218,17 @@ class CachedAnalyzer(ContentAnalyzer):
             self._backend.put(key, msgspec.json.encode(results))
             written += 1
         return written
+
+
+def verified_hook(analyzers: Sequence[ContentAnalyzer]) -> Callable[[int, str], None]:
+    """The walk's ``on_verified``: tells every cache-wrapped analyzer which layers verified."""
+    cached = [a for a in analyzers if isinstance(a, CachedAnalyzer)]
+
+    def on_verified(layer_index: int, diff_id: str) -> None:
+        for analyzer in cached:
+            analyzer.layer_verified(layer_index, diff_id)
+
+    return on_verified
 
 
 class LayerCache:
@@ -240,4 +268,5 @@ __all__ = [
     "LayerResults",
     "MemoryBackend",
     "cache_key",
+    "verified_hook",
 ]

@@ -8,11 +8,13 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from services.common.errors import LayerError
 from services.engine.analyze import analyze
 from services.engine.content.cache import (
     CachedAnalyzer,
     DirectoryBackend,
     LayerCache,
+    LayerResults,
     MemoryBackend,
     cache_key,
 )
@@ -20,7 +22,7 @@ from services.engine.content.insecure.analyzer import InsecureCodeAnalyzer
 from services.engine.content.secrets.analyzer import SecretsAnalyzer
 from services.engine.content.secrets.ruleset import load_ruleset
 from services.engine.walk import FileHit
-from tests.engine.memimage import Entry, Layer, MemoryImage
+from tests.engine.memimage import Entry, Layer, MemoryImage, tar_bytes
 
 GHP = "ghp_" + "Zq3xK8mP2vL9wR4tY7uB1nC6dF0gH5jS2aE8"
 
@@ -38,13 +40,8 @@ class CountingSecrets(SecretsAnalyzer):
         return super().scan_file(hit)
 
 
-def _image(*layers: Layer) -> MemoryImage:
-    image = MemoryImage(list(layers))
-    with_ids = [
-        msgspec.structs.replace(layer, diff_id="sha256:" + hashlib.sha256(layer.digest.encode()).hexdigest())
-        for layer in image.info.layers
-    ]
-    image.info = msgspec.structs.replace(image.info, layers=with_ids)
+def _image(*layers: Layer, ref: str = "mem:test") -> MemoryImage:
+    image = MemoryImage(list(layers), ref=ref)  # each layer's real diff_id, or the one it claims
     image.config = {"config": {"User": "app", "Healthcheck": {"Test": ["CMD", "true"]}}}
     return image
 
@@ -130,12 +127,13 @@ def test_directory_backend_round_trip_and_corrupt_entries_are_misses(tmp_path: P
 
 
 @pytest.mark.parametrize("diff_id", ["", "sha256:" + "1" * 64])
-def test_layers_without_a_diff_id_are_never_cached(diff_id: str) -> None:
+def test_layers_the_walk_did_not_verify_are_never_cached(diff_id: str) -> None:
     image = _image(*_layers())
     layers = [msgspec.structs.replace(lay, diff_id=diff_id) for lay in image.info.layers]
     backend = MemoryBackend()
     bound = LayerCache(backend).bind([CountingSecrets()], layers)
-    assert bound.commit() == (0 if not diff_id else 2)
+    assert bound.commit() == 0  # bound but never walked: no layer verified
+    assert backend.items == {}
 
 
 class CountingCached(CachedAnalyzer):
@@ -179,3 +177,45 @@ async def test_a_cached_lower_layer_is_placed_by_the_layers_above_it_in_each_ima
     detections, hits = await _scan(cache, CountingSecrets(), replaced_above)
     assert hits == 1
     assert [(d.path, d.deleted) for d in detections] == [("/srv/a.sh", True)]
+
+
+def _clean_and_lying() -> tuple[Layer, Layer]:
+    """A clean layer, and a malicious one whose config entry claims the clean layer's diff_id."""
+    clean = Layer([Entry("srv/app.sh", b"echo hello\n")])
+    clean_id = MemoryImage([clean]).info.layers[0].diff_id
+    return clean, Layer([Entry("srv/app.sh", f"T={GHP}\n".encode())], claim=clean_id)
+
+
+async def test_a_layer_claiming_a_clean_layers_diff_id_fails_instead_of_getting_its_cache_entry() -> None:
+    clean, lying = _clean_and_lying()
+    cache = LayerCache(MemoryBackend())
+    detections, _ = await _scan(cache, CountingSecrets(), _image(clean, ref="reg/clean:1"))
+    assert detections == []
+    image = _image(lying, ref="reg/evil:1")
+    bound = cache.bind([CountingSecrets()], image.info.layers)
+    assert bound.cached_layers == 1  # the claim alone finds the clean entry ...
+    with pytest.raises(LayerError) as err:
+        await analyze(image, [], bound.analyzers)  # ... but the walk refuses the layer
+    actual = "sha256:" + hashlib.sha256(tar_bytes(lying.entries)).hexdigest()
+    layer = image.info.layers[0]
+    message = str(err.value)
+    assert "reg/evil:1" in message
+    assert layer.digest in message
+    assert f"claims {layer.diff_id}" in message
+    assert actual in message
+
+
+async def test_a_clean_image_never_inherits_what_a_lying_layer_found() -> None:
+    clean, lying = _clean_and_lying()
+    backend = MemoryBackend()
+    cache = LayerCache(backend)
+    evil = _image(lying)
+    bound = cache.bind([CountingSecrets()], evil.info.layers)
+    with pytest.raises(LayerError, match="diff_id mismatch"):
+        await analyze(evil, [], bound.analyzers)
+    assert bound.commit() == 0  # even a caller that commits after the failure stores nothing
+    assert backend.items == {}
+    detections, hits = await _scan(cache, CountingSecrets(), _image(clean))
+    assert (detections, hits) == ([], 0)  # scanned itself, not answered from the lying layer's scan
+    stored = [msgspec.json.decode(v, type=LayerResults) for v in backend.items.values()]
+    assert [(r.diff_id, r.files) for r in stored] == [(_image(clean).info.layers[0].diff_id, {})]

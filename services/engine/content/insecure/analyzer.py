@@ -26,15 +26,13 @@ from services.engine.walk import FileHit
 
 CATEGORY = "InsecureCode"
 SOURCE = "assay-insecure"
-_HUGE = 1 << 62  # mode checks want every size; ``spool`` keeps big files out of memory
 
 MODES = FileRequest(
     name="content-insecure-modes",
     patterns=("**",),
-    max_bytes=_HUGE,
     mode_mask=0o6002,  # setuid, setgid, world-writable
     directories=True,
-    spool=True,
+    metadata_only=True,  # the mode is all it needs: a 6 GiB file is never read, whatever its size
     shadowed=True,  # results must not depend on visibility (per-layer cache); ``finish`` drops hidden ones
     report_oversize=False,
 )

@@ -16,6 +16,7 @@ import hashlib
 import io
 import ipaddress
 from bisect import bisect_right
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import msgspec
@@ -33,14 +34,29 @@ class FeedEntries(msgspec.Struct, kw_only=True):
     problems: list[str] = []
 
 
+def _port_text(netloc: str) -> str:
+    """The port part of ``[user@]host[:port]`` as written ("" when none), without parsing it as a
+    number: ``urlsplit(...).port`` raises on ``host:abc``, which real files contain."""
+    hostport = netloc.rpartition("@")[2]
+    if hostport.startswith("["):  # [v6 address]:port
+        return hostport.partition("]")[2].removeprefix(":")
+    return hostport.partition(":")[2]
+
+
 def normalize_url(url: str) -> str:
-    """Lower-case scheme and host, no fragment, no trailing slash: the form URLs are compared in."""
+    """Lower-case scheme and host, no fragment, no trailing slash: the form URLs are compared in.
+
+    Never raises: a port that is not a number (``http://host:port/``) is kept as written.
+    """
     try:
         parts = urlsplit(url.strip())
     except ValueError:
         return url.strip()
     host = (parts.hostname or "").lower()
-    netloc = host + (f":{parts.port}" if parts.port else "")
+    port = _port_text(parts.netloc)
+    if port.isdigit():
+        port = str(int(port)) if int(port) else ""
+    netloc = host + (f":{port}" if port else "")
     path = parts.path.rstrip("/")
     return f"{parts.scheme.lower()}://{netloc}{path}" + (f"?{parts.query}" if parts.query else "")
 
@@ -88,10 +104,18 @@ def load_feed(name: str, data: bytes) -> FeedEntries:
     return entries
 
 
+def _host_of(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
 class FeedIndex:
     """Lookups over every loaded feed: exact URLs, domains (and their subdomains), IP networks."""
 
-    def __init__(self, feeds: list[FeedEntries]) -> None:
+    def __init__(self, feeds: list[FeedEntries], store: Path | None = None) -> None:
+        self.store = store  # the feed store it was read from, if any (compiled automata are kept beside it)
         self.digest = hashlib.sha256(msgspec.json.encode(feeds)).hexdigest()[:16]  # a cache-key part
         self.urls: dict[str, str] = {}
         self.domains: dict[str, str] = {}
@@ -114,6 +138,11 @@ class FeedIndex:
                 merged.append((version, first, last, source))
         self._ranges = merged
         self._starts = [(v, first) for v, first, _, _ in merged]
+        self.hosts_of_urls = {h for u in self.urls if (h := _host_of(u))}  # what the prefilter looks for
+
+    def has_networks(self, version: int) -> bool:
+        """Whether any feed lists an address or network of IP ``version`` (4 or 6)."""
+        return any(v == version for v, *_ in self._ranges)
 
     def __bool__(self) -> bool:
         return bool(self.urls or self.domains or self._ranges)

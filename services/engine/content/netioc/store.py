@@ -1,12 +1,17 @@
-"""``assay feeds update``: fetch threat feeds (files or URLs), parse them, store them as one file.
+"""``assay feeds update``: fetch threat feeds (files, directories or URLs), parse them, store them.
 
-The stored file is written atomically (a temporary file renamed over the old one), so a
-scan reading it never sees half an update. Scans load it once per process.
+Feeds are stored together in one JSON file, merged by feed name (the file name of its path or
+URL): updating a feed replaces that feed only, so feeds can be added one call at a time. A
+directory source stands for every regular file in it (sorted, hidden files left out). The
+stored file is written atomically (a temporary file renamed over the old one), so a scan
+reading it never sees half an update. Scans load it once per process, and say so on stderr
+(a logged warning) when it holds no feed: URL/IP analysis then finds nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import tempfile
 from collections.abc import Sequence
@@ -17,8 +22,10 @@ import msgspec
 
 from services.common.errors import ConfigError
 from services.engine.content.netioc.feeds import FeedEntries, FeedIndex, load_feed
+from services.engine.content.netioc.prefilter import IndicatorPrefilter
 
 _TIMEOUT = aiohttp.ClientTimeout(total=300)
+log = logging.getLogger(__name__)
 
 
 def feed_name(source: str) -> str:
@@ -38,23 +45,56 @@ async def _read(source: str) -> bytes:
         raise ConfigError(f"feed {source}: {exc.strerror or exc}") from exc
 
 
+def expand_sources(sources: Sequence[str]) -> list[str]:
+    """Each source as given, except a local directory, which stands for its regular files."""
+    out: list[str] = []
+    for source in sources:
+        path = Path(source)
+        if not source.startswith(("http://", "https://")) and path.is_dir():
+            files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+            if not files:
+                raise ConfigError(f"feed directory {source}: no feed files in it")
+            out.extend(str(p) for p in files)
+        else:
+            out.append(source)
+    return out
+
+
+def read_store(path: Path) -> list[FeedEntries]:
+    """The stored feeds; none when the file is absent."""
+    if not path.is_file():
+        return []
+    try:
+        return msgspec.json.decode(path.read_bytes(), type=list[FeedEntries])
+    except msgspec.DecodeError as exc:
+        raise ConfigError(f"{path}: unreadable feed store ({exc}); run `assay feeds update` again") from exc
+
+
 async def update_feeds(sources: Sequence[str], out: Path) -> list[FeedEntries]:
-    """Fetch and parse every source, then replace ``out`` with all of them."""
-    feeds = [load_feed(feed_name(s), await _read(s)) for s in sources]
+    """Fetch and parse every source and merge them into ``out`` by feed name; returns the new ones.
+
+    A stored feed of the same name is replaced; other stored feeds are kept.
+    """
+    expanded = await asyncio.to_thread(expand_sources, sources)
+    feeds = [load_feed(feed_name(s), await _read(s)) for s in expanded]
+    fresh = {f.name: f for f in feeds}
+    kept = [f for f in await asyncio.to_thread(read_store, out) if f.name not in fresh]
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".feeds-")
     with os.fdopen(fd, "wb") as fh:
-        fh.write(msgspec.json.encode(feeds))
+        fh.write(msgspec.json.encode([*kept, *fresh.values()]))
     os.replace(tmp, out)
-    return feeds
+    index = FeedIndex([*kept, *fresh.values()], store=out)
+    await asyncio.to_thread(IndicatorPrefilter, index)  # compiled once here, loaded by every scan
+    return list(fresh.values())
+
+
+NO_FEEDS = "no threat feeds loaded ({}): URL/IP analysis finds nothing; add feeds with `assay feeds update`"
 
 
 def load_index(path: Path) -> FeedIndex:
-    """The stored feeds as an index; an absent file is an empty index."""
-    if not path.is_file():
-        return FeedIndex([])
-    try:
-        feeds = msgspec.json.decode(path.read_bytes(), type=list[FeedEntries])
-    except msgspec.DecodeError as exc:
-        raise ConfigError(f"{path}: unreadable feed store ({exc}); run `assay feeds update` again") from exc
-    return FeedIndex(feeds)
+    """The stored feeds as an index; an absent file is an empty index, with a warning that says so."""
+    index = FeedIndex(read_store(path), store=path)
+    if not index:
+        log.warning(NO_FEEDS.format(path))
+    return index
