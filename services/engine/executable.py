@@ -67,9 +67,13 @@ class Executable(msgspec.Struct, frozen=True, kw_only=True):
         return None
 
 
+# past any real file, and below what seek() accepts (a header claiming 2**64 - 16 raised OverflowError)
+_MAX_OFFSET = 2**62
+
+
 def read_at(f: IO[bytes], offset: int, size: int) -> bytes:
     """Exactly ``size`` bytes at ``offset``; ``ExecutableError`` if the file ends first."""
-    if offset < 0 or size < 0:
+    if offset < 0 or size < 0 or offset > _MAX_OFFSET:
         raise ExecutableError(f"bad offset {offset} or size {size}")
     f.seek(offset)
     data = f.read(size)

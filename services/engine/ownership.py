@@ -13,11 +13,14 @@ with the bytes in the image.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import io
+from collections.abc import Iterable, Iterator
 
 from services.engine.requests import FileRequest
 
 OS_PACKAGE_TYPES = frozenset({"deb", "apk", "rpm"})
+# Paths the index holds per image (about 80 bytes each): real images own a few hundred thousand.
+OWNED_PATHS_MAX = 1_000_000
 
 REQUEST = FileRequest(
     name="dpkg-file-lists",
@@ -36,12 +39,14 @@ def dpkg_list_package(path: str) -> str:
     return base.split(":", 1)[0]
 
 
-def parse_dpkg_list(path: str, data: bytes) -> list[str]:
-    """Owned paths (no leading slash) of a ``.list`` (one absolute path a line) or ``.md5sums`` file."""
-    text = data.decode("utf-8", errors="replace")
+def iter_dpkg_list(path: str, data: bytes) -> Iterator[str]:
+    """Owned paths (no leading slash) of a ``.list`` (one absolute path a line) or ``.md5sums`` file.
+
+    Lines are read one at a time: a 32 MiB list never becomes a list of millions of strings.
+    """
     md5sums = path.endswith(".md5sums")
-    out: list[str] = []
-    for line in text.splitlines():
+    for raw in io.BytesIO(data):
+        line = raw.decode("utf-8", errors="backslashreplace")
         if md5sums:
             parts = line.split(None, 1)
             if len(parts) != 2:
@@ -49,8 +54,12 @@ def parse_dpkg_list(path: str, data: bytes) -> list[str]:
             line = parts[1]
         entry = line.strip().lstrip("/")
         if entry and entry != ".":
-            out.append(entry)
-    return out
+            yield entry
+
+
+def parse_dpkg_list(path: str, data: bytes) -> list[str]:
+    """``iter_dpkg_list`` as a list (small files, tests)."""
+    return list(iter_dpkg_list(path, data))
 
 
 def location_path(location: str) -> str:
@@ -59,18 +68,60 @@ def location_path(location: str) -> str:
 
 
 class OwnershipIndex:
-    """Path (no leading slash) -> purl of the OS package that installed it."""
+    """Path (no leading slash) -> purl of the OS package that installed it.
 
-    def __init__(self) -> None:
-        self._owner: dict[str, str] = {}
+    Compact, because dpkg file lists are image content an attacker controls: a path is held
+    as its hash (an int, not the string) mapped to a small owner number, and at most
+    ``max_paths`` paths are held; once full, the rest of each list is not read and
+    ``dropped`` counts the lists cut short. Owners are purls, or dpkg
+    package names bound to a purl later (``add_pending`` during the walk, ``bind`` once the
+    status file has been read). A 64-bit hash collision could give a path a wrong owner;
+    at a few million paths the chance is below one in a million.
+    """
+
+    def __init__(self, max_paths: int = OWNED_PATHS_MAX) -> None:
+        self._owner: dict[int, int] = {}  # hash(path) -> owner number
+        self._purls: list[str] = []  # owner number -> purl ("" while unbound)
+        self._numbers: dict[str, int] = {}  # owner key (purl, or "dpkg:" + name) -> owner number
+        self._max = max_paths
+        self.dropped = 0  # path lists cut short because the index was full
+
+    def _number(self, key: str, purl: str) -> int:
+        number = self._numbers.get(key)
+        if number is None:
+            number = self._numbers[key] = len(self._purls)
+            self._purls.append(purl)
+        return number
+
+    def _add(self, paths: Iterable[str], number: int) -> None:
+        owner = self._owner
+        for path in paths:
+            key = hash(path.lstrip("/"))
+            if key in owner:
+                continue
+            if len(owner) >= self._max:
+                self.dropped += 1
+                return
+            owner[key] = number
 
     def add(self, paths: Iterable[str], owner_purl: str) -> None:
-        for path in paths:
-            self._owner.setdefault(path.lstrip("/"), owner_purl)
+        """Paths owned by the package ``owner_purl`` (the first owner of a path wins)."""
+        self._add(paths, self._number(owner_purl, owner_purl))
+
+    def add_pending(self, paths: Iterable[str], dpkg_name: str) -> None:
+        """Paths from a dpkg file list, owned by whichever deb package ``bind`` names ``dpkg_name``."""
+        self._add(paths, self._number("dpkg:" + dpkg_name, ""))
+
+    def bind(self, dpkg_name: str, owner_purl: str) -> None:
+        """The deb package that owns ``dpkg_name``'s listed paths (the first one bound wins)."""
+        number = self._numbers.get("dpkg:" + dpkg_name)
+        if number is not None and not self._purls[number]:
+            self._purls[number] = owner_purl
 
     def owner_of(self, path: str) -> str | None:
         """The owning OS package's purl for an image path (leading slash optional)."""
-        return self._owner.get(path.lstrip("/"))
+        number = self._owner.get(hash(path.lstrip("/")))
+        return (self._purls[number] or None) if number is not None else None
 
     def owner_of_locations(self, locations: Iterable[str]) -> str | None:
         """The owner of the first location an OS package installed, if any."""

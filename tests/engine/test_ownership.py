@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 from services.engine.analyze import analyze
+from services.engine.budget import ScanBudget
 from services.engine.catalogers.registry import select
 from services.engine.ownership import (
     OwnershipIndex,
     dpkg_list_package,
+    iter_dpkg_list,
     location_path,
     parse_dpkg_list,
 )
@@ -87,3 +91,57 @@ async def test_a_deleted_list_file_owns_nothing() -> None:
     )
     analysis = await analyze(image, select())
     assert [p.owner for p in analysis.packages if p.type == "pypi"] == [""]
+
+
+def test_index_holds_at_most_its_cap_and_counts_the_lists_cut_short() -> None:
+    index = OwnershipIndex(max_paths=1000)
+    data = b"".join(b"/usr/share/doc/p/file-%d\n" % i for i in range(5000))
+    index.add_pending(iter_dpkg_list("var/lib/dpkg/info/p.list", data), "p")
+    index.add_pending(iter_dpkg_list("var/lib/dpkg/info/q.list", b"/usr/share/doc/p/file-1\n/q\n"), "q")
+    index.bind("p", "pkg:deb/debian/p@1")
+    assert (len(index), index.dropped) == (1000, 2)
+    assert index.owner_of("/usr/share/doc/p/file-999") == "pkg:deb/debian/p@1"
+    assert index.owner_of("usr/share/doc/p/file-1000") is None
+
+
+def test_pending_dpkg_paths_have_no_owner_until_bound() -> None:
+    index = OwnershipIndex()
+    index.add_pending(["usr/bin/x"], "x")
+    assert index.owner_of("usr/bin/x") is None
+    index.bind("x", "pkg:deb/debian/x@1")
+    index.bind("x", "pkg:deb/debian/x@2")  # the first package bound wins
+    assert index.owner_of("/usr/bin/x") == "pkg:deb/debian/x@1"
+
+
+def test_a_large_list_is_indexed_compactly() -> None:
+    # issue 18: 8 x 32 MiB .list files took 6.2 GiB as lists of strings and a dict of strings
+    paths = [f"usr/lib/x86_64-linux-gnu/some-library-directory/file-number-{i:08d}" for i in range(100_000)]
+    data = "".join(f"/{p}\n" for p in paths).encode()
+    tracemalloc.start()
+    try:
+        index = OwnershipIndex()
+        index.add_pending(iter_dpkg_list("var/lib/dpkg/info/big.list", data), "big")
+        size, _peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(index) == len(paths)
+    assert size < 100 * len(paths)  # under 100 bytes a path: the strings themselves are not kept
+
+
+async def test_a_list_over_the_parsed_file_budget_is_an_unknown_naming_it() -> None:
+    image = MemoryImage(
+        [
+            Layer(
+                [
+                    Entry("etc/os-release", _OS_RELEASE),
+                    Entry("var/lib/dpkg/status", _STATUS),
+                    Entry("var/lib/dpkg/info/python3-requests.list", _LIST + b"/x\n" * 1000),
+                    Entry(f"{_EGG}/PKG-INFO", _PKG_INFO),
+                ]
+            )
+        ]
+    )
+    analysis = await analyze(image, select(), budget=ScanBudget(parsed_file_bytes_max=1024))
+    assert [p.owner for p in analysis.packages if p.type == "pypi"] == [""]
+    (unknown,) = [u for u in analysis.unknowns if u.path.endswith(".list")]
+    assert "scan budget parsed_file_bytes_max exceeded (limit 1024" in unknown.reason

@@ -7,17 +7,26 @@ license, ``F`` a directory and ``R`` a file in it.
 
 from __future__ import annotations
 
+import io
+
 from schemas.records import Distro, PackageRecord
 from services.engine.catalogers.interface import Cataloger, ParseResult, RawPackage
+from services.engine.catalogers.problems import Problems
 from services.engine.purl import build_purl, os_qualifiers
 from services.engine.requests import FileRequest
 
+FIELD_MAX = 4096  # characters of a name or version: real ones are far shorter
+
 
 def parse_apk_db(path: str, data: bytes) -> ParseResult:
-    """Parse an apk installed database into raw packages; malformed stanzas become problems."""
+    """Parse an apk installed database into raw packages; malformed stanzas become problems.
+
+    Linear in the file's size, lines read lazily; a file of garbage lines gives a capped
+    list of problems (``Problems``), not one unknown per line.
+    """
     text = data.decode("utf-8", errors="replace")
     packages: list[RawPackage] = []
-    problems: list[str] = []
+    problems = Problems(path)
     fields: dict[str, str] = {}
     files: list[str] = []
     directory = ""
@@ -28,7 +37,10 @@ def parse_apk_db(path: str, data: bytes) -> ParseResult:
             return
         name, version = fields.get("P", ""), fields.get("V", "")
         if not name or not version:
-            problems.append(f"{path}: stanza at line {start}: no {'P' if not name else 'V'} field")
+            problems.add(f"{path}: stanza at line {start}: no {'P' if not name else 'V'} field")
+            return
+        if len(name) > FIELD_MAX or len(version) > FIELD_MAX:
+            problems.add(f"{path}: stanza at line {start}: P or V field over {FIELD_MAX} characters")
             return
         packages.append(
             RawPackage(
@@ -42,14 +54,15 @@ def parse_apk_db(path: str, data: bytes) -> ParseResult:
             )
         )
 
-    for lineno, line in enumerate(text.splitlines(), 1):
+    for lineno, raw in enumerate(io.StringIO(text, newline="\n"), 1):
+        line = raw.rstrip("\r\n")
         if not line.strip():
             flush()
             fields, files, directory = {}, [], ""
             start = lineno + 1
             continue
         if len(line) < 2 or line[1] != ":":
-            problems.append(f"{path}: line {lineno}: malformed line {line[:60]!r}")
+            problems.add(f"{path}: line {lineno}: malformed line {line[:60]!r}")
             continue
         key, value = line[0], line[2:]
         if key == "F":
@@ -59,7 +72,7 @@ def parse_apk_db(path: str, data: bytes) -> ParseResult:
         elif key not in fields:
             fields[key] = value
     flush()
-    return ParseResult(packages=packages, problems=problems)
+    return ParseResult(packages=packages, problems=problems.items())
 
 
 def apk_to_package(raw: RawPackage, distro: Distro | None, location: str) -> PackageRecord:

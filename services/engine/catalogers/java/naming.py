@@ -15,7 +15,11 @@ import msgspec
 
 from services.engine.catalogers.java.manifest import Manifest
 
-ARCHIVE_SUFFIXES = (".jar", ".war", ".ear", ".par", ".sar", ".jpi", ".hpi")
+# syft's archiveFormatGlobs: jar, war, ear, par, sar, nar (NiFi), jpi/hpi (Jenkins), kar (Karaf),
+# lpkg (Liferay)
+ARCHIVE_SUFFIXES = (".jar", ".war", ".ear", ".par", ".sar", ".nar", ".jpi", ".hpi", ".kar", ".lpkg")
+# plain zips are read for the Java archives inside them only (syft's zip-wrapped archives)
+WRAPPER_SUFFIXES = (".zip",)
 
 # a version starts at the first "-" followed by a digit, or at a "-rc1"/"-build12" style tag
 _VERSION_START = re.compile(r"-(?=\d|rc\d|build\d)", re.IGNORECASE)

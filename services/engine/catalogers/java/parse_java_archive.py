@@ -11,8 +11,17 @@ costs the zip directory, never the bytes. Following syft's java cataloger:
 - Every other ``META-INF/maven/**/pom.properties`` names a dependency shaded into the
   archive, unless its artifactId (or full coordinates) is the archive's own.
 - Archives inside the archive (``WEB-INF/lib``, ``BOOT-INF/lib``, ``lib/``, anywhere) are
-  read the same way down to ``MAX_DEPTH`` levels, each through a spooled temporary file;
-  their packages are located as ``/outer.war:WEB-INF/lib/inner.jar``.
+  read the same way down to ``ScanBudget.archive_depth_max`` levels, each through a spooled
+  temporary file; their packages are located as ``/outer.war:WEB-INF/lib/inner.jar``. The
+  bytes inflated from nested archives are counted in total for the image (a ``Meter``
+  shared by the image's archives) against ``ScanBudget.archive_expanded_bytes_max`` (a jar
+  fanning out into nested jars cannot expand without bound), and a central directory
+  larger than ``parsed_file_bytes_max`` is refused before ``zipfile`` reads it into memory.
+- A plain ``.zip`` (a distribution bundle) is read for the Java archives inside it only, as
+  syft reads zip-wrapped archives; the zip itself is no package.
+- An executable jar with a launcher script in front (Spring Boot's ``#!/bin/bash`` ...) is
+  read from the zip's real start: ``zipfile`` finds the end-of-central-directory record from
+  the end of the file and shifts every offset by the bytes in front of the zip.
 
 The archive's SHA-1 (of the whole file, streamed) goes to the own package's metadata.
 An archive that is not a readable zip, or an entry that cannot be inflated, is a problem
@@ -32,20 +41,25 @@ from typing import IO
 import msgspec
 
 from schemas.records import Distro, PackageRecord
+from services.engine.budget import BudgetExceeded, ScanBudget
 from services.engine.catalogers.interface import Cataloger, ParseResult, RawPackage
+from services.engine.catalogers.java.central_directory import central_directory_problem
 from services.engine.catalogers.java.manifest import Manifest, parse_manifest
 from services.engine.catalogers.java.naming import (
     ARCHIVE_SUFFIXES,
+    WRAPPER_SUFFIXES,
     archive_filename,
     group_from_manifest,
     select_name,
     select_version,
 )
 from services.engine.catalogers.java.pom_properties import PomProperties, parse_pom_properties
+from services.engine.catalogers.meter import Meter
+from services.engine.catalogers.problems import Problems
 from services.engine.purl import build_purl
 from services.engine.requests import FileRequest
 
-MAX_DEPTH = 4  # archive nesting levels read below the outer archive
+MAX_DEPTH = ScanBudget().archive_depth_max  # default archive nesting levels read below the outer archive
 MAX_BYTES = 1024 * 1024 * 1024  # the outer archive, and any nested one once inflated
 _META_CAP = 1024 * 1024  # manifest and pom.properties larger than this are not Maven's
 _SPOOL_IN_MEMORY = 4 * 1024 * 1024
@@ -63,6 +77,8 @@ _ENTRY_ERRORS = (
     ValueError,
 )
 PATH_IN_ARCHIVE = "path_in_archive"  # raw metadata key: where a nested package sits below the outer file
+_DEFAULT = ScanBudget()
+_EXPANDED = "archive_expanded_bytes_max"
 
 
 class _Own(msgspec.Struct, kw_only=True):
@@ -94,13 +110,19 @@ def _matches_file_name(artifact_id: str, file_name: str, artifact_ids: set[str])
 class _Reader:
     """Reads one outer archive and everything nested in it into packages and problems."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, budget: ScanBudget, meter: Meter) -> None:
         self.path = path
+        self.budget = budget
+        self.meter = meter  # bytes inflated from nested archives, counted for the whole image
         self.packages: list[RawPackage] = []
-        self.problems: list[str] = []
+        self.problems = Problems(path)
+        self.exhausted = False  # the expansion budget ran out: no further nested archive is read
 
-    def archive(self, stream: IO[bytes], inner: str, sha1: str, depth: int) -> None:
+    def archive(self, stream: IO[bytes], inner: str, sha1: str, depth: int, wrapper: bool = False) -> None:
         where = f"{self.path}:{inner}" if inner else self.path
+        if (problem := central_directory_problem(stream, self.budget.parsed_file_bytes_max)) is not None:
+            self.problems.append(f"{where}: {problem}")
+            return
         try:
             zf = zipfile.ZipFile(stream)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
@@ -120,7 +142,8 @@ class _Reader:
                     elif (pom := parse_pom_properties(info.filename, data)) is not None:
                         poms.append(pom)
             poms.sort(key=lambda p: p.path)
-            self._identify(inner, sha1, manifest, poms)
+            if not wrapper:  # a plain zip is no package: only the archives in it are
+                self._identify(inner, sha1, manifest, poms)
             for info in infos:
                 if info.filename.lower().endswith(ARCHIVE_SUFFIXES):
                     self._nested(zf, info, inner, where, depth)
@@ -187,19 +210,37 @@ class _Reader:
                 )
             )
 
+    def _exhaust(self, where: str, name: str) -> None:
+        self.exhausted = True
+        limit = self.budget.archive_expanded_bytes_max
+        exc = BudgetExceeded(_EXPANDED, limit, f"{where}: {name}")
+        self.problems.append(f"{exc}; no further nested archive read")
+
     def _nested(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, inner: str, where: str, depth: int) -> None:
+        if self.exhausted:
+            return
         child = f"{inner}:{info.filename}" if inner else info.filename
-        if depth + 1 > MAX_DEPTH:
-            self.problems.append(f"{where}: {info.filename} not read: archives nested over {MAX_DEPTH} deep")
+        depth_max = self.budget.archive_depth_max
+        if depth + 1 > depth_max:
+            self.problems.append(f"{where}: {info.filename} not read: archives nested over {depth_max} deep")
             return
         if info.file_size > MAX_BYTES:
             self.problems.append(f"{where}: {info.filename} not read: {info.file_size} bytes inflated")
+            return
+        left = self.meter.left(_EXPANDED)
+        if info.file_size > left:
+            self._exhaust(where, info.filename)
             return
         with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
             digest = hashlib.sha1(usedforsecurity=False)
             try:
                 with zf.open(info) as src:
                     while chunk := src.read(_CHUNK):
+                        self.meter.spend(_EXPANDED, len(chunk))
+                        if len(chunk) > left:
+                            self._exhaust(where, info.filename)
+                            return
+                        left -= len(chunk)
                         digest.update(chunk)
                         spool.write(chunk)
             except _ENTRY_ERRORS as exc:
@@ -209,20 +250,29 @@ class _Reader:
             self.archive(spool, child, digest.hexdigest(), depth + 1)
 
 
-def parse_java_archive_stream(path: str, stream: IO[bytes]) -> ParseResult:
-    """All packages of one archive given as a seekable stream; never raises on bad input."""
-    reader = _Reader(path)
+def parse_java_archive_stream(
+    path: str, stream: IO[bytes], budget: ScanBudget = _DEFAULT, meter: Meter | None = None
+) -> ParseResult:
+    """All packages of one archive given as a seekable stream; never raises on bad input.
+
+    ``meter`` counts the bytes inflated from nested archives for the whole image (the
+    analysis shares one across the image's files); without one they count for this file.
+    """
+    reader = _Reader(path, budget, meter if meter is not None else Meter(budget))
+    wrapper = path.lower().endswith(WRAPPER_SUFFIXES)
     try:
-        sha1 = _sha1(stream)
+        sha1 = "" if wrapper else _sha1(stream)  # a zip is no package: its digest names nothing
     except OSError as exc:
         return ParseResult(problems=[f"{path}: cannot read the archive: {exc}"])
-    reader.archive(stream, "", sha1, 0)
-    return ParseResult(packages=reader.packages, problems=reader.problems)
+    reader.archive(stream, "", sha1, 0, wrapper=wrapper)
+    return ParseResult(packages=reader.packages, problems=reader.problems.items())
 
 
-def parse_java_archive(path: str, data: bytes) -> ParseResult:
+def parse_java_archive(
+    path: str, data: bytes, budget: ScanBudget = _DEFAULT, meter: Meter | None = None
+) -> ParseResult:
     """The same as ``parse_java_archive_stream`` for an archive already in memory."""
-    return parse_java_archive_stream(path, io.BytesIO(data))
+    return parse_java_archive_stream(path, io.BytesIO(data), budget, meter)
 
 
 def java_to_package(raw: RawPackage, distro: Distro | None, location: str) -> PackageRecord:
@@ -245,9 +295,9 @@ CATALOGER = Cataloger(
     package_type="maven",
     request=FileRequest(
         name="java-archive",
-        patterns=tuple(f"**/*{suffix}" for suffix in ARCHIVE_SUFFIXES),
+        patterns=tuple(f"**/*{suffix}" for suffix in (*ARCHIVE_SUFFIXES, *WRAPPER_SUFFIXES)),
         max_bytes=MAX_BYTES,
-        magic=(b"PK\x03\x04",),
+        magic=(b"PK\x03\x04", b"#!"),  # a zip, or an executable jar with a launcher script in front
         spool=True,
     ),
     parse=parse_java_archive,

@@ -7,20 +7,26 @@ fields instead. Development-only packages are left out, as for package-lock.json
 6.x mark them ``dev: true``; 9.x dropped that flag, so a package counts as development-only
 when the ``snapshots`` graph cannot reach it from any importer's ``dependencies`` or
 ``optionalDependencies``. Lockfiles inside ``node_modules`` are skipped.
+
+Dependencies of every importer count, so a workspace member's (``importers: packages/a: ...``)
+production dependencies are reported with the root's; tarball, git and ``file:`` packages
+take the ``version`` field their entry carries. The lockfile does not name the importers
+themselves (only their directories), so the root project and its workspace members are
+not packages here, as with syft and Trivy.
+
+The file is read with ``safe_yaml`` (size and alias caps): a lockfile of nested aliases is
+refused with a problem instead of expanding when a field is read.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from services.engine.budget import ScanBudget
 from services.engine.catalogers.interface import Cataloger, ParseResult, RawPackage
-from services.engine.catalogers.javascript.npm import (
-    decode_yaml,
-    in_node_modules,
-    npm_to_package,
-    raw_npm,
-    unique,
-)
+from services.engine.catalogers.javascript.npm import in_node_modules, npm_to_package, raw_npm, unique
+from services.engine.catalogers.problems import Problems
+from services.engine.catalogers.safe_yaml import YamlLimits, load_yaml
 from services.engine.requests import FileRequest
 
 _PROD = ("dependencies", "optionalDependencies")
@@ -75,32 +81,38 @@ def _production_v9(doc: dict[str, Any]) -> set[str] | None:
     return {key.split("(", 1)[0] for key in seen}
 
 
+def _text(value: Any) -> str:
+    """A field's value when it is text; a mapping or list where text belongs counts as absent."""
+    return value if isinstance(value, str) else ""
+
+
 def _major(version: Any) -> int:
     try:
-        return int(str(version).strip("'\"").split(".", 1)[0])
+        return int(_text(version).strip("'\"").split(".", 1)[0])
     except ValueError:
         return 0
 
 
-def parse_pnpm_lock(path: str, data: bytes) -> ParseResult:
+def parse_pnpm_lock(path: str, data: bytes, budget: ScanBudget | None = None) -> ParseResult:
     """Every production package a pnpm lockfile pins."""
     if in_node_modules(path):
         return ParseResult()
-    doc, problem = decode_yaml(path, data.decode("utf-8", errors="replace"), "pnpm lockfile")
+    limits = YamlLimits(bytes_max=budget.parsed_file_bytes_max) if budget is not None else None
+    doc, problem = load_yaml(path, data, "pnpm lockfile", limits)
     if problem:
         return ParseResult(problems=[problem])
     if not isinstance(doc, dict):
         return ParseResult(problems=[f"{path}: pnpm lockfile is not a mapping"])
     major = _major(doc.get("lockfileVersion"))
     if major < 5:
-        version = doc.get("lockfileVersion")
+        version = _text(doc.get("lockfileVersion"))[:40] or "(missing or not text)"
         return ParseResult(problems=[f"{path}: unsupported pnpm lockfileVersion {version!r}"])
     packages = doc.get("packages") or {}
     if not isinstance(packages, dict):
         return ParseResult(problems=[f"{path}: pnpm lockfile 'packages' is not a mapping"])
     production = _production_v9(doc) if major >= 9 else None
     out: list[RawPackage] = []
-    problems: list[str] = []
+    problems = Problems(path)
     for key, entry in packages.items():
         meta = entry if isinstance(entry, dict) else {}
         if meta.get("dev") == "true":
@@ -108,14 +120,15 @@ def parse_pnpm_lock(path: str, data: bytes) -> ParseResult:
         if production is not None and key.split("(", 1)[0].removeprefix("/") not in production:
             continue
         name, version = package_key(str(key), major)
-        name, version = str(meta.get("name") or name), str(meta.get("version") or version)
+        name, version = _text(meta.get("name")) or name, _text(meta.get("version")) or version
         if not name or not version:
-            problems.append(f"{path}: package key {str(key)[:80]!r} names no package and version")
+            problems.add(f"{path}: package key {str(key)[:80]!r} names no package and version")
             continue
         resolution = meta.get("resolution")
-        integrity = resolution.get("integrity", "") if isinstance(resolution, dict) else ""
-        out.append(raw_npm(name, version, declared=True, metadata={"integrity": str(integrity)}))
-    return ParseResult(packages=unique(out), problems=problems)
+        integrity = resolution.get("integrity") if isinstance(resolution, dict) else None
+        metadata = {"integrity": integrity} if isinstance(integrity, str) else {}
+        out.append(raw_npm(name, version, declared=True, metadata=metadata))
+    return ParseResult(packages=unique(out), problems=problems.items())
 
 
 CATALOGER = Cataloger(

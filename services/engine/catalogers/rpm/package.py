@@ -9,10 +9,11 @@ spec's rpm type and syft do: ``pkg:rpm/redhat/openssl-libs@3.0.1-43.el9_0?arch=x
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from schemas.records import Distro, PackageRecord
 from services.engine.catalogers.interface import ParseResult, RawPackage
+from services.engine.catalogers.problems import Problems
 from services.engine.catalogers.rpm.header import HeaderError, RpmHeader, parse_header
 from services.engine.purl import build_purl, distro_qualifier
 
@@ -59,24 +60,46 @@ def raw_from_header(header: RpmHeader) -> RawPackage:
     )
 
 
-def parse_blobs(path: str, blobs: Iterable[tuple[str, bytes]], problems: list[str]) -> ParseResult:
+def within_file(
+    path: str, blobs: Iterable[tuple[str, bytes]], file_size: int, problems: Problems
+) -> Iterator[tuple[str, bytes]]:
+    """The blobs until together they hold more bytes than the file: then one problem, and no more.
+
+    In a sound database every header occupies its own bytes (NDB blocks, Berkeley DB pages),
+    so the headers add up to less than the file. Slots or items that all point at one large
+    blob would otherwise be read again and again (a hang); the file's size is their budget.
+    """
+    total = 0
+    for label, blob in blobs:
+        total += len(blob)
+        if total > file_size:
+            problems.add(
+                f"{path}: {label}: headers read add up to over the file's {file_size} bytes "
+                "(records overlap); stopped reading"
+            )
+            return
+        yield label, blob
+
+
+def parse_blobs(path: str, blobs: Iterable[tuple[str, bytes]], problems: Problems) -> ParseResult:
     """Raw packages of ``(label, header blob)`` pairs; a blob that does not decode becomes a problem.
 
-    ``problems`` holds what the backend reader already found. ``gpg-pubkey`` pseudo-packages
-    (signing keys that ``rpm --import`` records as headers; ``rpm -qa`` lists them) are left out,
-    as Trivy does: they are not software and no advisory names them.
+    ``problems`` holds what the backend reader found (and finds while it is iterated).
+    ``gpg-pubkey`` pseudo-packages (signing keys that ``rpm --import`` records as headers;
+    ``rpm -qa`` lists them) are left out, as Trivy does: they are not software and no
+    advisory names them.
     """
     packages: list[RawPackage] = []
     for label, blob in blobs:
         try:
             header = parse_header(blob)
         except HeaderError as exc:
-            problems.append(f"{path}: {label}: {exc}")
+            problems.add(f"{path}: {label}: {exc}")
             continue
         if header.name == "gpg-pubkey":
             continue
         packages.append(raw_from_header(header))
-    return ParseResult(packages=packages, problems=problems)
+    return ParseResult(packages=packages, problems=problems.items())
 
 
 def rpm_to_package(raw: RawPackage, distro: Distro | None, location: str) -> PackageRecord:

@@ -23,7 +23,8 @@ from collections.abc import Iterator
 from typing import IO
 
 from services.engine.catalogers.interface import Cataloger, ParseResult
-from services.engine.catalogers.rpm.package import parse_blobs, rpm_to_package
+from services.engine.catalogers.problems import Problems
+from services.engine.catalogers.rpm.package import parse_blobs, rpm_to_package, within_file
 from services.engine.requests import FileRequest
 
 HASH_MAGIC = 0x061561
@@ -113,7 +114,7 @@ def _item(pages: _Pages, page: bytes, offsets: tuple[int, ...], index: int) -> b
     raise _BdbError(f"item {index} has unsupported type {kind}")
 
 
-def _records(path: str, pages: _Pages, problems: list[str]) -> Iterator[tuple[str, bytes]]:
+def _records(path: str, pages: _Pages, problems: Problems) -> Iterator[tuple[str, bytes]]:
     """``(label, header blob)`` per record; unreadable pages and records become problems."""
     for number in range(1, pages.last_page + 1):
         try:
@@ -150,11 +151,12 @@ def parse_rpmdb_bdb_stream(path: str, stream: IO[bytes]) -> ParseResult:
         pages = _Pages(stream)
     except _BdbError as exc:
         return ParseResult(problems=[f"{path}: {exc}"])
-    problems: list[str] = []
+    problems = Problems(path)
     needed = (pages.last_page + 1) * pages.page_size
     if pages.file_size < needed:
         problems.append(f"{path}: file is {pages.file_size} bytes, its metadata says {needed}")
-    return parse_blobs(path, _records(path, pages, problems), problems)
+    records = within_file(path, _records(path, pages, problems), pages.file_size, problems)
+    return parse_blobs(path, records, problems)
 
 
 def parse_rpmdb_bdb(path: str, data: bytes) -> ParseResult:

@@ -20,8 +20,9 @@ from collections.abc import Iterator
 from typing import IO
 
 from services.engine.catalogers.interface import Cataloger, ParseResult
+from services.engine.catalogers.problems import Problems
 from services.engine.catalogers.rpm.header import MAX_DATA
-from services.engine.catalogers.rpm.package import parse_blobs, rpm_to_package
+from services.engine.catalogers.rpm.package import parse_blobs, rpm_to_package, within_file
 from services.engine.requests import FileRequest
 
 HEADER_MAGIC = int.from_bytes(b"RpmP", "little")
@@ -34,7 +35,7 @@ MAX_BYTES = 256 * 1024 * 1024
 
 
 def _blobs(
-    path: str, stream: IO[bytes], slots: list[tuple[int, int, int, int]], size: int, problems: list[str]
+    path: str, stream: IO[bytes], slots: list[tuple[int, int, int, int]], size: int, problems: Problems
 ) -> Iterator[tuple[str, bytes]]:
     for magic, pkg, offset, _count in slots:
         if magic != SLOT_MAGIC:
@@ -78,12 +79,14 @@ def parse_rpmdb_ndb_stream(path: str, stream: IO[bytes]) -> ParseResult:
         return ParseResult(problems=[f"{path}: NDB header claims {npages} slot pages"])
     count = npages * SLOTS_PER_PAGE - 2
     raw = stream.read(count * 16)
-    problems: list[str] = []
+    problems = Problems(path)
     if len(raw) < count * 16:
         problems.append(f"{path}: slot pages truncated ({len(raw)} of {count * 16} bytes)")
         count = len(raw) // 16
     slots = [struct.unpack_from("<IIII", raw, 16 * i) for i in range(count)]
-    return parse_blobs(path, _blobs(path, stream, slots, size, problems), problems)
+    return parse_blobs(
+        path, within_file(path, _blobs(path, stream, slots, size, problems), size, problems), problems
+    )
 
 
 def parse_rpmdb_ndb(path: str, data: bytes) -> ParseResult:

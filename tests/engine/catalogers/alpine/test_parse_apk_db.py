@@ -3,7 +3,8 @@
 from pathlib import Path
 
 from schemas.records import Distro
-from services.engine.catalogers.alpine.parse_apk_db import apk_to_package, parse_apk_db
+from services.engine.catalogers.alpine.parse_apk_db import FIELD_MAX, apk_to_package, parse_apk_db
+from services.engine.catalogers.problems import PROBLEMS_PER_FILE
 
 HERE = Path(__file__).parent
 DB = "lib/apk/db/installed"
@@ -32,3 +33,18 @@ def test_purl() -> None:
     raw = parse_apk_db(DB, (HERE / "testdata" / DB).read_bytes()).packages[1]
     pkg = apk_to_package(raw, Distro(id="alpine", version_id="3.20.3"), "/" + DB)
     assert pkg.purl == "pkg:apk/alpine/libcrypto3@3.3.0-r2?arch=x86_64&distro=alpine-3.20.3&upstream=openssl"
+
+
+def test_a_database_of_garbage_lines_gives_a_capped_list_of_problems() -> None:
+    # issue 18: a 7 GiB database of garbage lines became 8.4 million unknowns; here 200,000 lines
+    data = b"P:ok\nV:1.0-r0\n\n" + b"garbage line\n" * 200_000
+    result = parse_apk_db(DB, data)
+    assert [p.name for p in result.packages] == ["ok"]
+    assert len(result.problems) == PROBLEMS_PER_FILE + 1
+    assert result.problems[-1] == f"{DB}: {200_000 - PROBLEMS_PER_FILE} more problems not listed"
+
+
+def test_an_over_long_name_is_a_problem_not_a_package() -> None:
+    result = parse_apk_db(DB, b"P:" + b"x" * 100_000 + b"\nV:1\n\nP:ok\nV:2\n")
+    assert [p.name for p in result.packages] == ["ok"]
+    assert result.problems == [f"{DB}: stanza at line 1: P or V field over {FIELD_MAX} characters"]

@@ -2,8 +2,11 @@
 
 from pathlib import Path
 
+import pytest
+
 from schemas.records import Distro
-from services.engine.catalogers.debian.parse_dpkg_status import dpkg_to_package, parse_dpkg_status
+from services.engine.catalogers.debian.parse_dpkg_status import FIELD_MAX, dpkg_to_package, parse_dpkg_status
+from services.engine.catalogers.problems import PROBLEMS_PER_FILE
 
 HERE = Path(__file__).parent
 
@@ -56,3 +59,33 @@ def test_purl_carries_distro_arch_and_upstream() -> None:
     )
     assert pkg.type == "deb"
     assert pkg.locations == ["/var/lib/dpkg/status"]
+
+
+@pytest.mark.timeout(60)  # joined by repeated concatenation this took hours (quadratic): a hang
+def test_many_continuation_lines_parse_in_one_linear_pass() -> None:
+    stanza = b"Package: big\nVersion: 1\nDescription: x\n" + b" more text on a continuation line\n" * 400_000
+    result = parse_dpkg_status("var/lib/dpkg/status", stanza + b"\nPackage: next\nVersion: 2\n")
+    assert [(p.name, p.version) for p in result.packages] == [("big", "1"), ("next", "2")]
+    assert result.problems == []
+
+
+def test_a_wanted_field_continued_past_its_cap_is_a_problem() -> None:
+    data = (
+        b"Package: huge\nVersion: 1\nSource: s\n"
+        + b" x\n" * (FIELD_MAX + 10)
+        + b"\nPackage: ok\nVersion: 1\n"
+    )
+    result = parse_dpkg_status("var/lib/dpkg/status.d/huge", data)
+    assert [p.name for p in result.packages] == ["ok"]
+    assert result.problems == [
+        f"var/lib/dpkg/status.d/huge: stanza at line 1: field Source is {2 * (FIELD_MAX + 10) + 1} "
+        f"characters, over {FIELD_MAX}"
+    ]
+
+
+def test_problems_per_file_are_capped_with_a_summary_line() -> None:
+    data = b"".join(b"Package: p%d\n\n" % i for i in range(5000))
+    result = parse_dpkg_status("var/lib/dpkg/status", data)
+    assert result.packages == []
+    assert len(result.problems) == PROBLEMS_PER_FILE + 1
+    assert result.problems[-1].endswith(f"{5000 - PROBLEMS_PER_FILE} more problems not listed")

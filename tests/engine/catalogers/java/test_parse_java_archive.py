@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from services.engine.analyze import analyze
+from services.engine.budget import ScanBudget
 from services.engine.catalogers.java.manifest import parse_manifest
 from services.engine.catalogers.java.naming import archive_filename
 from services.engine.catalogers.java.parse_java_archive import (
@@ -25,6 +26,7 @@ from services.engine.catalogers.java.parse_java_archive import (
     parse_java_archive_stream,
 )
 from services.engine.catalogers.java.pom_properties import parse_pom_properties
+from services.engine.requests import glob_matches
 from tests.engine.memimage import Entry, Layer, MemoryImage
 
 JARS = Path(__file__).parent / "testdata" / "usr" / "share" / "java"
@@ -246,3 +248,77 @@ async def test_through_the_walk_spooled_with_a_hard_link() -> None:
 def test_stream_and_bytes_parsers_agree() -> None:
     war = _zip({"WEB-INF/lib/commons-cli-1.5.0.jar": CLI})
     assert parse_java_archive_stream("a.war", io.BytesIO(war)) == parse_java_archive("a.war", war)
+
+
+def test_nested_archives_expand_within_one_total_budget() -> None:
+    # issue 18: a jar fanning out into nested jars expanded to 128 GiB, capped per entry only.
+    # Here 40 nested "jars" of 4 MiB of zeros each (a few KiB deflated) against a 10 MiB total.
+    zeros = bytes(4 * 1024 * 1024)
+    fan = _zip({f"lib/part{i:02d}-1.0.jar": zeros for i in range(40)} | {"lib/commons-cli-1.5.0.jar": CLI})
+    assert len(fan) < 1024 * 1024
+    budget = ScanBudget(archive_expanded_bytes_max=10 * 1024 * 1024)
+    result = parse_java_archive("opt/fan.jar", fan, budget)
+    budget_problems = [p for p in result.problems if "archive_expanded_bytes_max" in p]
+    assert len(budget_problems) == 1
+    assert budget_problems[0].startswith("opt/fan.jar: lib/part02-1.0.jar: scan budget archive_expanded")
+    # two nested jars were read (and were not zips) before the budget ran out; nothing after it
+    assert len(result.problems) == 3
+
+
+def test_the_depth_limit_comes_from_the_budget() -> None:
+    data = _zip({"lib/inner-2.0.jar": _zip({"lib/innermost-3.0.jar": CLI})})
+    shallow = parse_java_archive("outer-1.0.jar", data, ScanBudget(archive_depth_max=1))
+    assert {p.name for p in shallow.packages} == {"outer", "inner"}
+    assert shallow.problems == [
+        "outer-1.0.jar:lib/inner-2.0.jar: lib/innermost-3.0.jar not read: archives nested over 1 deep"
+    ]
+
+
+def test_a_central_directory_over_the_parsed_file_budget_is_not_loaded() -> None:
+    many = _zip({f"d{i}/": b"" for i in range(2000)} | {"lib/commons-cli-1.5.0.jar": CLI})
+    result = parse_java_archive("opt/dirs.jar", many, ScanBudget(parsed_file_bytes_max=64 * 1024))
+    assert result.packages == []
+    (problem,) = result.problems
+    assert problem.startswith("opt/dirs.jar: central directory of ")
+    assert "scan budget parsed_file_bytes_max exceeded (limit 65536" in problem
+
+
+async def test_an_executable_jar_with_a_launcher_script_in_front_is_read() -> None:
+    # Spring Boot's "fully executable" jar: a shell script, then the zip (offsets from the zip's start)
+    script = b'#!/bin/bash\n# launcher\nexec java -jar "$0" "$@"\nexit 0\n' + b"#" * 5000 + b"\n"
+    fat = _zip(
+        {
+            "META-INF/MANIFEST.MF": _manifest(Implementation_Title="app", Implementation_Version="0.1.0"),
+            "BOOT-INF/lib/commons-cli-1.5.0.jar": CLI,
+        },
+        stored=("BOOT-INF/lib/commons-cli-1.5.0.jar",),
+    )
+    image = MemoryImage([Layer([Entry("opt/app/app-0.1.0.jar", script + fat, mode=0o755)])])
+    analysis = await analyze(image, [CATALOGER])
+    assert analysis.unknowns == []
+    assert {(p.name, p.version, p.locations[0]) for p in analysis.packages} == {
+        ("app", "0.1.0", "/opt/app/app-0.1.0.jar"),
+        ("commons-cli", "1.5.0", "/opt/app/app-0.1.0.jar:BOOT-INF/lib/commons-cli-1.5.0.jar"),
+    }
+
+
+def test_archives_inside_a_plain_zip_are_read_and_the_zip_is_no_package() -> None:
+    # syft reads the Java archives in a zip ("zip-wrapped archives"); the zip names nothing
+    bundle = _zip({"dist-2.0/lib/commons-cli-1.5.0.jar": CLI, "dist-2.0/README": b"read me"})
+    assert _ids("opt/dist-2.0.zip", bundle) == {
+        ("commons-cli", "commons-cli", "1.5.0", "dist-2.0/lib/commons-cli-1.5.0.jar")
+    }
+    assert _ids("opt/empty-1.0.zip", _zip({"README": b"no archives"})) == set()
+
+
+@pytest.mark.parametrize("suffix", [".nar", ".kar", ".lpkg"])
+def test_nifi_karaf_and_liferay_archives_are_java_archives(suffix: str) -> None:
+    # the suffixes syft's java cataloger reads besides jar/war/ear/par/sar/jpi/hpi
+    assert any(glob_matches(p, f"opt/plugins/bundle-1.0{suffix}") for p in CATALOGER.request.patterns)
+    outer = _zip(
+        {"META-INF/MANIFEST.MF": _manifest(Implementation_Version="1.0"), "lib/aopalliance-1.0.jar": AOP}
+    )
+    assert _ids(f"opt/plugins/bundle-1.0{suffix}", outer) == {
+        ("", "bundle", "1.0", ""),
+        ("", "aopalliance", "1.0", "lib/aopalliance-1.0.jar"),
+    }

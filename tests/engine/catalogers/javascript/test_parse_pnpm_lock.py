@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from services.engine.budget import ScanBudget
 from services.engine.catalogers.javascript.parse_pnpm_lock import package_key, parse_pnpm_lock
 
 HERE = Path(__file__).parent
@@ -87,4 +88,57 @@ def test_malformed_lockfiles_are_problems() -> None:
     ]
     assert parse_pnpm_lock("b/pnpm-lock.yaml", b"lockfileVersion: 3\n").problems == [
         "b/pnpm-lock.yaml: unsupported pnpm lockfileVersion '3'"
+    ]
+
+
+def test_v9_workspace_members_tarballs_and_directories() -> None:
+    # shaped like Trivy's pnpm-lock_v9.yaml test case: a workspace member's production
+    # dependencies count; tarball packages take their "version" field; a file: directory
+    # package keeps its file: version (as syft); devDependencies of every importer are left out
+    result = _parse("srv/pnpm-v9-workspace/pnpm-lock.yaml")
+    assert result.problems == []
+    assert {p.key() for p in result.packages} == {
+        ("cookie", "0.7.2"),
+        ("cookie-signature", "1.0.7"),
+        ("express-session", "1.18.1"),
+        ("left-pad", "1.3.0"),
+        ("local-utils", "file:vendor/local-utils"),
+        ("ms", "2.0.0"),
+        ("uuid", "9.0.1"),
+    }
+
+
+def _alias_bomb(levels: int) -> bytes:
+    """A lockfile whose integrity field is nine levels of ten aliases each: 10**9 nodes when expanded."""
+    lines = ["lockfileVersion: '6.0'", "anchors:", "  l0: &l0 [x, x, x, x, x, x, x, x, x, x]"]
+    for n in range(1, levels + 1):
+        lines.append(f"  l{n}: &l{n} [" + ", ".join([f"*l{n - 1}"] * 10) + "]")
+    lines += ["packages:", "  /left-pad@1.3.0:", f"    resolution: {{integrity: *l{levels}}}"]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_a_lockfile_of_nested_aliases_is_refused_not_expanded() -> None:
+    # issue 18: a pnpm lockfile whose integrity was a nest of aliases took 5.6 GiB
+    data = _alias_bomb(9)
+    assert len(data) < 1024
+    result = parse_pnpm_lock("app/pnpm-lock.yaml", data)
+    assert result.packages == []
+    assert result.problems == [
+        "app/pnpm-lock.yaml: pnpm lockfile refused: aliases expand to more than 100000 nodes"
+    ]
+
+
+def test_a_few_aliases_are_read_and_a_non_text_integrity_is_dropped() -> None:
+    result = parse_pnpm_lock("app/pnpm-lock.yaml", _alias_bomb(2))
+    assert result.problems == []
+    assert [(p.key(), p.metadata) for p in result.packages] == [(("left-pad", "1.3.0"), {})]
+
+
+def test_a_lockfile_over_the_parsed_file_budget_is_refused() -> None:
+    data = (HERE / "testdata" / "srv/pnpm-v9/pnpm-lock.yaml").read_bytes()
+    result = parse_pnpm_lock("srv/pnpm-lock.yaml", data, ScanBudget(parsed_file_bytes_max=1000))
+    assert result.packages == []
+    assert result.problems == [
+        f"srv/pnpm-lock.yaml: pnpm lockfile of {len(data)} bytes: scan budget parsed_file_bytes_max "
+        "exceeded (limit 1000; setting ASSAY_BUDGET_PARSED_FILE_BYTES_MAX)"
     ]
