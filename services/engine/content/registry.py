@@ -20,6 +20,7 @@ from services.engine.content.netioc.analyzer import NetIocAnalyzer
 from services.engine.content.netioc.store import load_index
 from services.engine.content.secrets.analyzer import SecretsAnalyzer
 from services.engine.content.secrets.ruleset import load_ruleset
+from services.engine.content.secrets.verify import SecretVerifier
 from services.engine.licenses.analyzer import LicenseAnalyzer
 from services.engine.licenses.policy import load_policy
 
@@ -29,7 +30,12 @@ def _secrets(settings: Settings) -> ContentAnalyzer:
         Path(settings.secret_rules) if settings.secret_rules else None,
         extra_allow_paths=settings.secret_allow_paths,
     )
-    return SecretsAnalyzer(ruleset, max_bytes=settings.secret_max_bytes)
+    return SecretsAnalyzer(
+        ruleset,
+        max_bytes=settings.secret_max_bytes,
+        seconds_max=settings.budget.parse_seconds_max,
+        verifier=SecretVerifier() if settings.secret_verify else None,
+    )
 
 
 def _insecure(settings: Settings) -> ContentAnalyzer:

@@ -10,16 +10,21 @@ decides which rules' regexes run at all, and runs in the walk itself (the reques
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import msgspec
 
 from schemas.records import Detection, ImageInfo
+from services.engine.budget import BudgetExceeded, ScanBudget
 from services.engine.content.interface import ContentAnalyzer
 from services.engine.content.redact import redact, shannon_entropy
+from services.engine.content.secrets.checksums import CHECKSUMS, UNVERIFIED_ENTROPY
 from services.engine.content.secrets.prefilter import KeywordPrefilter
 from services.engine.content.secrets.ruleset import CompiledRule, Ruleset
+from services.engine.content.secrets.verify import SecretVerifier
 from services.engine.requests import FileRequest
 from services.engine.walk import FileHit
 
@@ -28,6 +33,8 @@ SOURCE = "assay-secrets"
 BINARY_SNIFF = 8192
 MAX_PER_FILE = 100  # per rule and file: a dump of thousands of tokens is one problem, not thousands
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_SECONDS_MAX = ScanBudget().parse_seconds_max
+log = logging.getLogger(__name__)
 # image-config text is scanned as if it were these files, so path-scoped generic rules apply
 _ENV_PATH = "image-config/.env"
 _HISTORY_PATH = "image-config/history.conf"
@@ -54,11 +61,30 @@ def _secret_span(m: Any) -> tuple[int, int]:
     return int(m.start()), int(m.end())
 
 
-class SecretScanner:
-    """Runs a ruleset over bytes: pure, thread-safe, no I/O."""
+_KEY_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+KEY_PREFIX_MAX = 40
 
-    def __init__(self, ruleset: Ruleset) -> None:
+
+def _key_and_match(data: bytes, m: Any) -> bytes:
+    """The match with the rest of the key name it starts in (``publicToken`` for a match at
+    ``Token``): what ``allow_context`` is checked against."""
+    start = first = int(m.start())
+    while start > 0 and first - start < KEY_PREFIX_MAX and data[start - 1] in _KEY_CHARS:
+        start -= 1
+    return data[start : m.end()]
+
+
+class SecretScanner:
+    """Runs a ruleset over bytes: pure, thread-safe, no I/O.
+
+    Every rule is free of nested and overlapping quantifiers (``test_linear.py`` proves it), so a
+    scan is linear in the file; ``seconds_max`` (the per-file parse budget) is the backstop: the
+    rule searches run with a timeout and a file that exhausts it raises ``BudgetExceeded``.
+    """
+
+    def __init__(self, ruleset: Ruleset, *, seconds_max: float = DEFAULT_SECONDS_MAX) -> None:
         self.ruleset = ruleset
+        self.seconds_max = seconds_max
         self.prefilter = KeywordPrefilter(
             [c.rule.keywords for c in ruleset.rules], [c.rule.prefilter for c in ruleset.rules]
         )
@@ -80,6 +106,8 @@ class SecretScanner:
         out: list[CompiledRule] = []
         for index in sorted(candidates):
             rule = rules[index]
+            if rule.excluded is not None and rule.excluded.match(path):
+                continue
             if rule.scoped:
                 if in_scope is None:
                     in_scope = self.ruleset.in_any_scope(path)
@@ -88,8 +116,37 @@ class SecretScanner:
             out.append(rule)
         return out
 
+    def _rule_matches(
+        self, rule: CompiledRule, path: str, data: bytes, deadline: float
+    ) -> Iterator[tuple[int, int, bytes]]:
+        """Span and secret of each match of ``rule`` that passes the value and key filters; the
+        search runs with the time left until ``deadline`` (``BudgetExceeded`` past it)."""
+        try:
+            for m in rule.pattern.finditer(data, timeout=max(deadline - time.monotonic(), 0.001)):
+                start, end = _secret_span(m)
+                secret = data[start:end].strip()
+                if not secret or not self._passes(rule, secret):
+                    continue
+                if rule.allow_context and any(a.search(_key_and_match(data, m)) for a in rule.allow_context):
+                    continue
+                yield start, end, secret
+        except TimeoutError as exc:
+            where = f"{path} (rule {rule.rule.id})"
+            raise BudgetExceeded("parse_seconds_max", self.seconds_max, where) from exc
+
+    def _passes(self, rule: CompiledRule, secret: bytes) -> bool:
+        """The value filters: entropy floor (none when a provider checksum proves the token,
+        a stricter one when it fails), known example values and placeholders."""
+        floor = rule.rule.entropy
+        if rule.rule.checksum:
+            floor = 0.0 if CHECKSUMS[rule.rule.checksum](secret) else max(floor, UNVERIFIED_ENTROPY)
+        if floor and shannon_entropy(secret) < floor:
+            return False
+        return not self.ruleset.is_allowed_value(rule, secret)
+
     def worth_scanning(self, path: str, data: bytes) -> bool:
-        """False exactly when ``scan`` would find nothing without running any rule's regex.
+        """False only when ``scan`` would find nothing without running any rule's regex (True may
+        still run none: a rule's ``exclude_paths`` are checked in ``scan``, not here).
 
         Most files cost one Hyperscan pass over the unscoped rules' keywords (stopping at the
         first hit) and one regex over the path; the full prefilter runs only on a path that
@@ -110,18 +167,11 @@ class SecretScanner:
         """
         kept: list[Match] = []
         seen: set[tuple[str, bytes]] = set()
+        deadline = time.monotonic() + self.seconds_max
         for rule in self._rules_to_run(path, data):
             found_here = 0
-            for m in rule.pattern.finditer(data):
-                start, end = _secret_span(m)
-                secret = data[start:end].strip()
-                if not secret or (rule.rule.id, secret) in seen:
-                    continue
-                if rule.rule.entropy and shannon_entropy(secret) < rule.rule.entropy:
-                    continue
-                if self.ruleset.is_allowed_value(rule, secret):
-                    continue
-                if any(start < k.end and k.start < end for k in kept):
+            for start, end, secret in self._rule_matches(rule, path, data, deadline):
+                if (rule.rule.id, secret) in seen or any(start < k.end and k.start < end for k in kept):
                     continue
                 seen.add((rule.rule.id, secret))
                 kept.append(Match(rule, start, end, 0, redact(secret)))
@@ -137,7 +187,7 @@ class SecretScanner:
         return kept
 
 
-def _detection(match: Match, where: str) -> Detection:
+def _detection(match: Match, where: str, verification: str = "") -> Detection:
     rule = match.rule.rule
     return Detection(
         category=CATEGORY,
@@ -146,6 +196,7 @@ def _detection(match: Match, where: str) -> Detection:
         title=rule.title,
         evidence=f"{where}: {match.evidence}",
         source=SOURCE,
+        verification=verification,
     )
 
 
@@ -159,8 +210,17 @@ class SecretsAnalyzer(ContentAnalyzer):
     name = "secrets"
     version = "1"
 
-    def __init__(self, ruleset: Ruleset, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-        self.scanner = SecretScanner(ruleset)
+    def __init__(
+        self,
+        ruleset: Ruleset,
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        seconds_max: float = DEFAULT_SECONDS_MAX,
+        verifier: SecretVerifier | None = None,
+    ) -> None:
+        """``verifier``: ask providers whether found credentials work (``secret_verify``; off by default)."""
+        self.scanner = SecretScanner(ruleset, seconds_max=seconds_max)
+        self.verifier = verifier
         self.max_bytes = max_bytes
         self._requests = (
             FileRequest(
@@ -179,7 +239,17 @@ class SecretsAnalyzer(ContentAnalyzer):
         return self._requests
 
     def fingerprint(self) -> str:
-        return f"{self.scanner.ruleset.fingerprint}:{self.max_bytes}"
+        verify = ":verify" if self.verifier is not None else ""  # cached outcomes would go stale
+        return f"{self.scanner.ruleset.fingerprint}:{self.max_bytes}{verify}"
+
+    def _detections(self, data: bytes, found: list[Match], where: Callable[[Match], str]) -> list[Detection]:
+        out = []
+        for m in found:
+            verification = ""
+            if self.verifier is not None and self.verifier.supports(m.rule.rule.id):
+                verification = self.verifier.verify(m.rule.rule.id, data[m.start : m.end].strip())
+            out.append(_detection(m, where(m), verification))
+        return out
 
     def _worth_scanning(self, path: str, data: bytes) -> bool:
         """False exactly when ``scan_file`` would find nothing without running a rule: empty,
@@ -191,16 +261,29 @@ class SecretsAnalyzer(ContentAnalyzer):
         data = hit.data
         if not data or _looks_binary(data):
             return []
-        return [_detection(m, f"line {m.line}") for m in self.scanner.scan(hit.path, data)]
+        return self._detections(data, self.scanner.scan(hit.path, data), lambda m: f"line {m.line}")
 
     def scan_text(self, where: str, path: str, text: str) -> list[Detection]:
-        """Secrets in one piece of image-config text, labelled ``where`` (``env FOO``, ``history 3``)."""
-        return [_detection(m, where) for m in self.scanner.scan(path, text.encode("utf-8", "replace"))]
+        """Secrets in one piece of image-config text, labelled ``where`` (``env FOO``, ``history 3``).
+
+        Text that exhausts the time budget yields nothing and a warning naming the budget (the
+        image config has no file to become an unknown; ``redact_text`` hides all of it)."""
+        data = text.encode("utf-8", "replace")
+        try:
+            found = self.scanner.scan(path, data)
+        except BudgetExceeded as exc:
+            log.warning("secrets: image config %s not scanned: %s", where, exc)
+            return []
+        return self._detections(data, found, lambda m: where)
 
     def redact_text(self, path: str, text: str) -> str:
-        """``text`` with every occurrence of every secret found in it replaced by its redacted form."""
+        """``text`` with every occurrence of every secret found in it replaced by its redacted form
+        (all of ``text`` when it could not be scanned within the time budget)."""
         data = text.encode("utf-8", "replace")
-        found = self.scanner.scan(path, data)
+        try:
+            found = self.scanner.scan(path, data)
+        except BudgetExceeded:
+            return redact(data)
         if not found:
             return text
         for m in found:

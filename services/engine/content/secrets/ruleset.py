@@ -15,8 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import msgspec
+import regex
 
 from services.common.errors import ConfigError
+from services.engine.content.secrets.checksums import CHECKSUMS
 from services.engine.requests import globs_regex
 
 DEFAULT_RULES = Path(__file__).with_name("rules.toml")
@@ -34,8 +36,11 @@ class Rule(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
     prefilter: str = ""  # a Hyperscan regex selecting the rule instead of keywords (a superset of ``regex``)
     entropy: float = 0.0
     paths: list[str] = []
+    exclude_paths: list[str] = []  # globs this rule never runs on (third-party library trees)
     allow: list[str] = []
     placeholders: bool = False
+    checksum: str = ""  # a provider-defined checksum the secret must pass (checksums.CHECKSUMS)
+    allow_context: list[str] = []  # regexes over the match and the key name it starts in: a hit drops it
 
 
 class RulesFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -90,10 +95,13 @@ class CompiledRule:
     def __init__(self, rule: Rule, index: int) -> None:
         self.rule = rule
         self.index = index
-        self.pattern = re.compile(rule.regex.encode())
+        # the ``regex`` module, not ``re``: its searches take a timeout (the per-file time budget)
+        self.pattern = regex.compile(rule.regex.encode())
         self.allow = [re.compile(a.encode()) for a in rule.allow]
+        self.allow_context = [re.compile(a.encode()) for a in rule.allow_context]
         self.scoped = bool(rule.paths)
         self.paths = PathSet(rule.paths)
+        self.excluded = PathSet(rule.exclude_paths) if rule.exclude_paths else None
 
 
 class Ruleset:
@@ -147,7 +155,13 @@ def _problems(rules_file: RulesFile) -> list[str]:
             out.append(f"rule {r.id}: neither keywords nor prefilter (nothing would select it)")
         if any(k != k.lower() for k in r.keywords):
             out.append(f"rule {r.id}: keywords must be lower case")
-        for text in (r.regex, *r.allow, *([r.prefilter] if r.prefilter else [])):
+        if r.checksum and r.checksum not in CHECKSUMS:
+            out.append(f"rule {r.id}: unknown checksum {r.checksum!r} (known: {sorted(CHECKSUMS)})")
+        try:
+            regex.compile(r.regex.encode())
+        except regex.error as exc:
+            out.append(f"rule {r.id}: bad regex {r.regex!r}: {exc}")
+        for text in (*r.allow, *r.allow_context, *([r.prefilter] if r.prefilter else [])):
             try:
                 re.compile(text.encode())
             except re.error as exc:

@@ -73,3 +73,49 @@ def test_the_walk_prefilter_agrees_with_the_full_prefilter_on_every_example(rule
         for where in (path, DEFAULT_PATH, "etc/unrelated.conf", "root/.pgpass"):
             data = text.encode()
             assert SCANNER.worth_scanning(where, data) is bool(SCANNER._rules_to_run(where, data)), where
+
+
+# issue 16: every provider it names has a rule of its own (the examples above exercise each one)
+ISSUE_PROVIDERS = [
+    "curl-auth-user",
+    "curl-auth-header",
+    "slack-legacy-token",
+    "slack-webhook-url",
+    "sonarqube-token",
+    "snyk-api-token",
+    "sidekiq-secret",
+    "sidekiq-sensitive-url",
+    "huggingface-org-token",
+    "flyio-token",
+    "sourcegraph-token",
+    "sumologic-access-id",
+    "sumologic-access-token",
+    "1password-service-account-token",
+    "1password-secret-key",
+    "notion-token",
+    "facebook-access-token",
+    "facebook-secret",
+    "messagebird-api-token",
+    "cloudflare-origin-ca-key",
+    "clickhouse-cloud-key",
+    "openshift-user-token",
+    "perplexity-api-key",
+    "hashicorp-vault-token",
+    "hashicorp-vault-legacy-token",
+    "heroku-api-key",
+    "heroku-api-key-v2",
+    "hubspot-api-key",
+    "hubspot-private-app-token",
+    "azure-sas-token",
+    "azure-devops-pat",
+    "azure-container-registry-password",
+    "azure-app-configuration-connection-string",
+    "maven-settings-password",
+    "maven-settings-master-key",
+    "docker-config-json-auths",
+]
+
+
+def test_every_provider_the_issue_names_has_a_rule_and_about_200_rules_exist() -> None:
+    assert sorted(set(ISSUE_PROVIDERS) - set(RULE_IDS)) == []
+    assert len(RULE_IDS) >= 200
