@@ -4,12 +4,21 @@ A source tree copied into an image declares what it will run; when its packages 
 installed (no ``node_modules``, no site-packages) the lockfile is all there is, so its
 packages are reported, marked ``declared``. Two kinds are left out: lockfiles that sit
 inside an installed package's own files (a gem's or an npm package's development
-lockfile says nothing about the image), and declared packages whose name is also
-installed, where the installed record (whatever its version) is the better evidence.
+lockfile says nothing about the image), and declared packages installed at the same
+version by the application itself (``node_modules/lodash`` beside the lockfile pinning
+it), where the installed record is the same package with better evidence.
+
+A declared package is kept when the installed copy of that name is another version
+(a ``Gemfile.lock`` pinning rack 2.0.1 beside Debian's ruby-rack 2.2) or belongs to an OS
+package (``owner`` set: the distribution's copy, not the application's bundle): both are
+then reported, each at its own location, and each is matched against its own data (the
+lockfile's against the language ecosystem's advisories, the OS copy against the
+distribution's).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from schemas.records import PackageRecord
@@ -29,15 +38,23 @@ def in_installed_tree(location: str) -> bool:
     return any(segment in INSTALLED_TREES for segment in path.split("/")[:-1])
 
 
-def _key(pkg: PackageRecord) -> tuple[str, str]:
+_TRAILING_ZEROS = re.compile(r"(?:\.0+)+$")
+
+
+def _same_version(version: str) -> str:
+    """A version's form for equality: ``3.2``, ``3.2.0`` (PEP 440, RubyGems, Maven) and ``v3.2`` are one."""
+    return _TRAILING_ZEROS.sub("", version.strip().lower().removeprefix("v"))
+
+
+def _key(pkg: PackageRecord) -> tuple[str, str, str]:
     # the purl's namespace and name are normalised per ecosystem (PEP 503 for pypi, ...)
     path = pkg.purl.split("?", 1)[0].split("@", 1)[0]
-    return (pkg.type, path.lower().replace("_", "-"))
+    return (pkg.type, path.lower().replace("_", "-"), _same_version(pkg.version))
 
 
 def filter_declared(packages: Sequence[PackageRecord]) -> list[PackageRecord]:
-    """Installed packages, plus declared ones that are neither in an installed tree nor installed."""
-    installed = {_key(p) for p in packages if not p.declared}
+    """Installed packages, plus declared ones neither in an installed tree nor installed by the app."""
+    installed = {_key(p) for p in packages if not p.declared and not p.owner}
     return [
         p
         for p in packages

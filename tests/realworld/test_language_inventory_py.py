@@ -85,10 +85,13 @@ def test_dotnet_deps_json_in_the_image_scan(fixtures: Path) -> None:
     _require_lockfile_fixtures(fixtures)
     nuget = {p["purl"]: p for p in _report(fixtures)["packages"] if p["type"] == "nuget"}
     assert set(nuget) == {
+        "pkg:nuget/App@1.0.0",
         "pkg:nuget/Newtonsoft.Json@12.0.1",
         "pkg:nuget/System.Text.Encodings.Web@4.3.0",
         "pkg:nuget/System.Private.Uri@4.3.0",
-    }  # App/1.0.0 is the "project" library: the application itself
+    }
+    # App/1.0.0 is the "project" library, the application itself: reported as its root, as syft does
+    assert nuget["pkg:nuget/App@1.0.0"]["metadata"]["role"] == "root"
     assert {p["locations"][0] for p in nuget.values()} == {"/opt/dotnetapp/App.deps.json"}
     layers = _report(fixtures)["image"]["layers"]
     assert {p["layer_digest"] for p in nuget.values()} == {layers[2]["digest"]}

@@ -1,4 +1,6 @@
-"""The ``[[package]]`` tables that TOML lockfiles share (poetry.lock, uv.lock, Cargo.lock).
+"""The ``[[package]]`` tables that TOML lockfiles share (poetry.lock, uv.lock, pdm.lock, Cargo.lock).
+
+PEP 751's ``pylock.toml`` has the same shape under the key ``packages``.
 
 One reader for the common shape: a file that is not TOML, a ``package`` key that is not an
 array of tables, or an entry without a name or version is a problem naming the file; each
@@ -22,6 +24,7 @@ def parse_package_tables(
     label: str,
     build: Callable[[Entry, str, str], RawPackage | None],
     skip: Callable[[Entry], bool] = lambda entry: False,
+    key: str = "package",
 ) -> ParseResult:
     """Raw packages from a TOML lockfile: ``build(entry, name, version)`` makes (or skips, with None) each.
 
@@ -31,9 +34,9 @@ def parse_package_tables(
         doc = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         return ParseResult(problems=[f"{path}: not a valid {label}: {exc}"])
-    entries = doc.get("package", [])
+    entries = doc.get(key, [])
     if not isinstance(entries, list):
-        return ParseResult(problems=[f"{path}: 'package' is not an array of tables"])
+        return ParseResult(problems=[f"{path}: '{key}' is not an array of tables"])
     packages: list[RawPackage] = []
     problems: list[str] = []
     for n, entry in enumerate(entries, 1):

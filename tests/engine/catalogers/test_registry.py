@@ -31,6 +31,9 @@ def test_names_are_unique_and_selection_by_tag() -> None:
         "rpmdb-sqlite",
         "rpmdb-bdb",
         "rpmdb-ndb",
+        "rpm-manifest",
+        "opkg-status",
+        "alpm-db",
     }
     declared = select(("declared",))
     assert declared

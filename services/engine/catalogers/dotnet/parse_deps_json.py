@@ -3,8 +3,10 @@
 The SDK writes this file at build/publish time and the host reads it to load assemblies, so
 it describes what the application runs with (syft's dotnet-deps cataloger, Trivy's
 ``dotnet-core`` analyzer). ``libraries`` maps ``Name/Version`` to a type: ``package``
-entries are NuGet packages; ``project`` (the application itself and its project references)
-and ``referenceassembly`` entries are not. When the runtime target (``runtimeTarget.name``)
+entries are NuGet packages. Of the ``project`` entries, the application itself (the
+project named like the file: ``App`` for ``App.deps.json``) is reported, with metadata
+``role: root``, as syft does; its project references are the application's own code, and
+``referenceassembly`` entries are the framework's. When the runtime target (``runtimeTarget.name``)
 is listed under ``targets``, only libraries of that target are reported.
 """
 
@@ -41,10 +43,15 @@ def parse_deps_json(path: str, data: bytes) -> ParseResult:
     target = doc["runtimeTarget"]["name"] if runtime is not None else ""
     packages: list[RawPackage] = []
     problems: list[str] = []
+    root = path.rsplit("/", 1)[-1].removesuffix(".deps.json")
     for key, library in libraries.items():
-        if not isinstance(library, dict) or library.get("type") != "package":
+        if not isinstance(library, dict):
             continue
         name, _, version = key.partition("/")
+        if library.get("type") == "project" and name == root and version:
+            packages.append(RawPackage(name=name, version=version, metadata={"role": "root"}))
+        if library.get("type") != "package":
+            continue
         if not name or not version:
             problems.append(f"{path}: library {key!r} is not 'Name/Version'")
             continue

@@ -11,7 +11,9 @@ virtual addresses are mapped to file offsets through the segments.
 The module info is ``runtime/debug.BuildInfo`` text: ``path``, ``mod`` (the main module),
 ``dep`` lines, each optionally followed by an ``=>`` replacement, and ``build`` settings.
 As syft reports it: the main module, every dependency (the replacement's path and version
-when replaced) and the toolchain as ``stdlib`` with version ``go1.x.y``. A binary without
+when replaced) and the toolchain as ``stdlib`` with version ``go1.x.y`` (without the
+``X:boringcrypto`` experiment suffix a ``GOEXPERIMENT`` build appends). A module-less
+(GOPATH-mode) build has a ``path`` but no ``mod`` line: only ``stdlib`` is known. A binary without
 Go build info yields nothing and no problem; only damaged Go build info is a problem.
 """
 
@@ -44,7 +46,7 @@ _FLAG_BIG_ENDIAN = 1
 _FLAG_INLINE = 2
 _DEVEL = "(devel)"
 _LDFLAGS_VERSION = re.compile(
-    r"-X\s*=?\s*['\"]?[\w./-]*\.(?:[Vv]ersion|gitTag)=['\"]?(v?\d+\.\d+\.\d+[\w.+-]*)"
+    r"-X\s*=?\s*['\"]?[\w./-]*\.(?:[Vv]ersion|[Vv]er|gitTag)=['\"]?(v?\d+\.\d+\.\d+[\w.+-]*)"
 )
 
 
@@ -240,8 +242,10 @@ def packages_of(info: BuildInfo) -> list[RawPackage]:
         out.append(_raw(main, _main_version(info, main), info))
     for dep in info.deps:
         mod = dep.replace or dep
-        out.append(_raw(mod, mod.version, info))
-    out.append(_raw(Module(path="stdlib", version=info.go_version), info.go_version, info))
+        if mod.path:  # old toolchains could list a module with no path
+            out.append(_raw(mod, mod.version, info))
+    toolchain = info.go_version.split()[0]  # "go1.22.1 X:boringcrypto" -> "go1.22.1"
+    out.append(_raw(Module(path="stdlib", version=toolchain), toolchain, info))
     return out
 
 

@@ -119,3 +119,33 @@ def npm_to_package(raw: RawPackage, distro: Distro | None, location: str) -> Pac
         declared=raw.declared,
         metadata=dict(raw.metadata),
     )
+
+
+def strip_jsonc(text: str) -> str:
+    """JSON with comments and trailing commas (bun.lock, tsconfig) as plain JSON; strings untouched."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == '"':  # copy a string literal whole, escapes included
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            out.append(text[i : j + 1])
+            i = j + 1
+        elif text.startswith("//", i):
+            i = text.find("\n", i) if "\n" in text[i:] else n
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+        elif ch in "]}":
+            while out and out[-1].isspace():
+                out.pop()
+            if out and out[-1] == ",":
+                out.pop()
+            out.append(ch)
+            i += 1
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)

@@ -2,9 +2,12 @@
 
 v1 (npm 5-6) nests ``dependencies`` by install position; v2 (npm 7-8) carries both that tree
 and the flat ``packages`` map keyed by install path (``node_modules/a/node_modules/@s/b``);
-v3 (npm 9+) has only ``packages``. The ``""`` entry is the project itself and is not a
-dependency; ``link`` entries point at workspace folders, which are listed under their own
-path. Development-only dependencies (``"dev": true``) are left out, as syft (default
+v3 (npm 9+) has only ``packages``. The ``""`` entry is the project itself: it is reported
+(metadata ``role: root``) when it has a name and a version, as syft does. ``link`` entries
+(``node_modules/<name>``) point at workspace folders, listed under their own path; npm
+writes a folder's ``name`` only when it differs from the folder's last segment, so the
+member's name comes from its manifest copy, else the link, else the folder (metadata
+``role: workspace``). Development-only dependencies (``"dev": true``) are left out, as syft (default
 ``include-dev-dependencies: false``) and Trivy (without ``--include-dev-deps``) do. Lockfiles
 inside ``node_modules`` belong to a dependency's own development and are skipped.
 """
@@ -12,6 +15,8 @@ inside ``node_modules`` belong to a dependency's own development and are skipped
 from __future__ import annotations
 
 from typing import Any
+
+import msgspec
 
 from services.engine.catalogers.interface import Cataloger, ParseResult, RawPackage
 from services.engine.catalogers.javascript.npm import (
@@ -37,23 +42,41 @@ def _entry(name: str, meta: dict[str, Any]) -> RawPackage:
     )
 
 
+def _link_names(packages: dict[str, Any]) -> dict[str, str]:
+    """Workspace folder -> the name its ``node_modules`` link installs it under."""
+    return {
+        str(meta["resolved"]): key.rsplit(_NM, 1)[-1]
+        for key, meta in packages.items()
+        if isinstance(meta, dict) and meta.get("link") and isinstance(meta.get("resolved"), str)
+    }
+
+
+def _name_and_role(key: str, meta: dict[str, Any], links: dict[str, str]) -> tuple[str, str]:
+    if _NM in key:
+        # an alias (``"b": "npm:a@1"``) installs at node_modules/b but names the real package
+        return str(meta.get("name") or key.rsplit(_NM, 1)[-1]), ""
+    if key == "":
+        return str(meta.get("name") or ""), "root"
+    return str(meta.get("name") or links.get(key) or key.rsplit("/", 1)[-1]), "workspace"
+
+
 def _packages_v2(path: str, packages: dict[str, Any]) -> ParseResult:
     out: list[RawPackage] = []
     problems: list[str] = []
+    links = _link_names(packages)
     for key, meta in packages.items():
-        if key == "" or not isinstance(meta, dict) or meta.get("link") or meta.get("dev"):
+        if not isinstance(meta, dict) or meta.get("link") or meta.get("dev"):
             continue
-        if _NM in key:
-            # an alias (``"b": "npm:a@1"``) installs at node_modules/b but names the real package
-            name = str(meta.get("name") or key.rsplit(_NM, 1)[-1])
-        else:
-            name = str(meta.get("name") or "")  # a workspace folder: only its own manifest names it
-            if not name:
-                continue
+        name, role = _name_and_role(key, meta, links)
         if not isinstance(meta.get("version"), str) or not meta["version"]:
-            problems.append(f"{path}: package {key!r} has no version")
+            if not role:  # the project and its members need not have a version
+                problems.append(f"{path}: package {key!r} has no version")
             continue
-        out.append(_entry(name, meta))
+        if name:
+            raw = _entry(name, meta)
+            out.append(
+                raw if not role else msgspec.structs.replace(raw, metadata={**raw.metadata, "role": role})
+            )
     return ParseResult(packages=unique(out), problems=problems)
 
 

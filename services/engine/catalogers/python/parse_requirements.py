@@ -5,11 +5,13 @@ packages, as in syft. Comments, environment markers (after ``;``), extras (``nam
 continuation lines, per-requirement options (``--hash=…``) are read as pip reads them; option
 lines (``-r other.txt``, ``-c``, ``-e``, ``--index-url``) and direct references
 (``name @ https://…``) name nothing pinned here. A file named by ``-r`` is read on its own
-when the walk delivers it.
+when the walk delivers it. Files saved by Windows tools (PowerShell's ``pip freeze >``) are
+UTF-16 with a byte-order mark, or UTF-8 with one; both are read, as pip reads them.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 
 from services.engine.catalogers.interface import Cataloger, ParseResult, RawPackage
@@ -43,12 +45,19 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
     return out
 
 
+def _decode(data: bytes) -> str:
+    """The text, by its byte-order mark (UTF-16 LE/BE, UTF-8) or else as UTF-8; raises on bad bytes."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    return data.decode("utf-8-sig")
+
+
 def parse_requirements(path: str, data: bytes) -> ParseResult:
     """Pinned requirements as declared packages; a pin that cannot be read is a problem."""
     try:
-        text = data.decode("utf-8")
+        text = _decode(data)
     except UnicodeDecodeError:
-        return ParseResult(problems=[f"{path}: not a UTF-8 text file"])
+        return ParseResult(problems=[f"{path}: not a UTF-8 or UTF-16 text file"])
     if "\x00" in text:
         return ParseResult(problems=[f"{path}: binary data in a requirements file"])
     packages: list[RawPackage] = []

@@ -20,10 +20,12 @@ def test_package_libraries_of_the_runtime_target() -> None:
     result = _parse("testdata/app/App.deps.json")
     assert result.problems == []
     assert sorted((p.name, p.version) for p in result.packages) == [
+        ("App", "1.0.0"),  # the "project" the file is named after: the application itself
         ("Newtonsoft.Json", "12.0.1"),
         ("System.Private.Uri", "4.3.0"),
         ("System.Text.Encodings.Web", "4.3.0"),
-    ]  # App and Fixture.Shared are "project" libraries: the application's own code
+    ]  # Fixture.Shared is a referenced "project": the application's own code
+    assert [p.metadata for p in result.packages if p.name == "App"] == [{"role": "root"}]
     nj = next(p for p in result.packages if p.name == "Newtonsoft.Json")
     assert nj.metadata["path"] == "newtonsoft.json/12.0.1"
     assert nj.metadata["runtime_target"] == ".NETCoreApp,Version=v3.1"

@@ -71,6 +71,29 @@ def test_elf_pe_and_macho_binaries(name: str, arch: str, goos: str) -> None:
     }
 
 
+def test_boringcrypto_build_with_a_ver_ldflag() -> None:
+    """``GOEXPERIMENT=boringcrypto`` appends `` X:boringcrypto`` to the toolchain version
+    (gobin/other/build.sh); the main module's version comes from ``-X '<module>/pkg/version.Ver=v0.50.1'``,
+    as Trivy reads it."""
+    assert _packages("usr/bin/tool", _binary("tool-boringcrypto-linux-amd64")) == {
+        ("github.com/acme/tool", "v0.50.1", "pkg:golang/github.com/acme/tool@v0.50.1"),
+        ("stdlib", "go1.19.8", "pkg:golang/stdlib@1.19.8"),
+    }
+    [stdlib] = [
+        p
+        for p in parse_go_binary("t", _binary("tool-boringcrypto-linux-amd64")).packages
+        if p.name == "stdlib"
+    ]
+    assert stdlib.metadata["go_toolchain"] == "go1.19.8 X:boringcrypto"
+
+
+def test_module_less_pe_binary_names_only_its_toolchain() -> None:
+    """A GOPATH-mode (``GO111MODULE=off``) windows/amd64 build: ``path command-line-arguments``, no mod."""
+    assert _packages("app/nomod.exe", _binary("nomod-windows-amd64.exe")) == {
+        ("stdlib", "go1.19.8", "pkg:golang/stdlib@1.19.8")
+    }
+
+
 def test_universal_macho_wrapper() -> None:
     thin = _binary("gofixture-darwin-arm64")
     offset = 0x4000

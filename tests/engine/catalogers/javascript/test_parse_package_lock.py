@@ -46,9 +46,29 @@ def _parse(rel: str, testdata: str = "testdata"):
 def test_every_version_lists_the_production_tree(rel: str) -> None:
     result = _parse(rel)
     assert result.problems == []
-    assert {p.key() for p in result.packages} == PRODUCTION  # no is-buffer (dev), no demo-app (the root)
-    assert len(result.packages) == len(PRODUCTION)
+    # no is-buffer (dev); the project itself (demo-app) only where the file has its "" entry (v2, v3)
+    expected = PRODUCTION | (
+        {("demo-app", "1.0.0")} if "v1" not in rel and "shrinkwrap" not in rel else set()
+    )
+    assert {p.key() for p in result.packages} == expected
+    assert len(result.packages) == len(expected)
     assert all(p.declared for p in result.packages)
+
+
+def test_root_and_workspace_members() -> None:
+    """npm 11 workspaces: ``packages/web-ui`` has no ``name`` (it matches the folder), ``packages/api``
+    is scoped; both are linked from ``node_modules``. The root is reported, the dev dependency is not."""
+    result = _parse("srv/workspaces/package-lock.json")
+    assert result.problems == []
+    found = {p.key(): p.metadata.get("role", "") for p in result.packages}
+    assert found == {
+        ("monorepo", "2.3.0"): "root",
+        ("@acme/api", "0.4.1"): "workspace",
+        ("web-ui", "1.0.0"): "workspace",
+        ("minimist", "1.2.8"): "",
+        ("ms", "2.1.3"): "",
+        ("wordwrap", "1.0.0"): "",
+    }
 
 
 def test_scoped_entry_becomes_a_declared_npm_record() -> None:

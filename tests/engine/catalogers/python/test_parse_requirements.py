@@ -45,4 +45,18 @@ def test_unreadable_pins_are_problems_and_parsing_goes_on() -> None:
 def test_binary_file_is_a_problem() -> None:
     result = parse_requirements("x/requirements.txt", b"\x00\x01\xff\xfe")
     assert result.packages == []
-    assert result.problems == ["x/requirements.txt: not a UTF-8 text file"]
+    assert result.problems == ["x/requirements.txt: not a UTF-8 or UTF-16 text file"]
+
+
+def test_utf16_files_with_a_byte_order_mark() -> None:
+    little = _parse("testdata/srv/utf16app/requirements.txt")  # UTF-16 LE, CRLF, as PowerShell writes
+    assert little.problems == []
+    assert [(p.name, p.version) for p in little.packages] == [
+        ("attrs", "20.3.0"),
+        ("Flask", "2.0.1"),
+        ("Werkzeug", "2.0.3"),
+    ]
+    big = _parse("testdata/srv/utf16app/requirements-dev.txt")  # UTF-16 BE
+    assert [(p.name, p.version) for p in big.packages] == [("pytest", "7.4.0")]
+    bom = parse_requirements("x/requirements.txt", b"\xef\xbb\xbfsix==1.16.0\n")
+    assert [(p.name, p.version) for p in bom.packages] == [("six", "1.16.0")]

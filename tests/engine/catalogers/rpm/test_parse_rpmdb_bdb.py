@@ -7,7 +7,8 @@ import struct
 
 from schemas.records import Distro
 from services.engine.catalogers.rpm.parse_rpmdb_bdb import CATALOGER, parse_rpmdb_bdb
-from tests.engine.catalogers.rpm.headers import BDB_DB, TESTDATA
+from services.engine.catalogers.rpm.parse_rpmdb_sqlite import parse_rpmdb_sqlite
+from tests.engine.catalogers.rpm.headers import BDB_DB, TESTDATA, real_blobs
 from tests.engine.catalogers.rpm.oracle import rpm_qa
 
 DATA = (TESTDATA / BDB_DB).read_bytes()
@@ -117,3 +118,52 @@ def test_broken_overflow_chains_are_problems_per_record() -> None:
     struct.pack_into("<H", looped, first + 22, 8)  # and holds too little to finish the record
     result = parse_rpmdb_bdb(BDB_DB, bytes(looped))
     assert any("overflow chain loops" in p for p in result.problems), result.problems
+
+
+def _one_chain_many_items(blob: bytes, pairs: int) -> bytes:
+    """A Berkeley DB hash file whose ``pairs`` items all point at one overflow chain holding ``blob``.
+
+    Page 0 is the fixture's metadata page (last page patched), page 1 a hash page of
+    key/off-page pairs packed from the page's end, pages 2.. the overflow chain.
+    """
+    chunk = PAGE - 26
+    chain = [blob[i : i + chunk] for i in range(0, len(blob), chunk)]
+    last = 1 + len(chain)
+    meta = bytearray(DATA[:PAGE])
+    struct.pack_into("<I", meta, 32, last)
+    page = bytearray(PAGE)
+    struct.pack_into("<H", page, 20, 2 * pairs)
+    page[25] = 13
+    end = PAGE
+    for n in range(pairs):
+        for index, item in ((2 * n, b"\x01" + struct.pack("<I", n + 1)), (2 * n + 1, b"")):
+            if not item:
+                item = struct.pack("<BxxxII", 3, 2, len(blob))
+            end -= len(item)
+            page[end : end + len(item)] = item
+            struct.pack_into("<H", page, 26 + 2 * index, end)
+    pages = [bytes(meta), bytes(page)]
+    for number, data in enumerate(chain, start=2):
+        overflow = bytearray(PAGE)
+        struct.pack_into("<I", overflow, 16, number + 1 if number < last else 0)  # next page
+        struct.pack_into("<H", overflow, 22, len(data))  # bytes used on this page
+        overflow[25] = 7
+        overflow[26 : 26 + len(data)] = data
+        pages.append(bytes(overflow))
+    return b"".join(pages)
+
+
+def test_items_pointing_at_one_overflow_chain_are_read_within_the_file_size() -> None:
+    # issue 18: hash items all pointing at one large blob made the reader hang; here 150 items
+    # point at one 64 KiB header on an overflow chain (10 MB if each were read, from 80 KB)
+    sqlite = (TESTDATA / "usr/lib/sysimage/rpm/rpmdb.sqlite").read_bytes()
+    bash = next(p for p in parse_rpmdb_sqlite("db", sqlite).packages if p.name == "bash")
+    hostile = _one_chain_many_items(real_blobs()["bash"] + bytes(64 * 1024), 150)
+    sound = parse_rpmdb_bdb(BDB_DB, _one_chain_many_items(real_blobs()["bash"], 1))
+    assert (sound.packages, sound.problems) == ([bash], [])
+    result = parse_rpmdb_bdb(BDB_DB, hostile)
+    assert [p.name for p in result.packages] == ["bash"]
+    assert result.problems == [
+        f"{BDB_DB}: header 2: headers read add up to over the file's {len(hostile)} bytes "
+        "(records overlap); stopped reading"
+    ]

@@ -87,3 +87,19 @@ def test_truncated_file() -> None:
     assert len(result.packages) == 2
     assert len(result.problems) == 1
     assert "overruns the" in result.problems[0]
+
+
+def test_slots_pointing_at_one_large_blob_are_read_within_the_file_size() -> None:
+    # issue 18: NDB slots all pointing at one large blob made the reader hang; here a 1 MiB
+    # header blob and 2,046 slots that all point at it (2 GiB if each were read)
+    big = real_blobs()["bash"] + bytes(1024 * 1024)
+    data = bytearray(ndb_bytes([(7, big)], slot_pages=8))
+    _magic, pkg, offset, count = struct.unpack_from("<IIII", data, 32)
+    for i in range(8 * 4096 // 16 - 2):
+        struct.pack_into("<IIII", data, 32 + 16 * i, int.from_bytes(b"Slot", "little"), pkg, offset, count)
+    result = parse_rpmdb_ndb(NDB_DB, bytes(data))
+    assert [p.name for p in result.packages] == ["bash"]
+    assert result.problems == [
+        f"{NDB_DB}: package 7: headers read add up to over the file's {len(data)} bytes "
+        "(records overlap); stopped reading"
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from schemas.records import Distro
+from services.engine.budget import ScanBudget
 from services.engine.catalogers.rpm.parse_rpmdb_sqlite import CATALOGER, parse_rpmdb_sqlite
 from tests.engine.catalogers.rpm.headers import SQLITE_DB, TESTDATA
 from tests.engine.catalogers.rpm.oracle import rpm_qa
@@ -97,3 +98,55 @@ def test_corrupt_header_row_is_a_problem_and_the_rest_are_read(tmp_path) -> None
     assert len(result.packages) == 2
     assert any(p.startswith(f"{SQLITE_DB}: header 2: header needs") for p in result.problems), result.problems
     assert f"{SQLITE_DB}: header 99: blob is str, not bytes" in result.problems
+
+
+def _db(tmp_path, *statements: str) -> bytes:
+    db = tmp_path / "hostile.sqlite"
+    with sqlite3.connect(db) as conn:
+        for statement in statements:
+            conn.execute(statement)
+    conn.close()
+    return db.read_bytes()
+
+
+def test_a_recursive_view_named_packages_is_refused_unread(tmp_path) -> None:
+    # issue 18: a Packages view recursing without end took 146 s and 10 GB of temporary files
+    data = _db(
+        tmp_path,
+        "CREATE VIEW Packages AS WITH RECURSIVE r(hnum, blob) AS "
+        "(SELECT 1, zeroblob(1000) UNION ALL SELECT hnum + 1, blob || blob FROM r) SELECT * FROM r",
+    )
+    assert parse_rpmdb_sqlite(SQLITE_DB, data).problems == [
+        f"{SQLITE_DB}: not an rpm database: Packages is a view, not a table"
+    ]
+
+
+def test_generated_columns_and_virtual_tables_are_refused(tmp_path) -> None:
+    generated = _db(
+        tmp_path,
+        "CREATE TABLE Packages(hnum INTEGER PRIMARY KEY, "
+        "blob BLOB GENERATED ALWAYS AS (zeroblob(hnum * 1000000)) VIRTUAL)",
+        "INSERT INTO Packages(hnum) VALUES (1)",
+    )
+    assert parse_rpmdb_sqlite(SQLITE_DB, generated).problems == [
+        f"{SQLITE_DB}: not an rpm database: Packages has generated or hidden columns"
+    ]
+    (tmp_path / "hostile.sqlite").unlink()
+    virtual = _db(tmp_path, "CREATE VIRTUAL TABLE Packages USING fts5(hnum, blob)")
+    assert parse_rpmdb_sqlite(SQLITE_DB, virtual).problems == [
+        f"{SQLITE_DB}: not an rpm database: Packages is not an ordinary table"
+    ]
+
+
+def test_a_read_past_the_parse_time_budget_is_aborted(tmp_path) -> None:
+    db = tmp_path / "rpmdb.sqlite"
+    db.write_bytes(DATA)
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA journal_mode=DELETE")
+        conn.executemany("INSERT INTO Packages VALUES (?, x'00')", [(n,) for n in range(100, 60_000)])
+    conn.close()
+    result = parse_rpmdb_sqlite(SQLITE_DB, db.read_bytes(), ScanBudget(parse_seconds_max=0.0))
+    assert result.problems[-1] == (
+        f"{SQLITE_DB}: scan budget parse_seconds_max exceeded "
+        "(limit 0.0; setting ASSAY_BUDGET_PARSE_SECONDS_MAX)"
+    )

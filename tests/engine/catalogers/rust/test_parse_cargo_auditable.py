@@ -57,6 +57,21 @@ def test_runtime_crates_of_an_auditable_binary() -> None:
     assert pkg.type == "cargo"
 
 
+def test_pe_binary() -> None:
+    """hello-auditable.exe.xz: the same binary as a PE32+ image (binutils 2.40 ``objcopy -O pei-x86-64``),
+    the layout a windows-gnu toolchain links; its ``.dep-v0`` section is found by the PE section table."""
+    data = lzma.decompress((HERE / "hello-auditable.exe.xz").read_bytes())
+    [exe] = read_executables(io.BytesIO(data))
+    assert exe.format == "pe"
+    pe = parse_cargo_auditable("app/hello.exe", data)
+    elf = parse_cargo_auditable("usr/local/bin/hello", _binary())
+    assert pe.problems == []
+    assert [p.key() for p in pe.packages] == [p.key() for p in elf.packages]
+    assert ("auditable-fixture", "0.1.0") in {
+        p.key() for p in pe.packages
+    }  # the root crate, as Trivy lists it
+
+
 def test_binaries_without_the_section_yield_nothing() -> None:
     stripped = _binary().replace(b".dep-v0", b".dep-xx")  # the section's name in the string table
     for data in (stripped, b"\x7fELF" + bytes(60), b"MZ"):
