@@ -1,7 +1,8 @@
 """``assay db update|status``: the local advisory database.
 
 ``update`` ingests the OSV exports (incrementally: unchanged sources are not downloaded
-again), and optionally CISA's KEV catalog and FIRST's EPSS scores; progress goes to
+again), and optionally CISA's KEV catalog, FIRST's EPSS scores and the CVSS ratings of CVE
+JSON 5 records (``--cvss``, for findings whose advisories carry no severity); progress goes to
 stderr (a self-overwriting status line on a terminal, plain lines otherwise) and the
 final statistics, as JSON, to stdout. ``status`` prints what the database holds.
 """
@@ -18,6 +19,7 @@ from services.common.config import Settings
 from services.common.errors import VulnDBError
 from services.vulndb import kev
 from services.vulndb.db import VulnDB
+from services.vulndb.feeds import FEED_KINDS
 from services.vulndb.ingest import update_db
 from services.vulndb.sources import is_url
 
@@ -73,6 +75,7 @@ async def run_update(
     ecosystems: Sequence[str] | None = None,
     kev_source: str | None = None,
     epss_source: str | None = None,
+    cvss_source: str | None = None,
     full: bool = False,
     stderr: TextIO | None = None,
 ) -> int:
@@ -87,6 +90,7 @@ async def run_update(
             ecosystems=parse_ecosystems(ecosystems),
             kev=kev_location(src, kev_source),
             epss=epss_source,
+            cvss=cvss_source,
             full=full,
             progress=out.line,
             status=out.status,
@@ -112,13 +116,14 @@ def status_text(db: VulnDB) -> str:
         ("kev_catalog_version", "KEV catalog"),
         ("epss", "EPSS scores"),
         ("epss_score_date", "EPSS date"),
+        ("cvss", "CVE ratings"),
     ):
         if meta.get(key):
             lines.append(f"{label + ':':<16}{meta[key]}")
     lines.append("sources:")
     for s in db.sources():
         version = f"etag {s.etag}" if s.etag else s.last_modified or s.fingerprint
-        what = f"{s.advisories} advisories" if s.kind not in ("kev", "epss") else f"{s.records} entries"
+        what = f"{s.advisories} advisories" if s.kind not in FEED_KINDS else f"{s.records} entries"
         lines.append(
             f"  {s.ecosystem or s.kind:<12} {s.status:<8} {what:<20} updated {s.updated_at}  "
             f"{s.name}  [{version}]"

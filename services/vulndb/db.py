@@ -3,8 +3,9 @@
 ``VulnDB.open`` checks the file and its schema version once; ``advisories_for`` answers
 the matcher's main question (which advisories name this package in this ecosystem),
 decoding each row once and caching the answer per (ecosystem, package).
-``known_exploited`` and ``epss`` look CVE ids up in the CISA KEV catalog and the FIRST
-EPSS scores loaded by ``assay db update --kev/--epss``.
+``known_exploited``, ``epss`` and ``cve_ratings`` look CVE ids up in the CISA KEV catalog,
+the FIRST EPSS scores and the CVE records' CVSS ratings loaded by ``assay db update
+--kev/--epss/--cvss``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import msgspec
 
 from services.common.errors import VulnDBError
 from services.vulndb import osv
+from services.vulndb.cvss_source import Rating
 from services.vulndb.store import SCHEMA_VERSION, SourceState, read_sources
 
 
@@ -102,6 +104,7 @@ class VulnDB:
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], list[Advisory]] = {}
         self._ecosystems: dict[str, bool] = {}
+        self._has_ratings: bool | None = None
 
     @classmethod
     def open(cls, path: Path) -> VulnDB:
@@ -222,6 +225,24 @@ class VulnDB:
             r[0]: EpssScore(cve=r[0], epss=float(r[1]), percentile=float(r[2]))
             for r in self._lookup(sql, cve_ids)
         }
+
+    def cve_ratings(self, cve_ids: Iterable[str]) -> dict[str, list[Rating]]:
+        """The ratings of those of ``cve_ids`` that have any: the CVE records' (``--cvss``) and
+        the stored advisories' (none in a database built before these tables existed)."""
+        if self._has_ratings is None:
+            sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cve_ratings'"
+            self._has_ratings = bool(self._rows(sql))
+        if not self._has_ratings:
+            return {}
+        ids, out = tuple(cve_ids), dict[str, list[Rating]]()
+        for table in ("cve_ratings", "advisory_ratings"):
+            sql = f"SELECT cve, provider, kind, severity, score, vector FROM {table} WHERE cve IN ({{marks}})"
+            for r in self._lookup(sql, ids):
+                found = Rating(
+                    cve=r[0], provider=r[1], kind=r[2], severity=r[3], score=float(r[4]), vector=r[5]
+                )
+                out.setdefault(r[0], []).append(found)
+        return out
 
     def sources(self) -> list[SourceState]:
         """Every source the database was built from, with its fingerprint and counts."""

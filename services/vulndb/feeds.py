@@ -1,4 +1,5 @@
-"""Loading the exploit feeds — CISA's KEV catalog and FIRST's EPSS scores — as update sources."""
+"""Loading the feeds keyed by CVE id as update sources: CISA's KEV catalog, FIRST's EPSS
+scores and the CVSS ratings of CVE JSON 5 records (``cvss_source``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import gzip
 from pathlib import Path
 
 from services.common.errors import VulnDBError
+from services.vulndb import cvss_source
 from services.vulndb import epss as epss_csv
 from services.vulndb import kev as kev_json
 from services.vulndb.run import UpdateRun, now
@@ -15,7 +17,7 @@ from services.vulndb.sources import is_url
 from services.vulndb.stats import SourceStats, Tally
 from services.vulndb.store import DatabaseWriter, SourceState
 
-FEED_KINDS = ("kev", "epss")
+FEED_KINDS = ("kev", "epss", "cvss")
 
 
 def _load_kev(writer: DatabaseWriter, path: Path, label: str) -> tuple[int, dict[str, str], list[str]]:
@@ -23,7 +25,7 @@ def _load_kev(writer: DatabaseWriter, path: Path, label: str) -> tuple[int, dict
         catalog = kev_json.parse(path.read_bytes(), label)
     except (OSError, kev_json.KevFormatError) as exc:
         raise VulnDBError(f"cannot read the KEV catalog {label}: {exc}") from exc
-    count = writer.replace_kev(catalog.rows)
+    count = writer.replace_feed("kev", catalog.rows)
     meta = {"kev_catalog_version": catalog.version, "kev_date_released": catalog.released}
     return count, meta, catalog.problems
 
@@ -31,15 +33,28 @@ def _load_kev(writer: DatabaseWriter, path: Path, label: str) -> tuple[int, dict
 def _load_epss(writer: DatabaseWriter, path: Path, label: str) -> tuple[int, dict[str, str], list[str]]:
     header = epss_csv.Header()
     try:
-        count = writer.replace_epss(epss_csv.read(path, header))
+        count = writer.replace_feed("epss", epss_csv.read(path, header))
     except (OSError, EOFError, gzip.BadGzipFile, epss_csv.EpssFormatError) as exc:
         raise VulnDBError(f"cannot read the EPSS file {label}: {exc}") from exc
     meta = {"epss_model_version": header.model_version, "epss_score_date": header.score_date}
     return count, meta, header.problems
 
 
+def _load_cvss(writer: DatabaseWriter, path: Path, label: str) -> tuple[int, dict[str, str], list[str]]:
+    problems: list[str] = []
+    rows = (
+        (r.cve, r.provider, r.kind, r.severity, r.score, r.vector)
+        for r in cvss_source.read_ratings(path, problems)
+    )
+    count = writer.replace_feed("cve_ratings", rows)
+    return count, {"cvss_source": label}, problems
+
+
+_LOADERS = {"kev": _load_kev, "epss": _load_epss, "cvss": _load_cvss}
+
+
 async def update_feed(run: UpdateRun, kind: str, location: str, tally: Tally) -> SourceStats:
-    """Load the KEV catalog or the EPSS scores from ``location`` unless unchanged."""
+    """Load the KEV catalog, the EPSS scores or the CVE ratings from ``location`` unless unchanged."""
     got, path = await run.obtain(location, kind.upper(), kind, "")
     if got.status == "unchanged":
         run.say(f"{kind.upper()}: unchanged")
@@ -47,7 +62,7 @@ async def update_feed(run: UpdateRun, kind: str, location: str, tally: Tally) ->
     if got.status == "missing":
         raise VulnDBError(f"the {kind.upper()} source {location} was not found (HTTP 404)")
     writer = await run.open_writer()
-    load = _load_kev if kind == "kev" else _load_epss
+    load = _LOADERS[kind]
     try:
         count, meta, problems = await asyncio.to_thread(load, writer, path, location)
     finally:

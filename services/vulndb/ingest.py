@@ -194,6 +194,7 @@ async def update_db(
     ecosystems: Sequence[str] | None = None,
     kev: str | None = None,
     epss: str | None = None,
+    cvss: str | None = None,
     full: bool = False,
     progress: Say | None = None,
     status: Say | None = None,
@@ -203,8 +204,9 @@ async def update_db(
     ``source`` is an OSV bulk-export directory, a single ``all.zip``, a directory of OSV
     JSON files, or an http(s) URL base serving ``<URL>/<Ecosystem>/all.zip``.
     ``ecosystems`` (OSV names such as ``"Debian"`` or ``"Red Hat"``) selects the exports
-    to read and the affected packages to keep. ``kev`` / ``epss`` name a KEV catalog (JSON)
-    and an EPSS CSV (path or URL) to load; when omitted the ones loaded before are kept.
+    to read and the affected packages to keep. ``kev`` / ``epss`` / ``cvss`` name a KEV
+    catalog (JSON), an EPSS CSV and a tree or zip of CVE JSON 5 records (path or URL) to
+    load; when omitted the ones loaded before are kept.
     ``full`` ignores the existing database and builds from scratch.
 
     ``progress`` receives one line per step; ``status`` receives transient updates (bytes
@@ -220,8 +222,7 @@ async def update_db(
             source,
             db_path,
             ecosystems=ecosystems,
-            kev=kev,
-            epss=epss,
+            feeds={"kev": kev, "epss": epss, "cvss": cvss},
             full=full,
             progress=progress,
             status=status,
@@ -252,13 +253,12 @@ async def _update(
     db_path: Path,
     *,
     ecosystems: Sequence[str] | None = None,
-    kev: str | None = None,
-    epss: str | None = None,
+    feeds: dict[str, str | None],
     full: bool = False,
     progress: Say | None = None,
     status: Say | None = None,
 ) -> UpdateStats:
-    """``update_db`` with the update lock held."""
+    """``update_db`` with the update lock held; ``feeds`` maps a feed kind to its location."""
     started = time.monotonic()
     say = progress or (lambda _line: None)
     units = plan(source, ecosystems)
@@ -296,13 +296,13 @@ async def _update(
                             location=name, ecosystem=state.ecosystem, status="removed", removed=removed
                         )
                     )
-            feeds: list[SourceStats] = []
-            for kind, location in (("kev", kev), ("epss", epss)):
+            loaded: list[SourceStats] = []
+            for kind, location in feeds.items():
                 if location:
-                    feeds.append(await update_feed(run, kind, location, tally))
+                    loaded.append(await update_feed(run, kind, location, tally))
             if run.writer is None:
                 return await asyncio.to_thread(
-                    _unchanged_stats, db_path, per_unit + feeds, missing, tally, started, say
+                    _unchanged_stats, db_path, per_unit + loaded, missing, tally, started, say
                 )
             writer = run.writer
             counts = await asyncio.to_thread(writer.counts)
@@ -323,6 +323,7 @@ async def _update(
                 "affected": str(counts["affected"]),
                 "kev": str(counts["kev"]),
                 "epss": str(counts["epss"]),
+                "cvss": str(counts["cvss"]),
             }
             await asyncio.to_thread(writer.commit, meta)
     except BaseException:
@@ -344,7 +345,7 @@ async def _update(
         error_count=tally.error_count,
         errors=tally.errors,
         missing=missing,
-        sources=per_unit + feeds,
+        sources=per_unit + loaded,
         kev=counts["kev"],
         epss=counts["epss"],
         seconds=round(time.monotonic() - started, 3),
@@ -363,7 +364,7 @@ def _previous_meta(previous: dict[str, SourceState] | None, db_path: Path) -> di
     if previous is None:
         return {}
     with contextlib.suppress(VulnDBError), VulnDB.open(db_path) as db:
-        return {k: v for k, v in db.meta().items() if k.startswith(("kev_", "epss_"))}
+        return {k: v for k, v in db.meta().items() if k.startswith(("kev_", "epss_", "cvss_"))}
     return {}
 
 

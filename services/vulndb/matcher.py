@@ -26,11 +26,11 @@ import msgspec
 
 from schemas.records import Distro, PackageRecord, VulnMatch
 from services.common.errors import VulnDBError
-from services.vulndb import ranges, severity
+from services.vulndb import cvss_source, ranges, severity
 from services.vulndb.coverage import CoverageGap, no_advisories
 from services.vulndb.db import Advisory, AffectedPackage, VulnDB
 from services.vulndb.resolvers import RESOLVERS, Query, Resolver, owner_record
-from services.vulndb.versions import Compare, InvalidVersion, comparator
+from services.vulndb.versions import Compare, InvalidVersion, comparator, ecosystem_base
 
 __all__ = [
     "MAX_DETAILS",
@@ -244,7 +244,7 @@ class _Matcher:
         if not isinstance(query, Query):
             self.note(query)
             return
-        ecosystems = [e for e in query.ecosystems if self.db.has_ecosystem(e)]
+        ecosystems = self._ecosystems(query, pkg)
         if not ecosystems:
             self.note(no_advisories(query.ecosystem, pkg.type))
             return
@@ -266,6 +266,19 @@ class _Matcher:
                         continue
                     seen.add(advisory.id)
                     self._evaluate(pkg, query.version, ecosystem, advisory, compare)
+
+    def _ecosystems(self, query: Query, pkg: PackageRecord) -> list[str]:
+        """The ecosystems of ``query`` the database holds, else those of its first stand-in that it holds."""
+        held = [e for e in query.ecosystems if self.db.has_ecosystem(e)]
+        for group in () if held else query.fallbacks:
+            held = [e for e in group if self.db.has_ecosystem(e)]
+            if held:
+                self.note(
+                    f"{pkg.type} packages matched with {ecosystem_base(held[0])} records ({held[0]}): "
+                    f"the database has none for {query.ecosystem}"
+                )
+                break
+        return held
 
     def _evaluate(
         self, pkg: PackageRecord, version: str, ecosystem: str, advisory: Advisory, compare: Compare
@@ -316,9 +329,24 @@ class _Matcher:
             )
         return out
 
+    def _rated(self, matches: list[VulnMatch]) -> list[VulnMatch]:
+        """Severities (or CVSS scores) the advisories did not give, from the CVE records' ratings."""
+        lacking = [m for m in matches if m.severity == severity.UNKNOWN or not m.cvss_score]
+        ratings = self.db.cve_ratings(
+            {i for m in lacking for i in (*m.advisory_ids, *self.related.get(m.vuln_id, ()))}
+        )
+        if not ratings:
+            return matches
+        return [
+            cvss_source.rate_match(
+                m, [ratings.get(i, []) for i in {*m.advisory_ids, *self.related.get(m.vuln_id, ())}]
+            )
+            for m in matches
+        ]
+
     def result(self) -> MatchResult:
         merged = [m for found, compare in self.found.values() for m in merge_aliases(found, compare)]
-        merged = self._exploitation(merged)
+        merged = self._rated(self._exploitation(merged))
         matches = sorted(merged, key=lambda m: (m.package_name, m.package_version, m.vuln_id))
         return MatchResult(matches=matches, notes=list(self.notes), gaps=list(self.gaps.values()))
 

@@ -28,6 +28,9 @@ class Query(msgspec.Struct, frozen=True):
     ``ecosystem`` and ``alt_ecosystems`` are every OSV ecosystem whose records apply (the
     matcher reads those the database holds, e.g. the BaseOS and AppStream streams of one
     RHEL release); ``name`` and ``alt_names`` are spellings of the package's name there.
+    ``fallbacks`` are stand-ins, each one vendor's ecosystems, for when the database holds
+    none of those: the records of another rebuild of the same RHEL release (AlmaLinux's for a
+    CentOS or Rocky image). The matcher reads the first group it holds, and says so.
     """
 
     ecosystem: str
@@ -35,6 +38,7 @@ class Query(msgspec.Struct, frozen=True):
     version: str
     alt_names: tuple[str, ...] = ()
     alt_ecosystems: tuple[str, ...] = ()
+    fallbacks: tuple[tuple[str, ...], ...] = ()
 
     @property
     def ecosystems(self) -> tuple[str, ...]:
@@ -56,8 +60,11 @@ DistroEcosystems = Callable[[Distro], tuple[str, ...]]
 _MAJOR_MINOR: Final = re.compile(r"^(\d+)(?:\.(\d+))?")
 _PEP503: Final = re.compile(r"[-_.]+")
 
-# Red Hat publishes one OSV ecosystem per product stream (the CPE without "cpe:/o:redhat:").
+# Red Hat publishes one OSV ecosystem per product stream (the CPE without "cpe:/o:redhat:"):
+# RHEL 8 and 9 by repository, RHEL 5 to 7 by variant (plus Extended Life Support), RHEL 10 by
+# minor release ("enterprise_linux:10.0").
 _RHEL_STREAMS: Final = ("baseos", "appstream", "crb", "supplementary", "highavailability", "resilientstorage")
+_RHEL_VARIANTS: Final = ("server", "workstation", "client", "computenode")
 
 
 def _major(distro: Distro) -> str:
@@ -85,8 +92,20 @@ def _alpine(distro: Distro) -> tuple[str, ...]:
 
 
 def _rhel(distro: Distro) -> tuple[str, ...]:
-    major = _major(distro)
-    return tuple(f"Red Hat:enterprise_linux:{major}::{s}" for s in _RHEL_STREAMS) if major else ()
+    m = _MAJOR_MINOR.match(distro.version_id)
+    if not m:
+        return ()
+    major = int(m.group(1))
+    if major >= 10:
+        return tuple(
+            f"Red Hat:enterprise_linux:{major}.{minor}" for minor in range(int(m.group(2) or 0), -1, -1)
+        )
+    if major <= 7:
+        return (
+            *(f"Red Hat:enterprise_linux:{major}::{v}" for v in _RHEL_VARIANTS),
+            f"Red Hat:rhel_els:{major}",
+        )
+    return tuple(f"Red Hat:enterprise_linux:{major}::{s}" for s in _RHEL_STREAMS)
 
 
 def _release(name: str) -> DistroEcosystems:
@@ -97,12 +116,28 @@ def _release(name: str) -> DistroEcosystems:
     return ecosystems
 
 
+_ALMA, _ROCKY = _release("AlmaLinux"), _release("Rocky Linux")
+_ORACLE, _AMAZON = _release("Oracle Linux"), _release("Amazon Linux")  # from updateinfo.xml (updateinfo.py)
+
+
 DEB_DISTROS: Final[dict[str, DistroEcosystems]] = {"debian": _debian, "ubuntu": _ubuntu}
 APK_DISTROS: Final[dict[str, DistroEcosystems]] = {"alpine": _alpine}
 RPM_DISTROS: Final[dict[str, DistroEcosystems]] = {
     "rhel": _rhel,
-    "almalinux": _release("AlmaLinux"),
-    "rocky": _release("Rocky Linux"),
+    "centos": _rhel,  # CentOS Linux and Stream: rebuilt from (or ahead of) the same RHEL release
+    "almalinux": _ALMA,
+    "rocky": _ROCKY,
+    "ol": _ORACLE,
+    "amzn": _AMAZON,  # VERSION_ID "2" or "2023": its own packages and ALAS, no RHEL stand-in
+}
+# RHEL and its rebuilds ship the same sources at the same release numbers: when a database has
+# no records of the image's own vendor, another's for the same major release stand in.
+RPM_FALLBACKS: Final[dict[str, tuple[DistroEcosystems, ...]]] = {
+    "rhel": (_ALMA, _ROCKY),
+    "centos": (_ALMA, _ROCKY),
+    "almalinux": (_rhel, _ROCKY),
+    "rocky": (_rhel, _ALMA),
+    "ol": (_rhel, _ALMA, _ROCKY),
 }
 OS_TYPES: Final = frozenset({"deb", "apk", "rpm"})
 
@@ -124,14 +159,18 @@ def _os_resolver(package_type: str, distros: dict[str, DistroEcosystems]) -> Res
         if not ecosystems:
             return unsupported_distro(package_type, distro, reason="no release number in VERSION_ID")
         alt: tuple[str, ...] = ()
+        fallbacks: tuple[tuple[str, ...], ...] = ()
         if package_type == "rpm":
             # Red Hat and AlmaLinux name binary RPMs in their records; the source RPM name is a fallback.
             name, alt = pkg.name, (pkg.source_name,)
             version = _rpm_version(pkg, pkg.version)
+            fallbacks = tuple(g for f in RPM_FALLBACKS.get(distro.id, ()) if (g := f(distro)))
         else:
             name = pkg.source_name or pkg.name
             version = pkg.source_version or pkg.version
-        return Query(ecosystems[0], name, version, alt_names=alt, alt_ecosystems=ecosystems[1:])
+        return Query(
+            ecosystems[0], name, version, alt_names=alt, alt_ecosystems=ecosystems[1:], fallbacks=fallbacks
+        )
 
     return resolve
 

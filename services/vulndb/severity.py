@@ -6,8 +6,11 @@
   rating wins, because it judges the package as the distribution builds and ships it —
   Debian's tracker ``urgency`` (``affected[].ecosystem_specific``), Ubuntu's priority
   (``severity[]`` of type ``Ubuntu``, ``ecosystem_specific.ubuntu_priority``,
-  ``database_specific.priority``), Red Hat's severity (``database_specific.severity`` or the
-  CSAF ``aggregate_severity``). Source names: ``debian``, ``ubuntu``, ``redhat``, ``almalinux``, ``rocky``.
+  ``database_specific.priority``), Red Hat's severity (``database_specific.severity``, the
+  CSAF ``aggregate_severity``, or the errata title's "Important: ..." that AlmaLinux's and
+  Rocky's advisories keep as their summary). Source names: ``debian``, ``ubuntu``,
+  ``redhat``, ``almalinux``, ``rocky``, ``oracle``, ``amazon`` (the last two, like Rocky's
+  errata feed, through ``updateinfo.py``).
 * **Otherwise** (and for an OS advisory without a vendor word): the CVSS base score computed
   from the newest vector version present (v4.0, then v3.x, then v2), rated per its spec
   (v3/v4: None 0.0, Low 0.1-3.9, Medium 4.0-6.9, High 7.0-8.9, Critical 9.0-10.0; v2 by the
@@ -25,14 +28,16 @@ Whatever the rating's source, the best CVSS score and vector found are reported 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 from cvss import CVSS2, CVSS3, CVSS4, CVSSError
 
 from services.vulndb import osv
-from services.vulndb.db import Advisory
 from services.vulndb.versions import ecosystem_base
+
+if TYPE_CHECKING:  # db's reader returns cvss_source ratings, which rate with this module
+    from services.vulndb.db import Advisory
 
 UNKNOWN: Final = "UNKNOWN"
 _RANK: Final = {"UNKNOWN": 0, "NONE": 0, "LOW": 1, "MEDIUM": 2, "HIGH": 3, "CRITICAL": 4}
@@ -46,6 +51,7 @@ _WORDS: Final = {
     "NEGLIGIBLE": "LOW",  # Ubuntu
     "UNIMPORTANT": "LOW",  # Debian tracker
 }
+_ERRATA_WORDS: Final = frozenset({"CRITICAL", "IMPORTANT", "MODERATE", "LOW"})
 # OSV ecosystem (base) -> source name of the distribution's own rating.
 _VENDORS: Final = {
     "Debian": "debian",
@@ -53,6 +59,8 @@ _VENDORS: Final = {
     "Red Hat": "redhat",
     "AlmaLinux": "almalinux",
     "Rocky Linux": "rocky",
+    "Oracle Linux": "oracle",
+    "Amazon Linux": "amazon",
 }
 # Preference among CVSS entries: newest specification first.
 _CVSS_ORDER: Final = ("cvss_v4", "cvss_v3", "cvss_v2")
@@ -168,6 +176,11 @@ def _vendor_word(advisory: Advisory, base: str) -> str:
     else:
         candidates = [_word(advisory.database_specific, "severity", "aggregate_severity")]
         candidates += [_word(obj, "severity") for obj in entries]
+        # Red Hat's errata title carries its rating ("Important: openssl security update"), and the
+        # rebuilds' advisories (AlmaLinux's, Rocky's) keep that title as their OSV summary.
+        head, colon, _ = advisory.summary.partition(":")
+        if colon and head.strip().upper() in _ERRATA_WORDS:
+            candidates.append(normalize(head))
     return max(candidates, key=rank, default=UNKNOWN)
 
 
@@ -199,18 +212,34 @@ def assess(advisory: Advisory, ecosystem: str) -> Assessment:
                 vector=cvss.vector if cvss else "",
                 source=vendor,
             )
+    return cvss or publisher_rating(
+        advisory.id,
+        advisory.severity,
+        advisory.database_specific,
+        [e.ecosystem_specific for e in advisory.affected],
+    )
+
+
+def publisher_rating(
+    ident: str,
+    entries: Iterable[osv.Severity],
+    database_specific: Mapping[str, Any] | None,
+    ecosystem_specific: Iterable[Mapping[str, Any] | None] = (),
+) -> Assessment:
+    """The rating an advisory's publisher gives, whatever the ecosystem: its best CVSS vector,
+    else its word (``ghsa`` for a GHSA id), else a bare score; UNKNOWN when none."""
+    entries = tuple(entries)
+    cvss = _best_cvss(entries)
     if cvss is not None:
         return cvss
-    word = _word(advisory.database_specific, "severity")
+    word = _word(database_specific, "severity")
     if word == UNKNOWN:
-        word = max(
-            (_word(e.ecosystem_specific, "severity") for e in advisory.affected), key=rank, default=UNKNOWN
-        )
+        word = max((_word(e, "severity") for e in ecosystem_specific), key=rank, default=UNKNOWN)
     if word != UNKNOWN:
-        return Assessment(severity=word, source="ghsa" if advisory.id.startswith("GHSA-") else "advisory")
-    numeric = [_from_number(s) for s in advisory.severity]
+        return Assessment(severity=word, source="ghsa" if ident.startswith("GHSA-") else "advisory")
+    numeric = [_from_number(s) for s in entries]
     best = max((a for a in numeric if a is not None), key=lambda a: a.score, default=None)
-    return best or _bare_score(advisory.database_specific) or Assessment()
+    return best or _bare_score(database_specific) or Assessment()
 
 
 def _from_number(entry: osv.Severity) -> Assessment | None:

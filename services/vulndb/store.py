@@ -25,7 +25,8 @@ from typing import Final, Literal
 import msgspec
 
 from services.common.errors import VulnDBError
-from services.vulndb import osv
+from services.vulndb import cvss_source, osv
+from services.vulndb.rows import AdvisoryRow, AffectedRow, to_rows
 
 SCHEMA_VERSION: Final = "2"
 
@@ -34,7 +35,7 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE sources (
     sid INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,  -- the path or URL read
-    kind TEXT NOT NULL,  -- zip, json-dir, url, kev, epss
+    kind TEXT NOT NULL,  -- zip, json-dir, url, kev, epss, cvss
     ecosystem TEXT NOT NULL,
     selection TEXT NOT NULL,  -- the ecosystems filter the rows were kept with
     fingerprint TEXT NOT NULL,
@@ -81,6 +82,22 @@ CREATE TABLE kev (
 CREATE TABLE epss (cve TEXT PRIMARY KEY, epss REAL NOT NULL, percentile REAL NOT NULL);
 """
 
+# Added after schema 2 shipped: created on demand so an existing database updates in place
+# (a database without it simply has no CVE ratings; ``VulnDB.cve_ratings`` answers nothing).
+CVSS_DDL: Final = """
+CREATE TABLE IF NOT EXISTS cve_ratings (
+    cve TEXT NOT NULL,
+    provider TEXT NOT NULL,  -- cna:<shortName> or adp:<shortName> of the CVE record
+    kind TEXT NOT NULL,  -- cvss_v4, cvss_v3, cvss_v2, rating
+    severity TEXT NOT NULL,
+    score REAL NOT NULL,
+    vector TEXT NOT NULL,
+    PRIMARY KEY (cve, provider, kind)
+);
+-- derived from the advisories table at every commit (provider osv:<advisory id>)
+CREATE TABLE IF NOT EXISTS advisory_ratings AS SELECT * FROM cve_ratings WHERE 0;
+"""
+
 # Built after a cold bulk load (cheaper than maintaining them row by row); an incremental
 # update works on a copy that already has them.
 INDEXES: Final = """
@@ -90,9 +107,6 @@ CREATE INDEX IF NOT EXISTS affected_advisory ON affected (sid, advisory_id);
 
 _INSERT_ADVISORY: Final = "INSERT INTO advisories VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _INSERT_AFFECTED: Final = "INSERT INTO affected VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-
-AdvisoryRow = tuple[int, str, str, str, str, str, str, str, str, str, str, str | None]
-AffectedRow = tuple[int, str, str, str, str | None, str, str, str | None, str | None]
 
 
 class SourceState(msgspec.Struct, frozen=True, kw_only=True):
@@ -114,51 +128,14 @@ class SourceState(msgspec.Struct, frozen=True, kw_only=True):
 KevRow = tuple[str, str, str, str, str]
 """One ``kev`` row: (cve, date_added, due_date, ransomware, notes)."""
 
+RatingRow = tuple[str, str, str, str, float, str]
+"""One ``cve_ratings`` row: (cve, provider, kind, severity, score, vector)."""
+
+FeedTable = Literal["kev", "epss", "cve_ratings"]
+_FEED_WIDTH: Final[dict[str, int]] = {"kev": 5, "epss": 3, "cve_ratings": 6}
+
 
 Outcome = Literal["added", "updated", "unchanged", "duplicate", "skipped"]
-
-
-def _json(value: object) -> str:
-    return osv.ENCODER.encode(value).decode()
-
-
-def to_rows(
-    sid: int, record: osv.Record, keep: Callable[[str], bool]
-) -> tuple[AdvisoryRow, list[AffectedRow]]:
-    """The database rows of one record; affected entries without a package or outside ``keep`` drop out."""
-    affected: list[AffectedRow] = []
-    for entry in record.affected or ():
-        pkg = entry.package
-        if pkg is None or not pkg.ecosystem or not pkg.name or not keep(pkg.ecosystem):
-            continue
-        affected.append(
-            (
-                sid,
-                record.id,
-                pkg.ecosystem,
-                pkg.name,
-                pkg.purl,
-                _json(entry.ranges),
-                _json(entry.versions),
-                osv.raw_json(entry.ecosystem_specific),
-                osv.raw_json(entry.database_specific),
-            )
-        )
-    advisory: AdvisoryRow = (
-        sid,
-        record.id,
-        record.modified,
-        record.published,
-        record.summary,
-        record.details,
-        _json(record.aliases or ()),
-        _json(record.upstream or ()),
-        _json(record.related or ()),
-        _json(record.severity or ()),
-        _json(record.references or ()),
-        osv.raw_json(record.database_specific),
-    )
-    return advisory, affected
 
 
 def read_sources(conn: sqlite3.Connection) -> dict[str, SourceState]:
@@ -203,6 +180,7 @@ class DatabaseWriter:
             self._conn.execute("PRAGMA synchronous = OFF")
             if not incremental:
                 self._conn.executescript(DDL)
+            self._conn.executescript(CVSS_DDL)
         except (OSError, sqlite3.Error) as exc:
             self.abort()
             raise VulnDBError(f"cannot create advisory database {self.tmp_path}: {exc}") from exc
@@ -332,28 +310,21 @@ class DatabaseWriter:
 
     # -- exploit data --------------------------------------------------------------------------
 
-    def replace_kev(self, rows: Iterable[KevRow]) -> int:
-        """Replace the ``kev`` table with ``rows``; returns the row count."""
-        self._execute("DELETE FROM kev")
+    def replace_feed(self, table: FeedTable, rows: Iterable[tuple[object, ...]]) -> int:
+        """Replace a feed's table (``kev``: ``KevRow``, ``epss``: (cve, epss, percentile),
+        ``cve_ratings``: ``RatingRow``) with ``rows``; returns the row count."""
+        self._execute(f"DELETE FROM {table}")
+        marks = ", ".join("?" * _FEED_WIDTH[table])
         try:
-            self._conn.executemany("INSERT OR REPLACE INTO kev VALUES (?, ?, ?, ?, ?)", rows)
+            self._conn.executemany(f"INSERT OR REPLACE INTO {table} VALUES ({marks})", rows)
         except sqlite3.Error as exc:
             raise VulnDBError(f"cannot write advisory database {self.tmp_path}: {exc}") from exc
-        return int(str(self._execute("SELECT count(*) FROM kev")[0][0]))
-
-    def replace_epss(self, rows: Iterable[tuple[str, float, float]]) -> int:
-        """Replace the ``epss`` table with ``rows`` of (cve, epss, percentile); returns the row count."""
-        self._execute("DELETE FROM epss")
-        try:
-            self._conn.executemany("INSERT OR REPLACE INTO epss VALUES (?, ?, ?)", rows)
-        except sqlite3.Error as exc:
-            raise VulnDBError(f"cannot write advisory database {self.tmp_path}: {exc}") from exc
-        return int(str(self._execute("SELECT count(*) FROM epss")[0][0]))
+        return int(str(self._execute(f"SELECT count(*) FROM {table}")[0][0]))
 
     # -- totals and commit -----------------------------------------------------------------------
 
     def counts(self) -> dict[str, int]:
-        """Distinct advisories, stored advisory copies, affected rows, KEV and EPSS rows."""
+        """Distinct advisories, stored advisory copies, affected rows, KEV, EPSS and CVE rating rows."""
         self._flush()
         queries = {
             "advisories": "SELECT count(DISTINCT id) FROM advisories",
@@ -361,13 +332,27 @@ class DatabaseWriter:
             "affected": "SELECT count(*) FROM affected",
             "kev": "SELECT count(*) FROM kev",
             "epss": "SELECT count(*) FROM epss",
+            "cvss": "SELECT count(*) FROM cve_ratings",
         }
         return {k: int(str(self._execute(q)[0][0])) for k, q in queries.items()}
+
+    def _rate_advisories(self) -> None:
+        """Rebuild ``advisory_ratings``: what the stored advisories rate the CVEs they name."""
+        self._execute("DELETE FROM advisory_ratings")
+        rows = self._execute("SELECT id, aliases, severity, database_specific FROM advisories")
+        ratings = cvss_source.advisory_ratings(
+            (str(r[0]), str(r[1]), str(r[2]), None if r[3] is None else str(r[3])) for r in rows
+        )
+        self._conn.executemany(
+            "INSERT OR REPLACE INTO advisory_ratings VALUES (?, ?, ?, ?, ?, ?)",
+            ((r.cve, r.provider, r.kind, r.severity, r.score, r.vector) for r in ratings),
+        )
 
     def commit(self, meta: dict[str, str]) -> None:
         """Write ``meta``, build the indexes and atomically replace ``path`` with the new database."""
         try:
             self._flush()
+            self._rate_advisories()
             self._conn.executescript(INDEXES)
             self._conn.executemany(
                 "INSERT OR REPLACE INTO meta VALUES (?, ?)",

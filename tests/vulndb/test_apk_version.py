@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from services.vulndb.versions import InvalidVersion, apk, compare_versions
+from services.vulndb.versions import apk, compare_versions
 
 _OPS = {"<": -1, "=": 0, ">": 1}
 
@@ -63,7 +63,28 @@ def test_validation() -> None:
     assert not apk.is_valid("")
 
 
-@pytest.mark.parametrize("version", ["", "abc", "-r1", "_rc1"])
-def test_invalid(version: str) -> None:
-    with pytest.raises(InvalidVersion, match="invalid apk version"):
-        apk.compare(version, "1.0")
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        # A string that does not start with a digit is one INVALID token (apk's token_first):
+        # below every version that starts with one, equal to every other such string.
+        (".5", "0.1", -1),  # leading dot
+        ("abc", "1.0", -1),  # letters only
+        ("-r1", "0", -1),
+        ("_rc1", "1.0_rc1", -1),
+        ("", "0", -1),
+        ("abc", "abd", 0),
+        (".5", "x", 0),
+        # A letter after the numbers, then a revision (apk: {letter} before {-r#}).
+        ("1.1.1w-r1", "1.1.1w-r2", -1),
+        ("1.1.1w-r9", "1.1.1x-r0", -1),
+        ("2.3.0b-r1", "2.3.0-r9", 1),
+        ("1.0a-r0", "1.0a", 1),
+        ("1.0a-r0", "1.0a_p1", -1),  # a post-release suffix beats the revision
+        ("1.0a_rc1-r5", "1.0a-r0", -1),  # a pre-release suffix sorts below its release
+    ],
+)
+def test_apk_orders_what_apk_version_t_orders(a: str, b: str, expected: int) -> None:
+    assert apk.compare(a, b) == expected
+    assert apk.compare(b, a) == -expected
+    assert compare_versions("Alpine:v3.20", a, b) == expected

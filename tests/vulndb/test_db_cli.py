@@ -11,6 +11,7 @@ import pytest
 from services.cli.db import ProgressPrinter, kev_location, parse_ecosystems
 from services.cli.main import main
 from services.vulndb.kev import DEFAULT_URL
+from tests.harness.requirements import require, shared_dir
 
 OSV = Path(__file__).parent / "testdata" / "osv"
 EPSS = Path(__file__).parent / "testdata" / "epss" / "epss_scores-sample.csv"
@@ -84,3 +85,21 @@ def test_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert "no advisory database" in capsys.readouterr().err
     assert main([*base, "update", "--source", str(tmp_path / "nope")]) == 2
     assert "no advisory source" in capsys.readouterr().err
+
+
+def test_update_with_cvss_records_then_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cvelist = shared_dir() / "cvelist" / "cves"
+    require(cvelist.is_dir(), f"{cvelist} (real CVE JSON 5 records) is missing")
+    db = tmp_path / "vuln.db"
+    base = ["--data-dir", str(tmp_path), "--db", str(db), "db"]
+    assert main([*base, "update", "--source", str(OSV), "--cvss", str(cvelist)]) == 0
+    out, err = capsys.readouterr()
+    cvss = [s for s in json.loads(out)["sources"] if s["location"] == str(cvelist)]
+    assert cvss
+    assert cvss[0]["status"] == "ok"
+    assert cvss[0]["records"] > 0
+    assert f"CVSS: {cvss[0]['records']} entries loaded from {cvelist}" in err
+    assert main([*base, "status"]) == 0
+    status = capsys.readouterr().out
+    assert f"CVE ratings:    {cvss[0]['records']}" in status
+    assert f"{cvss[0]['records']} entries" in status  # the feed's line among the sources

@@ -76,9 +76,14 @@ INVALID = [
     "A:0-0",
     "-0",
     "0:-0",
+    "1.0-",  # dpkg >= 1.17: "revision number is empty"
+]
+
+# t-version.c's other "invalid" versions are only warnings to dpkg: ``dpkg --compare-versions``
+# orders them (tests/vulndb/versions/test_reference_tools.py checks against it), and so does Assay.
+WARNED = [
     "0:abc3-0",
     "0:0-0:0",
-    "1.0-",  # dpkg >= 1.17: "revision number is empty"
     *(f"0:0{c}-0" for c in "!#@$%&/|\\<>()[]{};,_=*^'"),
     *(f"0:0-{c}" for c in "!#@$%&/|\\<>()[]{}:;,_=*^'"),
 ]
@@ -94,6 +99,14 @@ def test_compare(a: str, b: str, expected: int) -> None:
 def test_invalid(version: str) -> None:
     with pytest.raises(InvalidVersion, match="invalid dpkg version"):
         dpkg.compare(version, "1.0")
+
+
+@pytest.mark.parametrize("version", WARNED)
+def test_what_dpkg_only_warns_about_is_ordered(version: str) -> None:
+    assert dpkg.warning(version)
+    assert dpkg.compare(version, version) == 0
+    assert dpkg.compare(version, "0:0-0") == -dpkg.compare("0:0-0", version)
+    assert dpkg.warning("1:2.3-4+deb12u1") == ""
 
 
 def test_parse_splits_epoch_upstream_revision() -> None:

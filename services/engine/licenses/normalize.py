@@ -3,7 +3,9 @@
 ``normalize("GPL-2+ or Artistic")`` is ``"GPL-2.0-or-later OR Artistic-1.0"``. A name that is
 neither an SPDX identifier nor a known alias (``aliases.toml``: Debian DEP-5 short names,
 PyPI classifiers, common free text) becomes ``LicenseRef-<name>``, so nothing declared is
-dropped and SPDX consumers still get a valid expression.
+dropped and SPDX consumers still get a valid expression. A URL is one license: the one
+``urls.py`` knows it for, else one ``LicenseRef-`` (never split at its slashes); OSGi
+``Bundle-License`` attributes (``;link=...``, ``;description=...``) are dropped.
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ from importlib import resources
 
 from license_expression import ExpressionError, Licensing, get_spdx_licensing  # type: ignore[import-untyped]
 
+from services.engine.licenses.urls import URL, license_by_url
+
 _SPLIT = re.compile(r"(\(|\)|\s+(?:and|or|with)\s+|\s*,\s*|\s*/\s*(?=[A-Za-z]))", re.IGNORECASE)
 _UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")
 _CLASSIFIER = "license ::"
+_OSGI_ATTR = re.compile(r';\s*(?:link|description)\s*=\s*(?:"[^"]*"|[^,;]*)', re.IGNORECASE)
 
 
 @cache
@@ -40,6 +45,12 @@ def _spdx_keys() -> dict[str, str]:
         for alias in getattr(symbol, "aliases", ()) or ():
             out.setdefault(str(alias).lower(), symbol.key)
     return out
+
+
+def _url_token(match: re.Match[str]) -> str:
+    url = match.group(0)
+    found = license_by_url(url, _spdx_keys().get)
+    return f"({found})" if found and " " in found else found or license_ref(url)
 
 
 def license_ref(text: str) -> str:
@@ -65,9 +76,12 @@ def _token(token: str) -> str:
 @cache
 def normalize(declared: str) -> str:
     """An SPDX expression for one declared license text ("" for an empty one)."""
-    text = declared.strip()
+    text = _OSGI_ATTR.sub("", declared).replace('"', "").strip()
     if not text:
         return ""
+    if URL.fullmatch(text):
+        return license_by_url(text, _spdx_keys().get) or license_ref(text)
+    text = URL.sub(_url_token, text)
     whole = text.lower()
     if whole in _aliases():
         return _aliases()[whole]

@@ -2,6 +2,12 @@
 
 An ``OR`` lets the user pick the least restrictive branch, an ``AND`` imposes the most
 restrictive one; ``WITH`` an exception keeps the base license's class.
+
+``os_packages`` (``[scope]`` in the TOML) says what happens to the licenses of OS-owned
+packages (deb, apk, rpm, and language packages an OS package installed): "informational"
+(the default) keeps them in the inventory and SBOMs but raises no finding, since the
+distribution licenses its base image and a Debian image's GPL tools are not the image
+author's choice; "judged" classes them like application packages.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from services.common.errors import ConfigError
 from services.engine.licenses.normalize import _licensing
 
 ORDER = ("notice", "unknown", "restricted", "forbidden")  # least to most restrictive
+OS_SCOPES = ("informational", "judged")
 
 
 class LicensePolicy(msgspec.Struct, frozen=True, kw_only=True):
@@ -30,6 +37,7 @@ class LicensePolicy(msgspec.Struct, frozen=True, kw_only=True):
     restricted: list[str] = []
     notice: list[str] = []
     severity: dict[str, str] = {}
+    os_packages: str = "informational"
 
     def class_of_id(self, spdx_id: str) -> str:
         for name in ("forbidden", "restricted", "notice"):
@@ -39,13 +47,19 @@ class LicensePolicy(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def parse_policy(text: str, source: str) -> LicensePolicy:
-    """A policy from TOML text (``[classes]`` patterns, ``[severity]`` per reported class)."""
+    """A policy from TOML text (``[classes]`` patterns, ``[severity]`` per reported class,
+    ``[scope] os_packages``)."""
     try:
         data = tomllib.loads(text)
-        fields = {**data.get("classes", {}), "severity": data.get("severity", {})}
-        return msgspec.convert(fields, LicensePolicy)
+        fields = {**data.get("classes", {}), "severity": data.get("severity", {}), **data.get("scope", {})}
+        policy = msgspec.convert(fields, LicensePolicy)
     except (tomllib.TOMLDecodeError, msgspec.ValidationError) as exc:
         raise ConfigError(f"{source}: not a license policy: {exc}") from exc
+    if policy.os_packages not in OS_SCOPES:
+        raise ConfigError(
+            f"{source}: [scope] os_packages must be one of {', '.join(OS_SCOPES)}, not {policy.os_packages!r}"
+        )
+    return policy
 
 
 @cache

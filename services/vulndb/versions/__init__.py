@@ -10,7 +10,8 @@ do), while a malformed version is an ``InvalidVersion`` (bad data).
 |---|---|---|
 | dpkg | ``dpkg`` | Debian, Ubuntu |
 | apk | ``apk`` | Alpine, Wolfi, Chainguard, Alpaquita |
-| rpm | ``rpm`` | Red Hat, AlmaLinux, Rocky Linux, openSUSE, SUSE, Mageia, openEuler, Photon OS, Azure Linux |
+| rpm | ``rpm`` | Red Hat, AlmaLinux, Rocky Linux, Oracle Linux, Amazon Linux, openSUSE, SUSE, Mageia, |
+| | | openEuler, Photon OS, Azure Linux |
 | PEP 440 | ``pep440`` (``packaging``) | PyPI |
 | SemVer 2 | ``semver`` | npm, crates.io, Hex, and every ``SEMVER`` range |
 | Go | ``golang`` | Go |
@@ -77,6 +78,8 @@ SCHEMES: Final[dict[str, Compare]] = {
     "Red Hat": _RPM,
     "AlmaLinux": _RPM,
     "Rocky Linux": _RPM,
+    "Oracle Linux": _RPM,
+    "Amazon Linux": _RPM,
     "openSUSE": _RPM,
     "SUSE": _RPM,
     "Mageia": _RPM,

@@ -12,9 +12,11 @@ split into tokens and compared token by token:
 
 When the token kinds differ (one version ran out, or has a suffix where the other has a
 revision) the shorter one is greater only if the other continues with a pre-release
-suffix. apk also orders malformed versions (the rest compares by token kind), so
-``compare`` does the same and only rejects a version that does not even start with a
-digit; ``is_valid`` answers apk's own validation.
+suffix. apk also orders malformed versions (the rest compares by token kind), and so
+does ``compare``, never raising: a string that does not even start with a digit (``.5``,
+``abc``, ``""``) is one INVALID token, which sorts below every version that starts with a
+digit and equal to any other such string, as ``apk version -t`` answers.
+``is_valid`` answers apk's own validation.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from enum import IntEnum
 from functools import lru_cache
 from typing import NamedTuple
 
-from services.vulndb.versions.base import InvalidVersion, sign
+from services.vulndb.versions.base import sign
 
 
 class _Tok(IntEnum):
@@ -136,15 +138,8 @@ def _cmp_str(a: str, b: str) -> int:
 
 
 def compare(a: str, b: str) -> int:
-    """Order two Alpine versions: -1, 0 or 1.
-
-    Raises ``InvalidVersion`` only when a version does not start with a digit (apk would
-    call two such strings equal, which is useless for matching).
-    """
+    """Order two Alpine versions as ``apk_version_compare`` does: -1, 0 or 1. Never raises."""
     ta, tb = _tokens(a), _tokens(b)
-    for v, t in ((a, ta), (b, tb)):
-        if t[0].kind == _Tok.INVALID:
-            raise InvalidVersion("apk", v, "version does not start with a digit")
     k = 0
     while ta[k].kind == tb[k].kind and ta[k].kind < _Tok.END:
         r = _cmp_token(ta[k], tb[k])

@@ -2,10 +2,13 @@
 
 A version is ``[epoch:]upstream[-revision]``: the epoch runs up to the first colon, the
 revision starts after the last hyphen. Parsing follows ``parseversion`` in dpkg's
-``lib/dpkg/parsehelp.c`` (including what it merely warns about, which we reject) and
-comparison follows ``verrevcmp`` in ``lib/dpkg/version.c``: non-digit runs compare
-character by character with ``~`` before everything (even the end of the string), then
-letters, then other characters; digit runs compare numerically.
+``lib/dpkg/parsehelp.c``: what it rejects (an empty or non-numeric epoch, an empty
+version or revision, spaces) is an ``InvalidVersion``; what it only warns about (a version
+not starting with a digit, a character outside its alphabet) is ordered, as
+``dpkg --compare-versions`` orders it. Comparison follows ``verrevcmp`` in
+``lib/dpkg/version.c`` over the UTF-8 bytes: non-digit runs compare byte by byte with ``~``
+before everything (even the end of the string), then letters, then other bytes; digit runs
+compare numerically.
 """
 
 from __future__ import annotations
@@ -62,13 +65,29 @@ def parse(version: str) -> DpkgVersion:
     if hyphen >= 0 and not revision:
         # dpkg >= 1.17 rejects this; older t-version.c still accepted "0:0-".
         raise _invalid(version, "revision number is empty")
-    if not upstream[0].isascii() or not upstream[0].isdigit():
-        raise _invalid(version, "version number does not start with digit")
-    if any(c not in _UPSTREAM_OK for c in upstream):
-        raise _invalid(version, "invalid character in version number")
-    if any(c not in _REVISION_OK for c in revision):
-        raise _invalid(version, "invalid character in revision number")
     return DpkgVersion(epoch, upstream, revision)
+
+
+def warning(version: str) -> str:
+    """What dpkg warns about in a version it still orders ("" when nothing): a first character
+    that is not a digit, or a character outside the version or revision alphabet."""
+    parsed = parse(version)
+    if not _is_digit(parsed.upstream[0]):
+        return "version number does not start with digit"
+    if any(c not in _UPSTREAM_OK for c in parsed.upstream):
+        return "invalid character in version number"
+    if any(c not in _REVISION_OK for c in parsed.revision):
+        return "invalid character in revision number"
+    return ""
+
+
+def _is_digit(c: str) -> bool:
+    return "0" <= c <= "9"
+
+
+def _bytes(text: str) -> str:
+    # dpkg compares bytes: one character per UTF-8 byte, so a non-ASCII letter weighs as dpkg weighs it
+    return text if text.isascii() else text.encode("utf-8", "surrogateescape").decode("latin-1")
 
 
 def _order(c: str) -> int:
@@ -77,17 +96,18 @@ def _order(c: str) -> int:
         return -1
     if c.isascii() and c.isalpha():
         return ord(c)
-    return ord(c) + 256
+    return ord(c) + 256  # c is one byte (``_bytes``)
 
 
 def _verrevcmp(a: str, b: str) -> int:
+    a, b = _bytes(a), _bytes(b)
     i = j = 0
     la, lb = len(a), len(b)
     while i < la or j < lb:
         # Non-digit prefix, compared by weight; running off the end weighs 0.
-        while (i < la and not a[i].isdigit()) or (j < lb and not b[j].isdigit()):
-            ac = _order(a[i]) if i < la and not a[i].isdigit() else 0
-            bc = _order(b[j]) if j < lb and not b[j].isdigit() else 0
+        while (i < la and not _is_digit(a[i])) or (j < lb and not _is_digit(b[j])):
+            ac = _order(a[i]) if i < la and not _is_digit(a[i]) else 0
+            bc = _order(b[j]) if j < lb and not _is_digit(b[j]) else 0
             if ac != bc:
                 return ac - bc
             i += 1
@@ -98,14 +118,14 @@ def _verrevcmp(a: str, b: str) -> int:
         while j < lb and b[j] == "0":
             j += 1
         first_diff = 0
-        while i < la and a[i].isdigit() and j < lb and b[j].isdigit():
+        while i < la and _is_digit(a[i]) and j < lb and _is_digit(b[j]):
             if not first_diff:
                 first_diff = ord(a[i]) - ord(b[j])
             i += 1
             j += 1
-        if i < la and a[i].isdigit():
+        if i < la and _is_digit(a[i]):
             return 1
-        if j < lb and b[j].isdigit():
+        if j < lb and _is_digit(b[j]):
             return -1
         if first_diff:
             return first_diff
@@ -113,7 +133,7 @@ def _verrevcmp(a: str, b: str) -> int:
 
 
 def compare(a: str, b: str) -> int:
-    """Order two Debian versions: -1, 0 or 1. Raises ``InvalidVersion`` for a malformed one."""
+    """Order two Debian versions: -1, 0 or 1. Raises ``InvalidVersion`` for one dpkg rejects."""
     va, vb = parse(a), parse(b)
     if va.epoch != vb.epoch:
         return sign(va.epoch - vb.epoch)

@@ -1,8 +1,12 @@
 """RPM package version ordering, as rpm does it (Red Hat, AlmaLinux, Rocky Linux, SUSE, Fedora...).
 
-A version is ``[epoch:]version[-release]``: the epoch runs up to the first colon (absent
-means 0), the release starts after the last hyphen. Epochs compare numerically, then
-version and release each with ``rpmvercmp`` (``rpmio/rpmvercmp.c``):
+A version is ``[epoch:]version[-release]``, split as rpm's own ``rpmverParse``
+(``rpmio/rpmver.c``) splits it: an epoch only when the string starts with a run of
+digits (possibly empty) followed by ``:`` (an empty one is ``0``), so ``x:1.0`` and
+``1a:1.0`` are versions without an epoch, as rpm reads them; the release is what follows
+the last hyphen after those digits. ``rpmverCmp`` then compares the epochs (absent is
+``0``), the versions and the releases, each with ``rpmvercmp`` (``rpmio/rpmvercmp.c``);
+a missing version or release sorts below a present one, even an empty one. ``rpmvercmp``:
 
 * the strings are cut into runs of ASCII digits and runs of ASCII letters; anything else
   only separates runs (so ``2.0 == 2_0``, and non-ASCII characters are ignored);
@@ -12,8 +16,8 @@ version and release each with ``rpmvercmp`` (``rpmio/rpmvercmp.c``):
 * a digit run beats a letter run; digit runs compare numerically, letter runs by bytes;
 * when one string runs out first, the other is greater.
 
-A version without a release compares below the same version with one, as rpmvercmp
-treats the missing string as empty.
+Only the empty string is rejected (``rpmverParse`` gives no version for it); every
+other string is ordered as rpm orders it (``rpm --eval '%{lua: print(rpm.vercmp(a, b))}'``).
 """
 
 from __future__ import annotations
@@ -25,11 +29,11 @@ from services.vulndb.versions.base import InvalidVersion
 
 
 class RpmVersion(NamedTuple):
-    """A parsed ``epoch:version-release``; an absent release is the empty string."""
+    """A parsed ``epoch:version-release``; an absent epoch or release is None (rpm's NULL)."""
 
-    epoch: int
+    epoch: str | None
     version: str
-    release: str
+    release: str | None
 
 
 def _is_digit(c: str) -> bool:
@@ -46,22 +50,20 @@ def _is_alnum(c: str) -> bool:
 
 @lru_cache(maxsize=65536)
 def parse(version: str) -> RpmVersion:
-    """Split ``[epoch:]version[-release]``; raises ``InvalidVersion`` for an empty version or a bad epoch."""
-    text = version.strip()
-    if not text:
+    """Split ``[epoch:]version[-release]`` as ``rpmverParse`` does; ``InvalidVersion`` only for ""."""
+    if not version:
         raise InvalidVersion("rpm", version, "version string is empty")
-    epoch = 0
-    colon = text.find(":")
-    if colon >= 0:
-        epoch_text, text = text[:colon], text[colon + 1 :]
-        if not epoch_text.isascii() or not epoch_text.isdigit():
-            raise InvalidVersion("rpm", version, "epoch is not a number")
-        epoch = int(epoch_text)
-    hyphen = text.rfind("-")
-    ver, rel = (text[:hyphen], text[hyphen + 1 :]) if hyphen >= 0 else (text, "")
-    if not ver:
-        raise InvalidVersion("rpm", version, "version part is empty")
-    return RpmVersion(epoch, ver, rel)
+    digits = 0
+    while digits < len(version) and _is_digit(version[digits]):
+        digits += 1
+    hyphen = version.rfind("-", digits)
+    epoch: str | None = None
+    start = 0
+    if version.startswith(":", digits):
+        epoch, start = version[:digits] or "0", digits + 1
+    if hyphen >= 0:
+        return RpmVersion(epoch, version[start:hyphen], version[hyphen + 1 :])
+    return RpmVersion(epoch, version[start:], None)
 
 
 @lru_cache(maxsize=65536)
@@ -127,9 +129,18 @@ def rpmvercmp(a: str, b: str) -> int:
     return -1 if at_end_a else 1
 
 
+def _cmp_release(a: str | None, b: str | None) -> int:
+    # rpmver.c compare_values: a missing release sorts below any present one, even "".
+    if a is None or b is None:
+        return (a is not None) - (b is not None)
+    return rpmvercmp(a, b)
+
+
 def compare(a: str, b: str) -> int:
-    """Order two RPM ``[epoch:]version[-release]`` strings: -1, 0 or 1."""
+    """Order two RPM ``[epoch:]version[-release]`` strings as ``rpmverCmp``: -1, 0 or 1."""
     va, vb = parse(a), parse(b)
-    if va.epoch != vb.epoch:
-        return -1 if va.epoch < vb.epoch else 1
-    return rpmvercmp(va.version, vb.version) or rpmvercmp(va.release, vb.release)
+    return (
+        rpmvercmp(va.epoch or "0", vb.epoch or "0")
+        or rpmvercmp(va.version, vb.version)
+        or _cmp_release(va.release, vb.release)
+    )

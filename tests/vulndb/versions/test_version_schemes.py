@@ -24,15 +24,42 @@ from services.vulndb.versions import (
 
 
 def test_rpm_parse_splits_epoch_version_release() -> None:
-    assert rpm.parse("1:3.0.7-25.el9") == rpm.RpmVersion(1, "3.0.7", "25.el9")
-    assert rpm.parse("3.0.7") == rpm.RpmVersion(0, "3.0.7", "")
-    assert rpm.parse("0:1.2-3-4") == rpm.RpmVersion(0, "1.2-3", "4")  # the release follows the last "-"
+    assert rpm.parse("1:3.0.7-25.el9") == rpm.RpmVersion("1", "3.0.7", "25.el9")
+    assert rpm.parse("3.0.7") == rpm.RpmVersion(None, "3.0.7", None)
+    assert rpm.parse("0:1.2-3-4") == rpm.RpmVersion("0", "1.2-3", "4")  # the release follows the last "-"
+    # rpmverParse: an epoch is a (possibly empty) run of digits before ":", nothing else
+    assert rpm.parse(":1.0") == rpm.RpmVersion("0", "1.0", None)
+    assert rpm.parse("x:1.0-1") == rpm.RpmVersion(None, "x:1.0", "1")
+    assert rpm.parse("1.0-") == rpm.RpmVersion(None, "1.0", "")
 
 
-@pytest.mark.parametrize("version", ["", "  ", "x:1.0-1", "-1:1.0-1", ":1.0", "1:-1"])
-def test_rpm_invalid(version: str) -> None:
+def test_rpm_rejects_only_the_empty_string() -> None:
     with pytest.raises(InvalidVersion, match="invalid rpm version"):
-        rpm.compare(version, "1.0")
+        rpm.compare("", "1.0")
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        # the verdicts of rpm 4.18's rpm.vercmp (rpmverParse + rpmverCmp) for strings Assay used to reject
+        ("x:1.0-1", "1.0-1", -1),  # non-numeric "epoch" text is part of the version: letters < digits
+        ("a:1.0", "b:1.0", -1),
+        ("1a:1.0", "1:1.0", -1),  # no epoch (digits not followed by ":"), vs epoch 1
+        (":1.0", "1.0", 0),  # an empty epoch is 0
+        ("01:1.0", "1:1.0", 0),  # epochs compare with rpmvercmp: leading zeros do not count
+        ("1:", "1.0", 1),
+        ("-1", "0", -1),  # an empty version with release 1
+        ("1.0", "1.0-1", -1),  # no release sorts below any release...
+        ("1.0-", "1.0", 1),  # ...even an empty one
+        # RHEL module-stream releases
+        ("8.0.26-1.module+el8.4.0+652+6de068a7", "8.0.26-1.module+el8.4.0+10047+4b0b4d3c", -1),
+        ("2.4.37-43.module+el8.5.0+13806+b30d9eec.1", "2.4.37-43.module+el8.5.0+13806+b30d9eec", 1),
+        ("3:10.3.28-1.module+el8.3.0+10472+7adc332a", "3:10.3.28-1.module_el8.3.0+10472+7adc332a", 0),
+    ],
+)
+def test_rpm_orders_what_rpm_orders(a: str, b: str, expected: int) -> None:
+    assert rpm.compare(a, b) == expected
+    assert rpm.compare(b, a) == -expected
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,8 @@ FILES: dict[str, tuple[str, ...]] = {
         "Red Hat:enterprise_linux:9::baseos",
         "AlmaLinux:9",
         "Rocky Linux:9",
+        "Oracle Linux:9",
+        "Amazon Linux:2023",
         "openSUSE:Leap 15.5",
         "SUSE:Linux Enterprise Server 15 SP5",
         "Mageia:9",
