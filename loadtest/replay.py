@@ -39,6 +39,7 @@ from loadtest.replicas import DedupeReplicas
 from loadtest.report import LoadReport, Sample, percentiles, write_report
 from schemas import ALL_TOPICS, ImageDiscovered, ScanRequested, Topics, decode_event, encode_event
 from services.common.bus.kafka import KafkaBus
+from services.common.store.postgres import Store
 
 __all__ = ["Inventory", "file_inventory", "fleet_inventory", "replay"]
 
@@ -211,6 +212,17 @@ def _cpu_busy_jiffies() -> tuple[int, int]:
     return sum(fields) - idle, sum(fields)
 
 
+async def _stand_in_for_an_engine(pg_dsn: str) -> None:
+    """Dedupe claims under the analysis version an engine records at start-up (and waits for one);
+    no engine runs in a load test, so the replay records one unless an engine already did."""
+    store = await Store.connect(pg_dsn)
+    try:
+        if await store.builds.analysis_version() is None:
+            await store.builds.record_analysis_version("loadtest")
+    finally:
+        await store.close()
+
+
 async def replay(
     inventory: Inventory,
     *,
@@ -231,6 +243,8 @@ async def replay(
     """
     if replicas > 0 and not pg_dsn:
         raise ValueError("starting dedupe replicas needs a PostgreSQL DSN")
+    if replicas > 0:
+        await _stand_in_for_an_engine(pg_dsn)
     run = _Run({key for key, _ in inventory.records})
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     prefix = f"assay-loadtest-{uuid.uuid4().hex[:8]}"

@@ -6,6 +6,8 @@ changes type, no tag is reused, and golden payloads from older versions still de
 
 from schemas.codec import decode_event, encode_event, topic_decoder
 from schemas.events import (
+    AdvisoryBuildPublished,
+    AdvisoryEvent,
     Alert,
     DeadLetter,
     DetectionEvent,
@@ -33,6 +35,8 @@ from schemas.topics import ALL_TOPICS, Topics
 
 __all__ = [
     "ALL_TOPICS",
+    "AdvisoryBuildPublished",
+    "AdvisoryEvent",
     "Alert",
     "DeadLetter",
     "Detection",

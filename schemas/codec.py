@@ -7,6 +7,7 @@ from typing import Any, Final
 import msgspec
 
 from schemas.events import (
+    AdvisoryBuildPublished,
     Alert,
     DeadLetter,
     Event,
@@ -29,6 +30,7 @@ _DECODERS: Final[dict[str, msgspec.json.Decoder[Any]]] = {
     Topics.FINDINGS: msgspec.json.Decoder(FindingEvent),
     Topics.ALERTS: msgspec.json.Decoder(Alert),
     Topics.DLQ: msgspec.json.Decoder(DeadLetter),
+    Topics.ADVISORIES: msgspec.json.Decoder(AdvisoryBuildPublished),
 }
 
 

@@ -30,6 +30,8 @@ class ImageDiscovered(Event, frozen=True, tag="image.discovered"):
     namespace: str = ""
     workload_kind: str = ""  # Deployment, StatefulSet, DaemonSet, CronJob, Job, ReplicaSet, Pod, ...
     workload: str = ""  # the workload's name
+    container: str = ""  # the pod spec's container (or init container) running the image
+    pod_count: int = 0  # Running pods of the workload using the image (0: not reported)
     ou: str = ""  # the organisational unit owning the environment ("" = none configured)
     # False where the image cannot be pulled from here (an ECS Fargate task): the sighting is
     # linked, but the digest stays Pending Scan until the same digest is scanned elsewhere
@@ -134,6 +136,27 @@ class Alert(Event, frozen=True, tag="alert.threshold"):
     counts: dict[str, int]
     reason: str
     raised_at: str = ""
+
+
+class AdvisoryBuildPublished(Event, frozen=True, tag="advisory.build"):
+    """The updater built and stored a new advisory database: engines and policy switch to it.
+
+    ``object_key`` names the SQLite file in the object store (``advisories/<build_id>/vulndb.sqlite``);
+    ``sha256`` is checked after download. ``sources`` lists what it was built from (OSV exports,
+    KEV, EPSS), each ``"<kind>:<location>"``.
+    """
+
+    build_id: str
+    object_key: str
+    sha256: str
+    built_at: str  # RFC 3339
+    size_bytes: int = 0
+    sources: list[str] = []
+    advisories: int = 0  # advisories the database holds
+    published_at: str = ""
+
+
+AdvisoryEvent = AdvisoryBuildPublished
 
 
 class DeadLetter(Event, frozen=True, tag="dead-letter"):

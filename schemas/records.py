@@ -111,6 +111,8 @@ class Detection(Record, frozen=True):
     deleted: bool = False  # found in a copy a later layer deleted or replaced
     source: str = ""  # the ruleset, feed or engine that produced it
     package_purl: str = ""
+    # secrets with live verification on (secret_verify): "verified", "invalid" or "unknown"
+    verification: str = ""
 
 
 class Finding(Record, frozen=True):

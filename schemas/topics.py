@@ -12,6 +12,7 @@ class Topics:
     FINDINGS: Final = "assay.findings.v1"
     ALERTS: Final = "assay.alerts.v1"
     DLQ: Final = "assay.dlq.v1"
+    ADVISORIES: Final = "assay.advisories.v1"  # new advisory database builds (the updater)
 
 
 ALL_TOPICS: Final[tuple[str, ...]] = (
@@ -21,4 +22,5 @@ ALL_TOPICS: Final[tuple[str, ...]] = (
     Topics.FINDINGS,
     Topics.ALERTS,
     Topics.DLQ,
+    Topics.ADVISORIES,
 )

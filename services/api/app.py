@@ -14,10 +14,12 @@ from typing import Final
 import msgspec
 from aiohttp import web
 
+from services.api.advisories import add_advisory_routes
 from services.api.links import add_link_routes
 from services.api.models import FindingPage, Health, ImagePage, Problem
 from services.api.openapi import openapi_document
 from services.api.params import ParamError, encode_cursor, finding_filter, image_filter, next_link
+from services.api.workloads import add_workload_routes
 from services.common.errors import StoreError
 from services.common.store.queries import Reads, severity_rank
 
@@ -111,4 +113,9 @@ def make_app(reads: Reads) -> web.Application:
     app.router.add_get("/healthz", _health, allow_head=False)
     app.router.add_get("/openapi.json", _openapi, allow_head=False)
     add_link_routes(app, reads)  # /v1/registries: registry <-> cluster links
+    add_advisory_routes(app, reads)  # /v1/advisories: the current advisory build and its age
+    add_workload_routes(app, reads)  # which workloads run an image, which images a workload runs
+    from services.console import add_console_routes  # here: the console imports services.api.params
+
+    add_console_routes(app, reads)  # /console: the web console (services/console)
     return app

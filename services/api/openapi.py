@@ -11,9 +11,11 @@ from typing import Any, Final
 
 import msgspec
 
+from services.api.advisories import advisory_openapi
 from services.api.links import link_openapi
 from services.api.models import FindingPage, FindingView, Health, ImagePage, ImageView, Problem
 from services.api.params import FINDING_PARAMS, IMAGE_PARAMS
+from services.api.workloads import workload_openapi
 
 __all__ = ["API_VERSION", "openapi_document"]
 
@@ -61,6 +63,8 @@ def openapi_document() -> dict[str, Any]:
     )
     image_page, image, finding_page, finding, problem, health = refs
     link_paths, link_components = link_openapi(_REF)  # registry <-> cluster links (links.py)
+    advisory_paths, advisory_components = advisory_openapi(_REF)  # advisory data (advisories.py)
+    workload_paths, workload_components = workload_openapi(_REF)  # workload context (workloads.py)
     bad = _json(problem, "a parameter is unknown or invalid; the message names it")
     missing = _json(problem, "no such resource")
     down = _json(problem, "PostgreSQL cannot be reached")
@@ -107,6 +111,8 @@ def openapi_document() -> dict[str, Any]:
                 }
             },
             **link_paths,
+            **advisory_paths,
+            **workload_paths,
             "/healthz": {
                 "get": {
                     "operationId": "health",
@@ -130,5 +136,7 @@ def openapi_document() -> dict[str, Any]:
                 }
             },
         },
-        "components": {"schemas": {**link_components, **components}},
+        "components": {
+            "schemas": {**link_components, **advisory_components, **workload_components, **components}
+        },
     }

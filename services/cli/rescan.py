@@ -19,7 +19,7 @@ from services.common.config import Settings, kafka_security
 from services.common.errors import AssayError, ConfigError
 from services.common.store.postgres import Store
 from services.dedupe.sweep import publish_requests
-from services.dedupe.version import analysis_version
+from services.dedupe.version import recorded_version
 
 __all__ = ["add_rescan_command", "run_rescan"]
 
@@ -39,9 +39,9 @@ async def run_rescan(settings: Settings, args: argparse.Namespace) -> int:
     try:
         if not settings.pg_dsn or not settings.kafka_bootstrap:
             raise ConfigError("assay rescan needs ASSAY_PG_DSN and ASSAY_KAFKA_BOOTSTRAP")
-        version = analysis_version(settings)
         store = await Store.connect(settings.pg_dsn)
         try:
+            version = await recorded_version(store.builds.analysis_version)  # the engines' own
             claimed = await store.claims.rescan(None if args.all else args.digests, analysis_version=version)
             security = kafka_security(settings)
             bus = KafkaBus(settings.kafka_bootstrap, client_id="assay-rescan", security=security)

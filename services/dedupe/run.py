@@ -11,7 +11,7 @@ from services.common.runner import run_service
 from services.common.store.postgres import Store
 from services.dedupe.service import Dedupe, DedupeConfig
 from services.dedupe.sweep import run_sweep
-from services.dedupe.version import analysis_version
+from services.dedupe.version import CurrentVersion
 
 __all__ = ["BATCH_RECORDS", "dedupe_config", "run_dedupe"]
 
@@ -19,16 +19,13 @@ BATCH_RECORDS = 500  # records claimed per statement (one consumer fetch)
 
 
 def dedupe_config(settings: Settings) -> DedupeConfig:
-    """The analysis version and size limit dedupe decides with (``ConfigError`` on bad analyzer settings)."""
-    return DedupeConfig(
-        analysis_version=analysis_version(settings),
-        max_image_bytes=max(0, settings.max_image_size_mb) << 20,
-    )
+    """The size limit dedupe decides with; the analysis version is the engines' (``version.py``)."""
+    return DedupeConfig(max_image_bytes=max(0, settings.max_image_size_mb) << 20)
 
 
 async def run_dedupe(settings: Settings, bus: Bus, store: Store, *, group: str, stop: asyncio.Event) -> None:
     """Consume inventory in batches and sweep stuck requests until ``stop``; the first failure stops both."""
-    dedupe = Dedupe(store, dedupe_config(settings))
+    dedupe = Dedupe(store, dedupe_config(settings), CurrentVersion(store.builds.analysis_version))
     consumer = run_service(
         bus,
         service="dedupe",

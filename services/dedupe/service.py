@@ -10,7 +10,9 @@ scan timeout.
 
 Sightings that cannot be pulled (``scannable=False``: ECS Fargate tasks) are linked but never
 requested; a sighting whose ``size_bytes`` is over ``max_image_size_mb`` marks the image
-``too_large``. An ``ImageRemoved`` unlinks the image from that environment.
+``too_large``. A cluster sighting's workload context (namespace, workload kind and name,
+container, pod count) is kept beside the link (``store/workloads.py``). An ``ImageRemoved``
+unlinks the image from that environment and forgets its workloads there.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from dataclasses import dataclass
 
 from schemas.events import Event, ImageDiscovered, ImageRemoved, ScanRequested
 from schemas.topics import Topics
+from services.common.clock import utcnow
 from services.common.runner import Outgoing
 from services.common.store.claims import Claimed, Sighting, scan_id_for
 from services.common.store.links import HasPool, scan_sites_many
 from services.common.store.postgres import Store
-from services.engine.core import utcnow
+from services.common.store.workloads import WorkloadSighting
+from services.dedupe.version import CurrentVersion
 
 __all__ = ["Dedupe", "DedupeConfig", "InvalidSighting", "request_event", "request_events", "scan_id_for"]
 
@@ -41,8 +45,8 @@ class InvalidSighting(ValueError):
 class DedupeConfig:
     """What dedupe decides with, from ``Settings`` at start-up."""
 
-    analysis_version: str
     max_image_bytes: int = 2048 << 20  # 0: no limit
+    analysis_version: str = ""  # fixed (tests); "" = the one the engines recorded (``version.py``)
 
 
 def request_event(claimed: Claimed, sites: Sequence[str] = ()) -> Outgoing:
@@ -83,12 +87,33 @@ def _sighting(event: ImageDiscovered) -> Sighting:
     )
 
 
+def _workload(event: ImageDiscovered) -> WorkloadSighting:
+    return WorkloadSighting(
+        digest=event.digest,
+        environment=event.environment,
+        namespace=event.namespace,
+        workload_kind=event.workload_kind,
+        workload=event.workload,
+        container=event.container,
+        repository=event.repository,
+        pod_count=event.pod_count,
+    )
+
+
 class Dedupe:
     """The handlers for ``assay.inventory.v1``: ``handle_batch`` (the service), ``handle`` (one event)."""
 
-    def __init__(self, store: Store, config: DedupeConfig) -> None:
+    def __init__(self, store: Store, config: DedupeConfig, version: CurrentVersion | None = None) -> None:
         self._store = store
         self._config = config
+        self._version = version
+
+    async def _analysis_version(self) -> str:
+        if self._config.analysis_version:
+            return self._config.analysis_version
+        if self._version is None:
+            raise ValueError("DedupeConfig.analysis_version is empty and no CurrentVersion was given")
+        return await self._version.get()
 
     async def handle_batch(self, events: Sequence[Event]) -> list[Sequence[Outgoing] | Exception]:
         """One result per event: the scan requests it caused, or the error that dead-letters it.
@@ -98,29 +123,39 @@ class Dedupe:
         """
         results: list[Sequence[Outgoing] | Exception] = [[] for _ in events]
         run: list[tuple[int, Sighting]] = []
+        workloads: list[WorkloadSighting] = []
         for index, event in enumerate(events):
             if isinstance(event, ImageDiscovered):
                 try:
                     run.append((index, _sighting(event)))
                 except InvalidSighting as exc:
                     results[index] = exc
+                    continue
+                if event.namespace and event.workload:
+                    workloads.append(_workload(event))
             elif isinstance(event, ImageRemoved):
-                await self._claim(run, results)
-                run = []
+                await self._claim(run, results, workloads)
+                run, workloads = [], []
                 await self._store.unlink_image(
                     digest=event.digest, environment=event.environment, repository=event.repository
                 )
-        await self._claim(run, results)
+                await self._store.workloads.remove(
+                    digest=event.digest, environment=event.environment, repository=event.repository
+                )
+        await self._claim(run, results, workloads)
         return results
 
     async def _claim(
-        self, run: list[tuple[int, Sighting]], results: list[Sequence[Outgoing] | Exception]
+        self,
+        run: list[tuple[int, Sighting]],
+        results: list[Sequence[Outgoing] | Exception],
+        workloads: Sequence[WorkloadSighting] = (),
     ) -> None:
         if not run:
             return
         claimed = await self._store.claims.claim(
             [s for _, s in run],
-            analysis_version=self._config.analysis_version,
+            analysis_version=await self._analysis_version(),
             max_image_bytes=self._config.max_image_bytes,
         )
         # each request goes out with the first event of the run that sighted its digest
@@ -129,6 +164,7 @@ class Dedupe:
             first.setdefault(sighting.digest, index)
         for c, request in zip(claimed, await request_events(self._store, claimed), strict=True):
             results[first[c.digest]] = [request]
+        await self._store.workloads.record(workloads)  # after the claim: the images exist now
 
     async def handle(self, event: Event) -> Sequence[Outgoing]:
         """One event alone (raises ``InvalidSighting`` for a bad one)."""

@@ -1,4 +1,4 @@
-"""``assay service policy``: the detections consumer and the advisory-database watcher, side by side."""
+"""``assay service policy``: the detections consumer and the advisory-data follower, side by side."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ from collections.abc import Sequence
 from schemas.topics import Topics
 from services.common.bus.interface import Bus
 from services.common.config import Settings
-from services.common.objectstore import ObjectStore
+from services.common.objectstore import DirectoryObjectStore, ObjectStore
 from services.common.runner import Outgoing, publish_event, run_service
 from services.common.store.postgres import Store
+from services.policy.advisories import AdvisoryFollower, announcement_handler
 from services.policy.catalog import load_rulesets
 from services.policy.inventories import Inventories
-from services.policy.rematch import Publish, watch_advisories
+from services.policy.rematch import Publish
 from services.policy.service import make_policy_handler
+from services.vulndb.builds import BuildFollower, BuildHolder
 
 __all__ = ["bus_publisher", "run_policy"]
 
@@ -37,26 +39,45 @@ async def run_policy(
     *,
     group: str,
     objects: ObjectStore | None = None,
+    advisories: ObjectStore | None = None,
 ) -> None:
-    """Consume ``assay.detections.v1`` and rematch on new advisory builds until ``stop``.
+    """Consume ``assay.detections.v1``, follow advisory builds and rematch on each, until ``stop``.
 
     Rulesets are loaded once here (a bad file stops the service with its error, before any
-    record is consumed).
+    record is consumed). Announcements on ``assay.advisories.v1`` are read in a group of their
+    own (``<group>-advisories``) and only wake the follower, which reads the newest build from
+    PostgreSQL and ``advisories`` (the object store holding the builds; default ``objects``).
     """
+    # the updater's builds: the configured object store, else <data_dir>/objects (one machine)
+    advisories = advisories or objects or DirectoryObjectStore(settings.effective_data_dir / "objects")
     rulesets = load_rulesets(settings.rulesets_dir)
     inventories = Inventories(store, objects)  # in the object store (S3) when one is configured
     handler = make_policy_handler(store, rulesets, inventories)
-    await asyncio.gather(
-        run_service(
-            bus, service="policy", group=group, topics=[Topics.DETECTIONS], handler=handler, stop=stop
-        ),
-        watch_advisories(
-            store,
-            rulesets,
-            settings.effective_db_path,
-            publish=bus_publisher(bus),
-            stop=stop,
-            interval_s=settings.rematch_interval_s,
-            inventories=inventories,
-        ),
+    holder = BuildHolder(settings.effective_data_dir / "advisory-builds" / "policy", advisories)
+    follower = AdvisoryFollower(
+        store=store,
+        rulesets=rulesets,
+        builds=BuildFollower(holder, store.builds.latest_announcement, settings.effective_db_path),
+        publish=bus_publisher(bus),
+        interval_s=settings.rematch_interval_s,
+        updater_interval_s=settings.updater.interval_s,
+        inventories=inventories,
     )
+    wake = asyncio.Event()
+    try:
+        await asyncio.gather(
+            run_service(
+                bus, service="policy", group=group, topics=[Topics.DETECTIONS], handler=handler, stop=stop
+            ),
+            run_service(
+                bus,
+                service="policy",
+                group=f"{group}-advisories",
+                topics=[Topics.ADVISORIES],
+                handler=announcement_handler(wake),
+                stop=stop,
+            ),
+            follower.run(stop, wake),
+        )
+    finally:
+        holder.close()

@@ -127,6 +127,7 @@ async def evaluate_image(
             gaps=gaps,
             detections=detections,
             carried=carried,
+            image_ref=image_ref,
         )
         changes = await store.lifecycle.apply_evaluation(
             evaluation_id=evaluation_id,

@@ -10,7 +10,10 @@ Finding ids (stable, 32 hex digits): ``sha256("\\x1f".join(parts))[:32]`` where 
 existed, so old ids stay valid) and ``(digest, category, id, subject, ruleset)`` for any other.
 ``subject`` is the package purl for CVEs, ``""`` for Coverage and ImageScan (whose id is
 ``threshold:<ruleset>``), and for a content detection ``<path or package purl>\\x1f<h>`` with
-``h`` the first 16 hex digits of the SHA-256 of the (redacted) evidence.
+``h`` the first 16 hex digits of the SHA-256 of the (redacted) evidence (``<path>\\x1f<purl>\\x1f<h>``
+when it has both: a package's license recorded in a database file shared by many packages).
+
+The ImageScan finding is titled with the image name (the reference without its digest).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ __all__ = [
     "detection_finding",
     "evaluate",
     "finding_id",
+    "image_name",
     "severity_rank",
 ]
 
@@ -106,6 +110,11 @@ def finding_id(digest: str, category: str, ident: str, package: str, ruleset: st
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
+def image_name(image_ref: str) -> str:
+    """An image reference without its digest: ``reg/team/app:1.2@sha256:…`` -> ``reg/team/app:1.2``."""
+    return image_ref.split("@", 1)[0]
+
+
 def severity_rank(severity: str) -> int:
     """0 for CRITICAL up to 4 for UNKNOWN (and anything unrecognised)."""
     return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES) - 1
@@ -168,9 +177,16 @@ def coverage_finding(ruleset: Ruleset, gap: CoverageGap, *, digest: str, environ
 
 
 def detection_subject(detection: Detection) -> str:
-    """The id material of a detection besides digest, category and rule (see the module doc)."""
+    """The id material of a detection besides digest, category and rule (see the module doc).
+
+    A detection about a package recorded in a shared file (an RPM or apk database, a lockfile)
+    names both: the file alone would give every package of that database the same id.
+    """
     evidence = hashlib.sha256(detection.evidence.encode()).hexdigest()[:16]
-    return f"{detection.path or detection.package_purl}\x1f{evidence}"
+    where = detection.path or detection.package_purl
+    if detection.path and detection.package_purl:
+        where = f"{detection.path}\x1f{detection.package_purl}"
+    return f"{where}\x1f{evidence}"
 
 
 def detection_finding(
@@ -223,12 +239,14 @@ def evaluate(
     gaps: Sequence[CoverageGap] = (),
     detections: Sequence[Detection] = (),
     carried: Sequence[Finding] = (),
+    image_ref: str = "",
 ) -> Outcome:
     """Findings of one image under ``ruleset``, and an ImageScan finding past a threshold.
 
     ``carried`` are findings evaluated earlier that count toward thresholds without being
     evaluated again (a rematch carries the stored detection findings: detections are not
-    in the advisory database). Only non-suppressed findings count.
+    in the advisory database). Only non-suppressed findings count. ``image_ref`` names the image
+    in the ImageScan finding's title (the digest when empty).
     """
     cves = [
         apply_rules(ruleset, cve_finding(ruleset, m, digest=digest, environment=environment)) for m in matches
@@ -256,8 +274,8 @@ def evaluate(
                     category="ImageScan",
                     id=f"threshold:{ruleset.name}",
                     severity=ruleset.image_scan_severity,
-                    title="Image findings exceed the ruleset threshold",
-                    description=f"Thresholds passed: {reason}",
+                    title=image_name(image_ref) or digest,
+                    description=f"Image findings exceed the ruleset threshold: {reason}",
                     environment=environment,
                     ruleset=ruleset.name,
                 ),

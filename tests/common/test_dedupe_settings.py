@@ -1,13 +1,30 @@
-"""Dedupe's settings: the size limit, OUs on registries, and the analysis version that drives rescans."""
+"""Dedupe's settings and its analysis version: the engines' own, read from PostgreSQL (issue 13)."""
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
+
+from schemas.events import ImageDiscovered, ScanRequested
 from services.common.config import load_settings
+from services.common.store.postgres import Store
 from services.dedupe.run import dedupe_config
-from services.dedupe.version import analysis_version
-from services.engine.core import ANALYZER_VERSION
+from services.dedupe.service import Dedupe
+from services.dedupe.version import CurrentVersion, NoAnalysisVersion, recorded_version
+from services.engine.content.registry import build_analyzers
+from services.engine.core import ANALYZER_VERSION, analysis_version
+
+
+@pytest.fixture
+async def store(pg_dsn: str) -> AsyncIterator[Store]:
+    s = await Store.connect(pg_dsn)
+    yield s
+    await s.close()
 
 
 def test_size_limit_and_registry_ou_come_from_the_environment() -> None:
@@ -22,12 +39,46 @@ def test_size_limit_and_registry_ou_come_from_the_environment() -> None:
     assert clusters[0].ou == "payments"
 
 
-def test_the_analysis_version_follows_the_content_analyzers_and_their_rulesets(tmp_path: Path) -> None:
-    base = load_settings(environ={"ASSAY_DATA_DIR": str(tmp_path)})
-    version = analysis_version(base)
+def _version(environ: dict[str, str]) -> str:
+    return analysis_version(build_analyzers(load_settings(environ=environ)))
+
+
+def test_the_engines_analysis_version_follows_its_analyzers_and_their_rulesets(tmp_path: Path) -> None:
+    base = {"ASSAY_DATA_DIR": str(tmp_path)}
+    version = _version(base)
     assert version.startswith(ANALYZER_VERSION + "+")
-    assert analysis_version(base) == version  # deterministic
-    fewer = load_settings(environ={"ASSAY_DATA_DIR": str(tmp_path), "ASSAY_CONTENT_ANALYZERS": "secrets"})
-    assert analysis_version(fewer) != version
-    changed = load_settings(environ={"ASSAY_DATA_DIR": str(tmp_path), "ASSAY_SECRET_MAX_BYTES": str(1 << 20)})
-    assert analysis_version(changed) != version  # a result-changing limit is in the fingerprint
+    assert _version(base) == version  # deterministic
+    assert _version({**base, "ASSAY_CONTENT_ANALYZERS": "secrets"}) != version
+    assert _version({**base, "ASSAY_SECRET_MAX_BYTES": str(1 << 20)}) != version  # a result-changing limit
+
+
+def test_dedupe_builds_no_content_analyzer_nor_loads_yara_or_the_engine() -> None:
+    code = (
+        "import sys, services.dedupe.run, services.cli.rescan\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('yara', 'clamd')"
+        " or m.startswith(('services.engine.content', 'services.engine.core', 'services.engine.walk',"
+        " 'services.vulndb')))\n"
+        "print(' '.join(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+async def test_dedupe_claims_under_the_version_the_engine_recorded(store: Store) -> None:
+    sighting = ImageDiscovered(environment="registry:r", registry="r", repository="app", digest="sha256:aa")
+    with pytest.raises(NoAnalysisVersion):
+        await recorded_version(store.builds.analysis_version)
+    version = CurrentVersion(store.builds.analysis_version, poll_s=0.1)
+    dedupe = Dedupe(store, dedupe_config(load_settings(environ={})), version)
+    waiting = asyncio.create_task(dedupe.handle(sighting))
+    await asyncio.sleep(0.3)
+    assert not waiting.done(), "with no engine started yet, dedupe waits for its analysis version"
+    await store.builds.record_analysis_version("0.1.0+engine-a")
+    [request] = await asyncio.wait_for(waiting, timeout=10)
+    assert isinstance(request.event, ScanRequested)
+    [image] = await store.images()
+    assert (image["scan_generation"], image["request_reason"]) == (1, "new")
+    async with store.pool.acquire() as conn:
+        stored = await conn.fetchval("SELECT analysis_version FROM images WHERE digest = 'sha256:aa'")
+    assert stored == "0.1.0+engine-a"
+    assert await recorded_version(store.builds.analysis_version) == "0.1.0+engine-a"

@@ -8,6 +8,7 @@ here, so a new field is filled in before the next payload version is frozen.
 from __future__ import annotations
 
 from schemas import (
+    AdvisoryBuildPublished,
     Alert,
     DeadLetter,
     Detection,
@@ -94,6 +95,7 @@ _DETECTION = Detection(
     deleted=True,
     source="assay-secrets",
     package_purl="pkg:pypi/requests@2.19.0",
+    verification="unknown",
 )
 
 _PACKAGE = PackageRecord(
@@ -167,6 +169,8 @@ SAMPLES: tuple[Event, ...] = (
         namespace="payments",
         workload_kind="Deployment",
         workload="api",
+        container="api",
+        pod_count=3,
         ou="payments-eu",
         scannable=False,
     ),
@@ -235,6 +239,16 @@ SAMPLES: tuple[Event, ...] = (
         counts={"CRITICAL": 2, "HIGH": 11, "MEDIUM": 40, "LOW": 9, "UNKNOWN": 31},
         reason="TOTAL 93 >= 25",
         raised_at="2024-05-02T10:15:10Z",
+    ),
+    AdvisoryBuildPublished(
+        build_id="20240502T101500Z-3f9c2a7b1d0e4c65",
+        object_key="advisories/20240502T101500Z-3f9c2a7b1d0e4c65/vulndb.sqlite",
+        sha256="9b2c5d7e1f3a4b6c8d0e2f4a6b8c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a2b4c",
+        built_at="2024-05-02T10:15:00Z",
+        size_bytes=48211968,
+        sources=["osv:https://osv-vulnerabilities.storage.googleapis.com", "kev:known_exploited.json"],
+        advisories=183220,
+        published_at="2024-05-02T10:15:04Z",
     ),
     DeadLetter(
         service="policy",

@@ -14,10 +14,12 @@ import asyncpg
 from schemas import Finding
 from services.common.errors import StoreError
 from services.common.store._errors import translated
+from services.common.store.builds import Builds
 from services.common.store.claims import Claims
 from services.common.store.findings import LIFECYCLE_SELECT, Lifecycle, row_finding
 from services.common.store.migrate import migrate
 from services.common.store.queries import Reads
+from services.common.store.workloads import Workloads
 
 __all__ = ["ImageStatus", "Store"]
 
@@ -213,6 +215,16 @@ class Store:
     def reads(self) -> Reads:
         """Filtered, paginated read-only queries over the same pool (``store/queries.py``)."""
         return Reads(self._pool)
+
+    @property
+    def workloads(self) -> Workloads:
+        """Where images run inside clusters (``store/workloads.py``)."""
+        return Workloads(self._pool)
+
+    @property
+    def builds(self) -> Builds:
+        """Advisory database builds and engine analysis versions (``store/builds.py``)."""
+        return Builds(self._pool)
 
     @property
     def lifecycle(self) -> Lifecycle:

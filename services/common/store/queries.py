@@ -20,6 +20,8 @@ from typing import Any, Final
 import msgspec
 
 from services.common.store._errors import translated
+from services.common.store.summaries import COUNTS, RANK, RULESET_COUNTS, WORKLOADS
+from services.common.store.workloads import Workload
 
 __all__ = [
     "SEVERITIES",
@@ -34,9 +36,6 @@ __all__ = [
 
 # Most severe first; a finding's rank is its index (unknown spellings rank with UNKNOWN).
 SEVERITIES: Final[tuple[str, ...]] = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN")
-
-_RANK: Final = """(CASE upper(f.severity) WHEN 'CRITICAL' THEN 0 WHEN 'HIGH' THEN 1 WHEN 'MEDIUM' THEN 2
-     WHEN 'LOW' THEN 3 ELSE 4 END)"""
 
 
 class ImageFilter(msgspec.Struct, frozen=True, kw_only=True):
@@ -101,7 +100,9 @@ class ImageView(msgspec.Struct, frozen=True, kw_only=True):
     environments: list[str] = []
     ous: list[str] = []  # the organisational units of those environments
     locations: list[ImageLocation] = []
+    # current findings by severity: not resolved, not suppressed, each counted once across rulesets
     finding_counts: dict[str, int] = {}
+    ruleset_counts: dict[str, dict[str, int]] = {}  # the same, per ruleset (as each rated them)
     scannable: bool = True  # false while every sighting was unscannable (ECS Fargate): never requested
     requested_at: str | None = None  # when the current scan was requested
     request_reason: str = ""  # new, analyzer-changed, requested, retry
@@ -138,6 +139,7 @@ class FindingView(msgspec.Struct, frozen=True, kw_only=True):
     last_seen: str | None = None
     image_ref: str | None = None
     environments: list[str] = []
+    workloads: list[Workload] = []  # the cluster workloads running its image (store/workloads.py)
 
 
 def severity_rank(severity: str) -> int:
@@ -198,9 +200,7 @@ def _image_sql(flt: ImageFilter) -> tuple[str, list[Any]]:
                                                        'ou', e.ou)
                                      ORDER BY e.environment, e.repository, e.tag)
                      FROM image_environments e WHERE e.digest = i.digest), '[]'::json) AS locations,
-           COALESCE((SELECT json_object_agg(s.severity, s.n)
-                     FROM (SELECT upper(f.severity) AS severity, count(*) AS n
-                           FROM findings f WHERE f.digest = i.digest GROUP BY 1) s), '{{}}'::json) AS counts
+           {COUNTS} AS counts, {RULESET_COUNTS} AS ruleset_counts
     FROM images i
     {w.sql()}
     ORDER BY i.digest
@@ -220,7 +220,7 @@ def _finding_sql(flt: FindingFilter) -> tuple[str, list[Any]]:
     if flt.ous:
         w.add(_linked("f.digest", f"e.ou = ANY({w.param(flt.ous)}::text[])"))
     if flt.min_severity is not None:
-        w.add(f"{_RANK} <= {w.param(SEVERITIES.index(flt.min_severity.upper()))}")
+        w.add(f"{RANK} <= {w.param(SEVERITIES.index(flt.min_severity.upper()))}")
     if flt.rulesets:
         w.add(f"f.ruleset = ANY({w.param(flt.rulesets)}::text[])")
     if flt.categories:
@@ -248,7 +248,7 @@ def _finding_sql(flt: FindingFilter) -> tuple[str, list[Any]]:
         )
     if flt.after is not None:
         rank, last_id = flt.after
-        w.add(f"({_RANK}, f.finding_id) > ({w.param(rank)}::int, {w.param(last_id)}::text)")
+        w.add(f"({RANK}, f.finding_id) > ({w.param(rank)}::int, {w.param(last_id)}::text)")
     limit = w.param(flt.limit)
     sql = f"""
     SELECT f.finding_id, f.digest, f.category, f.vuln_id, f.severity, f.title, f.description,
@@ -257,7 +257,8 @@ def _finding_sql(flt: FindingFilter) -> tuple[str, list[Any]]:
            f.fix_state, f.known_exploited, f.cvss_score, f.path, f.evidence, f.suppression, f.policy_rule,
            COALESCE((SELECT array_agg(DISTINCT e.environment ORDER BY e.environment)
                      FROM image_environments e WHERE e.digest = f.digest), '{{}}') AS environments,
-           {_RANK} AS severity_rank
+           {WORKLOADS} AS workloads,
+           {RANK} AS severity_rank
     FROM findings f LEFT JOIN images i ON i.digest = f.digest
     {w.sql()}
     ORDER BY severity_rank, f.finding_id
@@ -285,6 +286,7 @@ def _image_row(r: Any) -> ImageView:
         ous=sorted({loc.ou for loc in locations if loc.ou}),
         locations=locations,
         finding_counts=msgspec.json.decode(r["counts"], type=dict[str, int]),
+        ruleset_counts=msgspec.json.decode(r["ruleset_counts"], type=dict[str, dict[str, int]]),
         scannable=r["scannable"],
         requested_at=_iso(r["requested_at"]),
         request_reason=r["request_reason"],
@@ -320,6 +322,7 @@ def _finding_row(r: Any) -> FindingView:
         first_seen=_iso(r["first_seen"]),
         last_seen=_iso(r["last_seen"]),
         image_ref=r["image_ref"],
+        workloads=msgspec.json.decode(r["workloads"], type=list[Workload]),
         environments=list(r["environments"]),
     )
 

@@ -1,0 +1,116 @@
+"""Workload context on the API: which workloads run an image, which images a workload runs.
+
+- ``GET /v1/images/{digest}/workloads``: the cluster workloads running the image (cluster,
+  namespace, kind, name, container, pod count);
+- ``GET /v1/workloads/{cluster}/{namespace}/{kind}/{name}/images``: the images that workload runs,
+  with their scan status. Findings list their image's workloads too (``FindingView.workloads``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import msgspec
+from aiohttp import web
+
+from services.api.models import Problem
+from services.common.store.queries import Reads
+from services.common.store.workloads import Workload, WorkloadImage, Workloads
+
+__all__ = ["ImageWorkloads", "WorkloadImages", "add_workload_routes", "workload_openapi"]
+
+_READS: Final = web.AppKey("workload_reads", Reads)
+_ENCODER: Final = msgspec.json.Encoder()
+_IMAGES_PATH: Final = "/v1/workloads/{cluster}/{namespace}/{kind}/{name}/images"
+
+
+class ImageWorkloads(msgspec.Struct, frozen=True, kw_only=True):
+    """The workloads running one image."""
+
+    digest: str
+    items: list[Workload]
+
+
+class WorkloadImages(msgspec.Struct, frozen=True, kw_only=True):
+    """The images one workload runs."""
+
+    cluster: str
+    namespace: str
+    kind: str
+    name: str
+    items: list[WorkloadImage]
+
+
+def _json(body: msgspec.Struct) -> web.Response:
+    return web.Response(body=_ENCODER.encode(body), content_type="application/json")
+
+
+async def _image_workloads(request: web.Request) -> web.Response:
+    digest = request.match_info["digest"]
+    found = await Workloads(request.app[_READS].pool).for_image(digest)
+    return _json(ImageWorkloads(digest=digest, items=found))
+
+
+async def _workload_images(request: web.Request) -> web.Response:
+    m = request.match_info
+    found = await Workloads(request.app[_READS].pool).for_workload(
+        cluster=m["cluster"], namespace=m["namespace"], kind=m["kind"], name=m["name"]
+    )
+    return _json(
+        WorkloadImages(
+            cluster=m["cluster"], namespace=m["namespace"], kind=m["kind"], name=m["name"], items=found
+        )
+    )
+
+
+def add_workload_routes(app: web.Application, reads: Reads) -> None:
+    """Add the workload routes to the API application."""
+    app[_READS] = reads
+    app.router.add_get("/v1/images/{digest}/workloads", _image_workloads, allow_head=False)
+    app.router.add_get(_IMAGES_PATH, _workload_images, allow_head=False)
+
+
+def workload_openapi(ref_template: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The OpenAPI paths of these routes and the schemas they reference (``ref_template``)."""
+    (workloads, images, problem), components = msgspec.json.schema_components(
+        [ImageWorkloads, WorkloadImages, Problem], ref_template=ref_template
+    )
+
+    def body(ref: dict[str, Any], description: str) -> dict[str, Any]:
+        return {"description": description, "content": {"application/json": {"schema": ref}}}
+
+    def param(name: str, description: str) -> dict[str, Any]:
+        return {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "description": description,
+            "schema": {"type": "string"},
+        }
+
+    down = body(problem, "PostgreSQL cannot be reached")
+    return {
+        "/v1/images/{digest}/workloads": {
+            "get": {
+                "operationId": "listImageWorkloads",
+                "summary": "The cluster workloads running an image",
+                "parameters": [param("digest", "manifest digest, e.g. sha256:…")],
+                "responses": {"200": body(workloads, "the workloads (empty: none seen)"), "503": down},
+            }
+        },
+        _IMAGES_PATH: {
+            "get": {
+                "operationId": "listWorkloadImages",
+                "summary": "The images a workload runs, with their scan status",
+                "parameters": [
+                    param("cluster", "cluster name"),
+                    param("namespace", "namespace"),
+                    param(
+                        "kind", "workload kind: Deployment, StatefulSet, DaemonSet, CronJob, Job, Pod, ..."
+                    ),
+                    param("name", "workload name"),
+                ],
+                "responses": {"200": body(images, "the images (empty: none seen)"), "503": down},
+            }
+        },
+    }, components
