@@ -18,6 +18,7 @@ have db5.3_load      || need+=(db5.3-util)
 have dpkg            || need+=(dpkg)
 [ -x /usr/sbin/clamd ] || need+=(clamav-daemon)  # the malware tests start a real clamd
 have containerd      || need+=(containerd)  # tests/node: the node daemon on a real containerd (ctr, runc)
+have chromium        || need+=(chromium chromium-driver)  # tests/console: Playwright drives /usr/bin/chromium
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-tools: apt-get install ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -1,0 +1,163 @@
+"""The console's Findings page with 10,000 findings: server time, and browser load when Chromium is here.
+
+Starts an embedded PostgreSQL (or uses ``ASSAY_PG_DSN``: then give a database nobody else uses),
+stores ``--findings`` findings (default 10,000) over 20 images sighted in four environments the
+way the policy does (``Lifecycle.apply_evaluation``), mounts the API app with the console on
+127.0.0.1, and measures, ``--repeat`` times each (median, min-max):
+
+- ``read``: ``Reads.findings`` for the whole selection (the query the page runs);
+- ``page``: ``GET /console/findings?per_page=N`` over HTTP, first byte to last (query + sort + render);
+- ``browser``: Debian's Chromium (``/usr/bin/chromium``, via Playwright) loading that page until
+  its ``load`` event, when Chromium is installed and ``--no-browser`` is not given.
+
+Figures are printed, never asserted; the issue's target is a page of 10,000 findings in under a second.
+
+    .venv/bin/python benchmarks/bench_console.py [--findings 10000] [--repeat 5] [--no-browser]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import aiohttp
+from aiohttp.test_utils import TestServer
+
+_REPO = Path(__file__).resolve().parent.parent
+if str(_REPO) not in sys.path:
+    sys.path.insert(0, str(_REPO))
+
+from schemas import Finding  # noqa: E402
+from services.api.app import make_app  # noqa: E402
+from services.common.store.claims import Sighting  # noqa: E402
+from services.common.store.postgres import Store  # noqa: E402
+from services.common.store.queries import SEVERITIES, FindingFilter  # noqa: E402
+from tests.harness.postgres import postgres_server  # noqa: E402
+
+CHROMIUM = Path("/usr/bin/chromium")
+IMAGES = 20
+ENVIRONMENTS = ("cluster:prod-eu", "cluster:prod-us", "cluster:dev", "registry:registry.example")
+
+
+async def _seed(store: Store, total: int) -> None:
+    per_image = -(-total // IMAGES)
+    made = 0
+    for i in range(IMAGES):
+        digest = f"sha256:{i:064x}"
+        env = ENVIRONMENTS[i % len(ENVIRONMENTS)]
+        sighting = Sighting(
+            digest=digest, image_ref=f"registry.example/team/app{i}@{digest}", environment=env,
+            repository=f"team/app{i}", tag="1.0", ou="payments",
+        )  # fmt: skip
+        await store.claims.claim([sighting], analysis_version="bench", max_image_bytes=0)
+        await store.set_status(digest, "scanned", scan_id=f"scan-{i}")
+        count = min(per_image, total - made)
+        findings = [
+            Finding(
+                finding_id=f"{i:02d}-{n:05d}",
+                category="CVE",
+                id=f"CVE-2025-{n:05d}",
+                severity=SEVERITIES[n % len(SEVERITIES)],
+                title=f"heap overflow in lib{n % 97} when parsing <input> of {n} bytes",
+                description="A long enough description to be realistic. " * 4,
+                package_name=f"lib{n % 97}",
+                purl=f"pkg:deb/debian/lib{n % 97}@1.{n % 13}",
+                installed_version=f"1.{n % 13}",
+                fixed_version=f"1.{n % 13}.1",
+                environment=env,
+            )
+            for n in range(count)
+        ]
+        await store.lifecycle.apply_evaluation(
+            evaluation_id=f"bench:{digest}", digest=digest, ruleset="default", findings=findings
+        )
+        made += count
+
+
+async def _timed(repeat: int, run: Callable[[], Awaitable[object]]) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        await run()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def _line(name: str, samples: list[float]) -> str:
+    return (
+        f"{name:<9} median {statistics.median(samples) * 1000:8.1f} ms"
+        f"   (min {min(samples) * 1000:.1f}, max {max(samples) * 1000:.1f}, n={len(samples)})"
+    )
+
+
+async def _browser_load(url: str, repeat: int) -> list[float]:
+    from playwright.async_api import async_playwright
+
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=args)
+        try:
+            page = await browser.new_page()
+            await page.goto(url, wait_until="load")  # warm: fonts, static files
+            return await _timed(repeat, lambda: page.goto(url, wait_until="load"))
+        finally:
+            await browser.close()
+
+
+async def _run(dsn: str, total: int, repeat: int, browser: bool) -> None:
+    store = await Store.connect(dsn)
+    try:
+        start = time.perf_counter()
+        await _seed(store, total)
+        print(f"seeded {total} findings over {IMAGES} images in {time.perf_counter() - start:.1f} s")
+        server = TestServer(make_app(store.reads), host="127.0.0.1")
+        await server.start_server()
+        url = str(server.make_url(f"/console/findings?per_page={total}"))
+        try:
+            flt = FindingFilter(limit=total + 1)
+            print(_line("read", await _timed(repeat, lambda: store.reads.findings(flt))))
+            async with aiohttp.ClientSession() as http:
+
+                async def fetch() -> int:
+                    async with http.get(url) as r:
+                        body = await r.read()
+                        assert r.status == 200, body[:500]
+                        return len(body)
+
+                size = await fetch()
+                print(_line("page", await _timed(repeat, fetch)) + f"   {size / 1e6:.1f} MB of HTML")
+            if browser:
+                print(_line("browser", await _browser_load(url, repeat)))
+        finally:
+            await server.close()
+    finally:
+        await store.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--findings", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--no-browser", action="store_true", help="server time only")
+    args = parser.parse_args()
+    browser = not args.no_browser and CHROMIUM.is_file()
+    if not args.no_browser and not browser:
+        print(f"browser   skipped: no Chromium at {CHROMIUM} (.ci/install-tools.sh installs Debian's)")
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-console-") as tmp,
+        postgres_server(Path(tmp) / "pg") as dsn,
+    ):
+        asyncio.run(_run(dsn, args.findings, args.repeat, browser))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+"""The console's routes on the API app: Findings, Finding, Images, Image, exports and static files.
+
+Every page is rendered on the server from ``Reads``, the read model behind the JSON API, so the
+console shows exactly what the API returns. Bad query parameters answer 400 with the API's own
+message; a store failure answers 503; every response carries the console's security headers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+import jinja2
+import msgspec
+from aiohttp import web
+
+from services.api.params import ParamError, encode_cursor, image_filter, next_link
+from services.common.errors import StoreError
+from services.common.store.queries import SEVERITIES, FindingFilter, FindingView, Reads
+from services.console.export import findings_csv, findings_json
+from services.console.query import (
+    FILTERS,
+    SORTS,
+    finding_query,
+    page_of,
+    query_string,
+    severity_counts,
+    sorted_findings,
+)
+from services.console.render import STATUS_LABELS, Assets, load_assets, make_templates, secure
+from services.console.scans import scan_view
+
+__all__ = ["MAX_ROWS", "add_console_routes"]
+
+MAX_ROWS: Final = 10_000  # the most findings one selection (and one export) reads
+_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class _Console:
+    reads: Reads
+    templates: jinja2.Environment
+    assets: Assets
+    max_rows: int
+
+
+_CONSOLE: Final = web.AppKey("console", _Console)
+
+
+def _query(request: web.Request) -> dict[str, list[str]]:
+    return {k: request.query.getall(k) for k in request.query}
+
+
+def _page(console: _Console, template: str, status: int = 200, **context: Any) -> web.Response:
+    html = console.templates.get_template(template).render(**context)
+    return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+
+
+def _guarded(handler: _Handler) -> _Handler:
+    """Security headers on every answer; bad parameters (400) and store failures (503) as pages."""
+
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        console = request.app[_CONSOLE]
+        try:
+            response = await handler(request)
+        except ParamError as exc:
+            response = _page(console, "error.html", 400, title="Bad request", message=str(exc))
+        except StoreError as exc:
+            response = _page(console, "error.html", 503, title="Store unavailable", message=str(exc))
+        return secure(response)
+
+    return wrapped
+
+
+def _not_found(console: _Console, message: str) -> web.Response:
+    return _page(console, "error.html", 404, title="Not found", message=message)
+
+
+async def _selection(request: web.Request) -> tuple[list[FindingView], bool, Any]:
+    """The findings the page's filters select (sorted), whether more matched, and the parsed query."""
+    console = request.app[_CONSOLE]
+    fq = finding_query(_query(request), console.max_rows)
+    rows = await console.reads.findings(fq.flt)
+    more = len(rows) > console.max_rows
+    return sorted_findings(rows[: console.max_rows], fq), more, fq
+
+
+async def _findings(request: web.Request) -> web.StreamResponse:
+    console = request.app[_CONSOLE]
+    rows, more, fq = await _selection(request)
+    page, pages = page_of(rows, fq)
+    query = _query(request)
+    return _page(
+        console,
+        "findings.html",
+        rows=page,
+        total=len(rows),
+        more=more,
+        max_rows=console.max_rows,
+        counts=severity_counts(rows),
+        fq=fq,
+        pages=pages,
+        query=query,
+        value=lambda name: ",".join(query.get(name, [])),
+        link=lambda **changes: "?" + query_string(query, **changes),
+        export=query_string(query, page=None, per_page=None, sort=None, order=None),
+        filters=FILTERS,
+        sorts=list(SORTS),
+        severities=SEVERITIES,
+    )
+
+
+async def _export_csv(request: web.Request) -> web.StreamResponse:
+    rows, _, _ = await _selection(request)
+    response = web.Response(text=findings_csv(rows), content_type="text/csv", charset="utf-8")
+    response.headers["Content-Disposition"] = 'attachment; filename="findings.csv"'
+    return response
+
+
+async def _export_json(request: web.Request) -> web.StreamResponse:
+    rows, _, _ = await _selection(request)
+    response = web.Response(body=findings_json(rows), content_type="application/json")
+    response.headers["Content-Disposition"] = 'attachment; filename="findings.json"'
+    return response
+
+
+def _heading(f: FindingView) -> str:
+    """A finding's page title: the CVE id for CVEs, the image's name for ImageScan, else its title."""
+    if f.category == "CVE":
+        return f.id
+    if f.category == "ImageScan":
+        return (f.image_ref or f.digest).split("@", 1)[0]
+    return f.title
+
+
+async def _finding(request: web.Request) -> web.StreamResponse:
+    console = request.app[_CONSOLE]
+    finding_id = request.match_info["finding_id"]
+    finding = await console.reads.finding(finding_id)
+    if finding is None:
+        return _not_found(console, f"no finding with id {finding_id!r}")
+    return _page(console, "finding.html", f=finding, heading=_heading(finding))
+
+
+async def _images(request: web.Request) -> web.StreamResponse:
+    console = request.app[_CONSOLE]
+    query = {k: [v for v in vs if v.strip()] for k, vs in _query(request).items()}
+    flt = image_filter({k: vs for k, vs in query.items() if vs})
+    rows = await console.reads.images(msgspec.structs.replace(flt, limit=flt.limit + 1))
+    page, more = rows[: flt.limit], len(rows) > flt.limit
+    nxt = next_link(request.path, query, encode_cursor(page[-1].digest)) if more else None
+    return _page(
+        console,
+        "images.html",
+        rows=page,
+        next=nxt,
+        query=query,
+        value=lambda name: ",".join(query.get(name, [])),
+        statuses=STATUS_LABELS,
+        severities=SEVERITIES,
+    )
+
+
+async def _image(request: web.Request) -> web.StreamResponse:
+    console = request.app[_CONSOLE]
+    digest = request.match_info["digest"]
+    image = await console.reads.image(digest)
+    if image is None:
+        return _not_found(console, f"no image with digest {digest!r}")
+    findings = await console.reads.findings(FindingFilter(digests=[digest], limit=console.max_rows))
+    scan = await scan_view(console.reads, digest, findings)
+    return _page(console, "image.html", image=image, scan=scan, findings=findings, severities=SEVERITIES)
+
+
+async def _static(request: web.Request) -> web.StreamResponse:
+    found = request.app[_CONSOLE].assets.get(request.match_info["name"])
+    if found is None:
+        raise web.HTTPNotFound()
+    body, kind = found
+    response = web.Response(body=body, content_type=kind)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+async def _index(_: web.Request) -> web.StreamResponse:
+    raise web.HTTPFound("/console/findings")
+
+
+def add_console_routes(app: web.Application, reads: Reads, *, max_rows: int = MAX_ROWS) -> None:
+    """Mount the console under ``/console`` on ``app``, rendering from ``reads``."""
+    app[_CONSOLE] = _Console(reads=reads, templates=make_templates(), assets=load_assets(), max_rows=max_rows)
+    get = app.router.add_get
+    get("/console", _index, allow_head=False)
+    get("/console/", _index, allow_head=False)
+    get("/console/findings", _guarded(_findings), allow_head=False)
+    get("/console/export/findings.csv", _guarded(_export_csv), allow_head=False)
+    get("/console/export/findings.json", _guarded(_export_json), allow_head=False)
+    get("/console/findings/{finding_id:.+}", _guarded(_finding), allow_head=False)
+    get("/console/images", _guarded(_images), allow_head=False)
+    get("/console/images/{digest}", _guarded(_image), allow_head=False)
+    get("/console/static/{name}", _guarded(_static), allow_head=False)
