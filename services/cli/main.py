@@ -16,7 +16,31 @@ from services.cli.registries import add_registries_command
 from services.common.config import RegistryConfig, Settings, load_settings
 from services.common.errors import ConfigError
 
-SERVICES = ("inventory", "dedupe", "engine", "policy", "api", "node")
+SERVICES = ("inventory", "dedupe", "engine", "policy", "api", "node", "updater", "harbor", "admission")
+
+
+# Trivy's scanner names -> the content analyzers behind them ("vuln" is advisory matching)
+SCANNERS: dict[str, tuple[str, ...]] = {
+    "vuln": (),
+    "secret": ("secrets",),
+    "misconfig": ("insecure",),
+    "malware": ("malware", "netioc"),
+    "license": ("licenses",),
+}
+
+
+def _upper_list(value: str) -> list[str]:
+    return [v.strip().upper() for v in value.split(",") if v.strip()]
+
+
+def _scanner_list(value: str) -> list[str]:
+    names = [v.strip().lower() for v in value.split(",") if v.strip()]
+    unknown = [n for n in names if n not in SCANNERS]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown scanner {', '.join(unknown)} (known: {', '.join(SCANNERS)})"
+        )
+    return names
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
         "scan",
         help="scan one image, archive or directory",
         description="TARGET: oci:DIR[:TAG], docker-archive:FILE, oci-archive:FILE[:TAG], dir:PATH, "
+        "sbom:FILE (a CycloneDX or SPDX JSON document, matched without an image), "
         "registry:REF or a bare image reference.",
     )
     scan.add_argument("target")
@@ -74,6 +99,40 @@ def _parser() -> argparse.ArgumentParser:
         help="skip the content analyzers (secrets, insecure configuration): packages and CVEs only",
     )
     scan.add_argument(
+        "--verify-secrets",
+        action="store_true",
+        help="ask each found credential's provider whether it works "
+        "(network; reports verified/invalid/unknown)",
+    )
+    scan.add_argument(
+        "--severity",
+        metavar="LIST",
+        type=_upper_list,
+        default=[],
+        help="show only findings of these severities (comma list: CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN)",
+    )
+    scan.add_argument(
+        "--scanners",
+        metavar="LIST",
+        type=_scanner_list,
+        help=f"what to look for (comma list of {','.join(SCANNERS)}; default: all); "
+        "packages are always listed",
+    )
+    scan.add_argument(
+        "--skip-dirs", action="append", default=[], metavar="GLOB", help="leave out what is found under these"
+    )
+    scan.add_argument(
+        "--skip-files", action="append", default=[], metavar="GLOB", help="leave out what is found in these"
+    )
+    scan.add_argument("--timeout", type=float, metavar="SECONDS", help="give up on the scan after this long")
+    scan.add_argument(
+        "--exit-code",
+        type=int,
+        metavar="N",
+        help="exit N when findings remain after --severity/--fail-on and suppression "
+        "(default with --fail-on: 1)",
+    )
+    scan.add_argument(
         "--insecure-registry",
         action="append",
         default=[],
@@ -98,6 +157,9 @@ def _parser() -> argparse.ArgumentParser:
         help="CISA KEV catalog JSON ('none' to skip; default: CISA's catalog when --source is a URL)",
     )
     upd.add_argument("--epss", metavar="PATH|URL", help="FIRST EPSS scores CSV (plain or .gz)")
+    upd.add_argument(
+        "--cvss", metavar="PATH|URL", help="CVE JSON 5 records (a cvelistV5 tree or zip): CVSS by CVE id"
+    )
     upd.add_argument("--full", action="store_true", help="rebuild from scratch instead of updating")
     st = dbsub.add_parser("status", help="show build time, sources and schema version")
     st.add_argument("--json", action="store_true", help="print metadata and sources as JSON")
@@ -109,11 +171,9 @@ def _parser() -> argparse.ArgumentParser:
         "--source", action="append", required=True, help="a feed file or URL (repeat for several)"
     )
 
-    svc = sub.add_parser(
-        "service", help="run one pipeline service (inventory, dedupe, engine, policy, api, node)"
-    )
+    svc = sub.add_parser("service", help="run one service (" + ", ".join(SERVICES) + ")")
     svc.add_argument("name", choices=SERVICES)
-    svc.add_argument("--once", action="store_true", help="inventory: crawl once and exit")
+    svc.add_argument("--once", action="store_true", help="inventory, updater: one pass and exit")
 
     up = sub.add_parser("up", help="start the whole pipeline on this machine")
     up.add_argument(
@@ -154,6 +214,11 @@ def _settings(args: argparse.Namespace) -> Settings:
         changes["platform"] = args.platform
     if getattr(args, "no_content", False):
         changes["content_analyzers"] = []
+    elif getattr(args, "scanners", None) is not None:
+        chosen = {a for name in args.scanners for a in SCANNERS[name]}
+        changes["content_analyzers"] = [a for a in base.content_analyzers if a in chosen]
+    if getattr(args, "verify_secrets", False):
+        changes["secret_verify"] = True
     return msgspec.structs.replace(base, **changes) if changes else base
 
 
@@ -165,25 +230,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
         stream=sys.stderr,
     )
+    if not args.verbose:  # libraries' own chatter (reconnects, metadata refreshes) only with -v
+        for library in ("aiokafka", "kafka", "botocore", "aiobotocore", "asyncio"):
+            logging.getLogger(library).setLevel(logging.WARNING)
     try:
         settings = _settings(args)
     except ConfigError as exc:
         print(f"assay: configuration error: {exc}", file=sys.stderr)
         return 2
     if args.command == "scan":
-        from services.cli.scan import run_scan
+        from services.cli.scan import ScanOptions, run_scan
+        from services.cli.scan_filter import ShowFilter
 
         return asyncio.run(
             run_scan(
                 settings,
                 args.target,
-                fmt=args.format,
-                output=args.output,
-                fail_on=args.fail_on,
-                ignore_unfixed=args.ignore_unfixed,
-                ignore_files=args.ignore_file,
-                vex_files=args.vex,
-                ruleset_file=args.ruleset,
+                ScanOptions(
+                    fmt=args.format,
+                    output=args.output,
+                    fail_on=args.fail_on,
+                    exit_code=args.exit_code,
+                    ignore_unfixed=args.ignore_unfixed,
+                    ignore_files=args.ignore_file,
+                    vex_files=args.vex,
+                    ruleset_file=args.ruleset,
+                    show=ShowFilter(
+                        severities=args.severity, skip_dirs=args.skip_dirs, skip_files=args.skip_files
+                    ),
+                    timeout_s=args.timeout,
+                    match_advisories=args.scanners is None or "vuln" in args.scanners,
+                ),
             )
         )
     if args.command == "db":
@@ -197,6 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     ecosystems=args.ecosystems,
                     kev_source=args.kev,
                     epss_source=args.epss,
+                    cvss_source=args.cvss,
                     full=args.full,
                 )
             )

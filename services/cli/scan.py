@@ -29,12 +29,13 @@ import msgspec
 from schemas.events import ScanCompleted
 from services.cli.formats import build_report, formatter
 from services.cli.formats.report import ExpiredIgnore, Report, Suppressed
+from services.cli.scan_filter import ShowFilter, filter_report
 from services.common.config import Settings
-from services.common.errors import AssayError, VulnDBError
-from services.engine.catalogers.registry import select
-from services.engine.content.registry import ContentAnalysis
-from services.engine.core import detect, utcnow
-from services.engine.image.targets import parse_target
+from services.common.errors import AssayError, ImageError, VulnDBError
+from services.engine.analyze import Analysis
+from services.engine.core import complete_scan, utcnow
+from services.engine.isolate import IsolatedRequest, analyse_in_process, analyse_isolated
+from services.engine.sbom import read_sbom
 from services.policy.catalog import load_ruleset_file
 from services.policy.rules import DETECTION_CATEGORIES
 from services.policy.ruleset import DEFAULT_RULESET, Outcome, Ruleset, cve_finding, evaluate, severity_rank
@@ -45,6 +46,7 @@ from services.vulndb.vex import Statement, VexFilter, parse_openvex
 
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
+DEFAULT_IGNORE_FILE = ".assayignore"  # read from the working directory, as Trivy reads .trivyignore
 
 
 class Acceptance(msgspec.Struct, frozen=True, kw_only=True):
@@ -87,7 +89,14 @@ def assemble(
     deciders: list[Decider] = [suppressor.by_rule, vex.decide, suppressor.by_fix_state]
     kept, dropped = partition(detections.matches, deciders)
     gaps = scan_gaps(detections.notes, detections.image.distro, today)
-    evaluated = evaluate(ruleset, digest=digest, matches=kept, gaps=gaps, detections=detections.detections)
+    evaluated = evaluate(
+        ruleset,
+        digest=digest,
+        matches=kept,
+        gaps=gaps,
+        detections=detections.detections,
+        image_ref=detections.image.ref,
+    )
     outcome = Outcome(findings=evaluated.active, counts=evaluated.counts, alert_reason=evaluated.alert_reason)
     suppressed = [
         Suppressed(
@@ -123,61 +132,81 @@ def assemble(
     )
 
 
-async def run_scan(
+def _sbom_analysis(path: str, settings: Settings) -> Analysis:
+    """The packages of the SBOM file at ``path``, read within the parsed-file budget."""
+    limit = settings.budget.parsed_file_bytes_max
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise ImageError(f"sbom:{path}: cannot read: {exc.strerror}") from exc
+    if len(data) > limit:
+        raise ImageError(f"sbom:{path}: larger than {limit} bytes (ASSAY_BUDGET_PARSED_FILE_BYTES_MAX)")
+    return read_sbom(path, data)
+
+
+async def scan_report(
     settings: Settings,
     target: str,
+    acceptance: Acceptance,
+    ruleset: Ruleset = DEFAULT_RULESET,
     *,
-    fmt: str,
-    output: str | None,
-    fail_on: str | None,
-    ignore_unfixed: bool = False,
-    ignore_files: Sequence[str] = (),
-    vex_files: Sequence[str] = (),
-    ruleset_file: str | None = None,
-) -> int:
-    """Scan one target, print the chosen format, and return the exit code."""
+    match_advisories: bool = True,
+) -> Report:
+    """Scan one target and assess it: the report ``assay scan`` prints.
+
+    The one scan-and-assess path of the no-server modes (``assay scan``, the Harbor adapter).
+    Raises ``AssayError`` when the target cannot be read; a missing advisory database is a
+    warning on stderr and a note in the report, not an error. ``match_advisories=False``
+    (``--scanners`` without ``vuln``) lists packages without matching them.
+    """
+    vulndb: VulnDB | None = None
     try:
-        acceptance = load_acceptance(ignore_files, vex_files, ignore_unfixed=ignore_unfixed)
-    except OSError as exc:
-        print(f"assay: error: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
-        return EXIT_ERROR
-    try:
-        ruleset = load_ruleset_file(Path(ruleset_file)) if ruleset_file else DEFAULT_RULESET
-    except AssayError as exc:
-        print(f"assay: error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    try:
-        vulndb: VulnDB | None = VulnDB.open(settings.effective_db_path)
+        if match_advisories:
+            vulndb = VulnDB.open(settings.effective_db_path)
     except VulnDBError as exc:
         print(f"assay: warning: {exc}", file=sys.stderr)
-        vulndb = None
     try:
-        source = parse_target(target, registries=settings.registries, platform=settings.platform)
-        tags = ("directory",) if target.startswith("dir:") else ("image",)
-        content = ContentAnalysis.from_settings(settings)
-        image = await source.open()
-        async with image:
-            bound = content.bind(image.info.layers)
-            detections = await detect(
-                image,
-                scan_id=uuid.uuid4().hex,
-                catalogers=select(tags),
-                vulndb=vulndb,
-                analyzers=bound.analyzers,
-            )
-            bound.commit()
-    except AssayError as exc:
-        print(f"assay: error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        if target.startswith("sbom:"):  # a document's packages, no image: matched and assessed alike
+            analysis = await asyncio.to_thread(_sbom_analysis, target.removeprefix("sbom:"), settings)
+        else:
+            tags = ["directory"] if target.startswith("dir:") else ["image"]
+            # analysed in a child process under the scan budget (services/engine/isolate.py)
+            request = IsolatedRequest(target=target, settings=settings, catalog_tags=tags)
+            analyse = analyse_isolated if settings.scan_isolation else analyse_in_process
+            isolated = (await analyse(request)).analysis
+            assert isolated is not None  # no size limit was asked for
+            analysis = isolated
+        detections = complete_scan(analysis, scan_id=uuid.uuid4().hex, vulndb=vulndb)
     finally:
         if vulndb is not None:
             vulndb.close()
-    report = assemble(detections, acceptance, dt.date.fromisoformat(utcnow()[:10]), ruleset)
-    text = formatter(fmt)(report)
-    if output:
-        await asyncio.to_thread(Path(output).write_text, text)
-    else:
-        sys.stdout.write(text)
+    return assemble(detections, acceptance, dt.date.fromisoformat(utcnow()[:10]), ruleset)
+
+
+class ScanOptions(msgspec.Struct, frozen=True, kw_only=True):
+    """What the user asked ``assay scan`` for besides the target."""
+
+    fmt: str = "table"
+    output: str | None = None
+    fail_on: str | None = None  # a severity: exit non-zero when a finding this bad or worse remains
+    exit_code: int | None = None  # the code for that (default 1); alone: any finding shown
+    ignore_unfixed: bool = False
+    ignore_files: list[str] = []  # default: ./.assayignore when it exists
+    vex_files: list[str] = []
+    ruleset_file: str | None = None
+    show: ShowFilter = msgspec.field(default_factory=ShowFilter)
+    timeout_s: float | None = None
+    match_advisories: bool = True
+
+
+def _ignore_files(options: ScanOptions) -> list[str]:
+    if options.ignore_files:
+        return list(options.ignore_files)
+    return [DEFAULT_IGNORE_FILE] if Path(DEFAULT_IGNORE_FILE).is_file() else []
+
+
+def _warn(report: Report, acceptance: Acceptance) -> None:
     for unknown in report.unknowns:
         print(
             f"assay: warning: could not read {unknown.path} in layer {unknown.layer_digest or '-'}: "
@@ -192,10 +221,47 @@ async def run_scan(
             f"it no longer suppresses {rule.matches} finding(s)",
             file=sys.stderr,
         )
-    if fail_on:
-        limit = severity_rank(fail_on.upper())
-        if any(
-            f.category in FAIL_ON_CATEGORIES and severity_rank(f.severity) <= limit for f in report.findings
-        ):
-            return EXIT_FINDINGS
-    return 0
+
+
+def exit_status(report: Report, options: ScanOptions) -> int:
+    """``--fail-on``/``--exit-code``: non-zero when a CVE or content finding (after filters) qualifies."""
+    if options.fail_on is None and options.exit_code is None:
+        return 0
+    limit = severity_rank(options.fail_on.upper()) if options.fail_on else severity_rank("UNKNOWN")
+    failing = any(
+        f.category in FAIL_ON_CATEGORIES and severity_rank(f.severity) <= limit for f in report.findings
+    )
+    return (EXIT_FINDINGS if options.exit_code is None else options.exit_code) if failing else 0
+
+
+async def run_scan(settings: Settings, target: str, options: ScanOptions) -> int:
+    """Scan one target, print the chosen format, and return the exit code."""
+    try:
+        acceptance = load_acceptance(
+            _ignore_files(options), options.vex_files, ignore_unfixed=options.ignore_unfixed
+        )
+    except OSError as exc:
+        print(f"assay: error: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        ruleset = load_ruleset_file(Path(options.ruleset_file)) if options.ruleset_file else DEFAULT_RULESET
+        scanning = scan_report(
+            settings, target, acceptance, ruleset, match_advisories=options.match_advisories
+        )
+        report = await asyncio.wait_for(scanning, options.timeout_s)
+    except TimeoutError:
+        print(
+            f"assay: error: {target}: the scan did not finish within {options.timeout_s:g}s", file=sys.stderr
+        )
+        return EXIT_ERROR
+    except AssayError as exc:
+        print(f"assay: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    report = filter_report(report, options.show)
+    text = formatter(options.fmt)(report)
+    if options.output:
+        await asyncio.to_thread(Path(options.output).write_text, text)
+    else:
+        sys.stdout.write(text)
+    _warn(report, acceptance)
+    return exit_status(report, options)

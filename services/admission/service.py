@@ -1,0 +1,42 @@
+"""``assay service admission``: the gate served over HTTPS until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from services.admission.app import make_app, tls_context
+from services.admission.gate import Gate, ImageVerdict, RequestScan
+from services.admission.judge import store_judge
+from services.common.clock import utcnow
+from services.common.config import Settings
+from services.common.serve import serve_app
+from services.common.store.postgres import Store
+from services.engine.image.reference import parse_reference
+from services.engine.image.registry import RegistryClient
+
+__all__ = ["run_admission"]
+
+log = logging.getLogger(__name__)
+
+
+async def run_admission(
+    settings: Settings, store: Store, request_scan: RequestScan, stop: asyncio.Event
+) -> None:
+    """Serve ``/validate`` on ``admission.listen`` with TLS until ``stop`` is set."""
+    cfg = settings.admission
+    context = tls_context(cfg.tls_cert, cfg.tls_key)
+    async with RegistryClient(settings.registries) as registries:
+
+        async def resolve(image: str) -> str:
+            return await registries.resolve_digest(parse_reference(image))
+
+        async def judge(digest: str, environment: str) -> ImageVerdict:
+            # assignments are read per review: an operator's change applies to the next pod
+            return await store_judge(store.reads, await store.lifecycle.assignments())(digest, environment)
+
+        gate = Gate(cfg, resolve=resolve, judge=judge, request_scan=request_scan, now=utcnow)
+        log.info("admission: guarding cluster:%s (%s)", cfg.cluster, cfg.mode)
+        await serve_app(
+            make_app(gate), cfg.listen, stop, setting="ASSAY_ADMISSION_LISTEN", log=log, ssl_context=context
+        )
