@@ -16,12 +16,13 @@ from collections.abc import AsyncIterator
 
 from opentelemetry import trace
 
-from schemas.events import Event
+from schemas.events import Event, ImageDiscovered, ImageRemoved
 from schemas.topics import ALL_TOPICS, Topics
 from services.common.bus.claimcheck import ClaimCheck
 from services.common.bus.kafka import KafkaBus
+from services.common.clock import utcnow
 from services.common.config import Settings, kafka_security
-from services.common.errors import AssayError, ConfigError, VulnDBError
+from services.common.errors import AssayError, ConfigError
 from services.common.objectstore import object_store_for
 from services.common.runner import publish_event, run_service
 from services.common.store.postgres import Store
@@ -29,13 +30,14 @@ from services.common.telemetry import setup_telemetry
 from services.dedupe.run import run_dedupe
 from services.engine.catalogers.registry import select
 from services.engine.content.registry import ContentAnalysis
+from services.engine.core import analysis_version
 from services.engine.image.registry import RegistryClient
 from services.engine.worker import EngineDeps, make_engine_handler
 from services.inventory.aws import AwsClients, AwsInventory, credentials_for, registry_client_factory
 from services.inventory.crawler import crawl
 from services.inventory.kubernetes import watch_cluster
 from services.policy.app import run_policy
-from services.vulndb.db import VulnDB
+from services.vulndb.builds import advisory_objects, open_followed
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +87,17 @@ async def _store(settings: Settings) -> AsyncIterator[Store]:
         await store.close()
 
 
+async def _serve_webhooks(settings: Settings, bus: KafkaBus, stop: asyncio.Event) -> None:
+    from services.common.serve import serve_app
+    from services.inventory.webhooks.receiver import make_webhook_app
+
+    async def emit(key: str, event: ImageDiscovered | ImageRemoved) -> None:
+        await publish_event(bus, Topics.INVENTORY, key, event)
+
+    app = make_webhook_app(settings, emit, utcnow)
+    await serve_app(app, settings.webhooks.listen, stop, setting="ASSAY_WEBHOOKS_LISTEN", log=log)
+
+
 async def run_inventory(
     settings: Settings, bus: KafkaBus, stop: asyncio.Event, *, once: bool, aws: AwsClients | None = None
 ) -> None:
@@ -106,6 +119,8 @@ async def run_inventory(
 
     # cluster watchers run beside the crawl loop until the service stops (issue 7)
     watchers = [asyncio.create_task(watch_cluster(c, emit_cluster_event)) for c in settings.clusters]
+    if settings.webhooks.listen:  # registry notifications, published as they arrive
+        watchers.append(asyncio.create_task(_serve_webhooks(settings, bus, stop)))
     for task in watchers:
         task.add_done_callback(_report_watcher_end)
     try:
@@ -171,8 +186,23 @@ async def _serve(settings: Settings, name: str, *, once: bool) -> None:
         async with _stop_on_signals() as stop, _store(settings) as store:
             await serve_api(store.reads, settings.api_listen, stop)
         return
+    if name == "harbor":  # Harbor's scanner adapter: scans in process, no bus, no store
+        from services.harbor.service import run as run_harbor
+
+        async with _stop_on_signals() as stop:
+            await run_harbor(settings, stop)
+        return
     async with _stop_on_signals() as stop, AwsClients(settings.aws) as aws, _bus(settings, name, aws) as bus:
         await bus.ensure_topics(ALL_TOPICS)
+        if name == "admission":  # the validating webhook (services/admission/)
+            from services.admission.service import run_admission
+
+            async def request_scan(event: ImageDiscovered) -> None:
+                await publish_event(bus, Topics.INVENTORY, event.digest, event)
+
+            async with _store(settings) as store:
+                await run_admission(settings, store, request_scan, stop)
+            return
         if name == "inventory":
             await run_inventory(settings, bus, stop, once=once, aws=aws)
         elif name == "node":  # one per Kubernetes node (services/node/)
@@ -189,22 +219,32 @@ async def _serve(settings: Settings, name: str, *, once: bool) -> None:
                     return
                 objects = await object_store_for(settings, aws)  # package inventories in S3 when set
                 await run_policy(settings, bus, store, stop, group=group, objects=objects)
+        elif name == "updater":  # the one owner of advisory data (services/updater/)
+            from services.updater.service import run_updater
+
+            async with _store(settings) as store:
+                objects = await advisory_objects(settings, aws)
+                await run_updater(settings, bus, store, objects, stop, once=once)
         elif name == "engine":
-            try:
-                vulndb: VulnDB | None = VulnDB.open(settings.effective_db_path)
-            except VulnDBError as exc:
-                log.warning("engine: %s; scanning without vulnerability matching", exc)
-                vulndb = None
             content = ContentAnalysis.from_settings(settings)
             # with PostgreSQL at hand the engine marks each image "scanning" as it starts on it
             status_store = await Store.connect(settings.pg_dsn) if settings.pg_dsn else None
+            # the newest advisory build (the updater's, or the local file), switched without restart
+            latest = status_store.builds.latest_announcement if status_store else None
+            follower = await open_followed(settings, latest, aws, "engine")
+            version = analysis_version(content.analyzers)  # recorded: dedupe and rescan read it
+            if status_store is not None:
+                await status_store.builds.record_analysis_version(version)
             deps = EngineDeps(
                 settings=settings,
                 catalogers=select(),
-                vulndb=vulndb,
+                vulndb=None,
                 content=content,
                 on_start=status_store.claims.mark_scanning if status_store else None,
                 registry_client_factory=registry_client_factory(settings, credentials_for(settings, aws)),
+                advisories=follower.holder,
+                analysis_version=version,
+                isolate=settings.scan_isolation,  # a child process per image (engine/isolate.py)
             )
             handler = make_engine_handler(deps)
             try:
@@ -221,11 +261,11 @@ async def _serve(settings: Settings, name: str, *, once: bool) -> None:
                             max_records=1,
                         )
                         for _ in range(max(1, settings.engine_concurrency))
-                    )
+                    ),
+                    follower.run(stop, interval_s=settings.rematch_interval_s),
                 )
             finally:
-                if vulndb is not None:
-                    vulndb.close()
+                follower.holder.close()
                 if status_store is not None:
                     await status_store.close()
 

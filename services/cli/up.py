@@ -10,21 +10,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import signal
-import subprocess
 import sys
 import time
+from collections import Counter
+from pathlib import Path
 
 import msgspec
 
 from schemas.topics import ALL_TOPICS
+from services.cli.supervisor import Child, Supervisor
 from services.common.bus.kafka import KafkaBus
 from services.common.config import Settings, child_environment, kafka_security
 from services.common.embedded import EmbeddedBroker, EmbeddedPostgres
 from services.common.errors import AssayError
 from services.common.store.postgres import Store
 
-SERVICES = ("api", "policy", "engine", "dedupe", "inventory")  # consumers first, producer last
+# consumers first, producer last; the updater refreshes the advisory data (``assay db update``'s
+# file serves until its first build)
+SERVICES = ("api", "policy", "engine", "dedupe", "updater", "inventory")
 _DONE = {"scanned", "failed", "too_large"}
 
 
@@ -45,10 +50,25 @@ async def _prepare(settings: Settings) -> None:
     await store.close()
 
 
-async def _wait_idle(settings: Settings, inventory: subprocess.Popen[bytes], limit_s: float) -> bool:
+_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/@:\s]*:)[^@\s]*@", re.IGNORECASE)
+_KV_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?:'[^']*'|\S+)", re.IGNORECASE)
+
+
+def redacted(text: str) -> str:
+    """``text`` with the password of every URL (``postgresql://u:***@h``) and ``password=`` hidden."""
+    text = _URL_PASSWORD.sub(lambda m: f"{m['head']}***@", text)
+    return _KV_PASSWORD.sub(lambda m: f"{m['head']}***", text)
+
+
+def _say(message: str) -> None:
+    print(redacted(f"assay up: {message}"), file=sys.stderr, flush=True)
+
+
+async def _wait_idle(settings: Settings, sup: Supervisor, limit_s: float) -> bool:
     """True once inventory has finished and every image it found is scanned (or failed).
 
     An inventory that found nothing counts as idle once no image has appeared for a while.
+    The supervisor restarts children that exit meanwhile.
     """
     deadline = time.monotonic() + limit_s
     store = await Store.connect(settings.pg_dsn)
@@ -56,7 +76,8 @@ async def _wait_idle(settings: Settings, inventory: subprocess.Popen[bytes], lim
         stable_since = 0.0
         while time.monotonic() < deadline:
             await asyncio.sleep(1.0)
-            if inventory.poll() is None:
+            sup.tick()
+            if not sup.children["inventory"].succeeded:
                 continue
             images = await store.images()
             if all(_settled(i) for i in images):
@@ -71,23 +92,64 @@ async def _wait_idle(settings: Settings, inventory: subprocess.Popen[bytes], lim
         await store.close()
 
 
-def _stop(procs: dict[str, subprocess.Popen[bytes]]) -> None:
-    for proc in procs.values():
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    for proc in procs.values():
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+async def image_summary(settings: Settings) -> list[str]:
+    """One line per image: status, reference, environments and its open findings by severity."""
+    store = await Store.connect(settings.pg_dsn)
+    try:
+        lines = []
+        for image in await store.images():
+            counts = Counter(f.severity for f in await store.findings(image["digest"]) if not f.suppression)
+            found = ", ".join(f"{n} {sev}" for sev, n in counts.items())  # most severe first, as read
+            envs = ", ".join(image.get("environments") or [])
+            line = f"{image['status']} {image['image_ref']} [{envs}]: {sum(counts.values())} findings"
+            lines.append(line + (f" ({found})" if found else ""))
+        return lines
+    finally:
+        await store.close()
+
+
+def _start_services(sup: Supervisor, settings: Settings, state: Path, *, until_idle: bool) -> None:
+    env = child_environment(settings, state / "settings.json")
+    for name in SERVICES:
+        args = [sys.executable, "-m", "services.cli.main", "service", name]
+        once = name == "inventory" and until_idle
+        if once:
+            args.append("--once")
+        sup.start(Child(name=name, argv=args, env=env, restart="on-failure" if once else "always"))
+
+
+def _until_idle(settings: Settings, sup: Supervisor, idle_timeout: float) -> int:
+    idle = asyncio.run(_wait_idle(settings, sup, idle_timeout))
+    if not idle:
+        _say("timed out waiting for scans to finish")
+    if not sup.children["api"].running:
+        _say("the read API is not running")
+        idle = False
+    from services.cli.service import print_findings
+
+    asyncio.run(print_findings(settings))
+    for line in asyncio.run(image_summary(settings)):
+        _say(line)
+    return 0 if idle else 1
+
+
+def _until_signalled(sup: Supervisor) -> int:
+    # the children are started: block the signals here (not inherited before) and wait
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    while signal.sigtimedwait({signal.SIGINT, signal.SIGTERM}, 0.5) is None:
+        sup.tick()
+    return 0
 
 
 def run_up(settings: Settings, *, until_idle: bool, idle_timeout: float) -> int:
-    """Start PostgreSQL and the broker if needed, then the four services; returns the exit code."""
+    """Start PostgreSQL and the broker if needed, then the services; returns the exit code.
+
+    ``settings.json`` (credentials included) is written 0600 for the children and removed on exit;
+    messages never show a password.
+    """
     state = settings.effective_data_dir / "up"
     state.mkdir(parents=True, exist_ok=True)
-    procs: dict[str, subprocess.Popen[bytes]] = {}
+    sup = Supervisor(_say)
     with contextlib.ExitStack() as stack:
         try:
             changes: dict[str, str] = {}
@@ -98,34 +160,16 @@ def run_up(settings: Settings, *, until_idle: bool, idle_timeout: float) -> int:
             settings = msgspec.structs.replace(settings, **changes)
             asyncio.run(_prepare(settings))
         except AssayError as exc:
-            print(f"assay up: error: {exc}", file=sys.stderr)
+            _say(f"error: {exc}")
             return 2
-        print(f"assay up: PostgreSQL {settings.pg_dsn}, broker {settings.kafka_bootstrap}", file=sys.stderr)
-        env = child_environment(settings, state / "settings.json")
-        for name in SERVICES:
-            args = [sys.executable, "-m", "services.cli.main", "service", name]
-            if name == "inventory" and until_idle:
-                args.append("--once")
-            procs[name] = subprocess.Popen(args, env=env)
-        print(f"assay up: read API on http://{settings.api_listen}", file=sys.stderr)
+        _say(f"PostgreSQL {settings.pg_dsn}, broker {settings.kafka_bootstrap}")
+        stack.callback((state / "settings.json").unlink, missing_ok=True)
         try:
-            if until_idle:
-                idle = asyncio.run(_wait_idle(settings, procs["inventory"], idle_timeout))
-                if not idle:
-                    print("assay up: timed out waiting for scans to finish", file=sys.stderr)
-                if procs["api"].poll() is not None:
-                    print(f"assay up: the read API exited ({procs['api'].returncode})", file=sys.stderr)
-                    idle = False
-                from services.cli.service import print_findings
-
-                asyncio.run(print_findings(settings))
-                return 0 if idle else 1
-            # the children are started: block the signals here (not inherited before) and wait
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-            signal.sigwait({signal.SIGINT, signal.SIGTERM})
-            return 0
+            _start_services(sup, settings, state, until_idle=until_idle)
+            _say(f"read API on http://{settings.api_listen}")
+            return _until_idle(settings, sup, idle_timeout) if until_idle else _until_signalled(sup)
         finally:
-            _stop(procs)
+            sup.stop()
 
 
 __all__ = ["run_up"]

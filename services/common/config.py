@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 import msgspec
 
 from services.common.errors import ConfigError
+from services.engine.budget import ScanBudget
 
 
 class RegistryConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -25,6 +27,9 @@ class RegistryConfig(msgspec.Struct, frozen=True, kw_only=True):
     crawl: bool = True  # inventory lists its catalog and tags
     repositories: list[str] = []  # crawl only these (empty: the whole catalog)
     ou: str = ""  # the organisational unit owning this registry's images (``ImageDiscovered.ou``)
+    # HOST[:PORT]s besides the registry's own that may receive its credentials (a token realm on
+    # another host, e.g. GitLab's); Docker Hub's auth.docker.io is known without being listed
+    auth_hosts: list[str] = []
 
 
 class ClusterConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -60,6 +65,49 @@ class AwsConfig(msgspec.Struct, frozen=True, kw_only=True):
     s3_prefix: str = "assay/"
     # registry host pattern (fnmatch) -> host that serves its data plane, e.g. a mirror or a test registry
     registry_host_overrides: dict[str, str] = {}
+
+
+class WebhooksConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """Registry notifications to inventory (services/inventory/webhooks/): ``ASSAY_WEBHOOKS_<FIELD>``."""
+
+    listen: str = ""  # HOST:PORT inventory receives notifications on; "" = push off (crawl only)
+    token: str = ""  # senders must present it (Authorization: Bearer TOKEN); required when listening
+    max_body_bytes: int = 1024 * 1024  # a notification larger than this is refused
+
+
+class AdmissionConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """The admission gate (``assay service admission``, services/admission/): ``ASSAY_ADMISSION_<FIELD>``."""
+
+    listen: str = "127.0.0.1:8443"  # HOST:PORT of the webhook (the API server calls it over HTTPS)
+    tls_cert: str = ""  # PEM certificate and key the webhook serves; both required
+    tls_key: str = ""
+    cluster: str = "in-cluster"  # the environment it guards is cluster:<cluster>
+    mode: Literal["enforce", "warn"] = "enforce"  # enforce: deny images over threshold; warn: admit, warn
+    fail_closed: bool = False  # deny images Assay cannot judge (unknown, unscanned, unresolvable)
+    exempt_namespaces: list[str] = msgspec.field(default_factory=lambda: ["kube-system"])  # never looked at
+    resolve_timeout_s: float = 3.0  # resolving a tag to its digest through the registry
+
+
+class HarborConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """Harbor's scanner adapter (``assay service harbor``, services/harbor/): ``ASSAY_HARBOR_<FIELD>``."""
+
+    listen: str = "127.0.0.1:8090"  # HOST:PORT Harbor's scanner registration points at
+    api_key: str = ""  # when set, Harbor must send it (Authorization: Bearer KEY); "" = no key asked
+    concurrency: int = 1  # scans at once in this process
+    max_jobs: int = 1000  # accepted scans kept (running, or finished and not yet expired)
+    report_ttl_s: float = 3600.0  # how long a finished report waits for Harbor to fetch it
+
+
+class UpdaterConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """The advisory updater (``assay service updater``, services/updater/): ``ASSAY_UPDATER_*``."""
+
+    interval_s: float = 21600.0  # how often it refreshes (the seed's "every few hours"); data older
+    # than two intervals raises an alert and a finding on the system itself
+    source: str = ""  # the OSV source (URL or directory); "" = db_source
+    kev_source: str = ""  # CISA's KEV catalog (path or URL); "" = the published one for URL sources
+    epss_source: str = ""  # FIRST's EPSS CSV (path or URL); "" = none
+    cvss_source: str = ""  # CVE JSON 5 records (tree or zip, path or URL) for CVSS; "" = none
+    work_dir: str = ""  # where it keeps its working copy; "" = <data_dir>/updater
 
 
 class KafkaSecurity(msgspec.Struct, frozen=True, kw_only=True):
@@ -131,6 +179,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     secret_max_bytes: int = 10 * 1024 * 1024  # larger files are not scanned for secrets
     secret_rules: str = ""  # a rules TOML file replacing the shipped secrets ruleset
     secret_allow_paths: list[str] = []  # globs never scanned for secrets, added to the ruleset's own
+    secret_verify: bool = False  # ask providers whether found credentials work (network; off by default)
     yara_rules_dir: str = ""  # every *.yar/*.yara file there, compiled once per process
     clamd_address: str = ""  # "/run/clamav/clamd.ctl", "unix:/path" or "tcp:host:port"; "" = no ClamAV
     sha256_blocklist: str = ""  # a file of "<sha256> [name]" lines
@@ -157,12 +206,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     node_advertise: str = ""  # HOST:PORT engines pull from (the registry in its ImageDiscovered)
     node_token: str = ""  # the endpoint's token (Bearer, or the Basic password); never logged
     node_report_interval_s: float = 300.0  # how often every image on the node is reported again
-    # the cluster whose registries this engine scans (ScanRequested.sites); "" = any request
+    # the cluster whose registries this engine can reach: it then scans only requests routed to that
+    # site (ScanRequested.sites) or to none; "" = no restriction, requests of every site
     engine_site: str = ""
     # the policy service (services/policy/): extra ruleset YAML files, and how often it looks
     # for a new advisory database build to rematch stored inventories against
     rulesets_dir: str = ""
     rematch_interval_s: float = 60.0
+    # one budget per scan (services/engine/budget.py): ASSAY_BUDGET_<FIELD>, each checked positive
+    budget: ScanBudget = msgspec.field(default_factory=ScanBudget)
+    # analyse each image in a child process under the budget's limits (services/engine/isolate.py)
+    scan_isolation: bool = True
+    updater: UpdaterConfig = msgspec.field(default_factory=UpdaterConfig)
+    harbor: HarborConfig = msgspec.field(default_factory=HarborConfig)
+    admission: AdmissionConfig = msgspec.field(default_factory=AdmissionConfig)
+    webhooks: WebhooksConfig = msgspec.field(default_factory=WebhooksConfig)
 
     @property
     def effective_data_dir(self) -> Path:
@@ -208,6 +266,7 @@ _ENV_FIELDS: dict[str, str] = {
     "ASSAY_API_LISTEN": "api_listen",
     "ASSAY_SECRET_MAX_BYTES": "secret_max_bytes",
     "ASSAY_SECRET_RULES": "secret_rules",
+    "ASSAY_SECRET_VERIFY": "secret_verify",
     "ASSAY_YARA_RULES_DIR": "yara_rules_dir",
     "ASSAY_CLAMD_ADDRESS": "clamd_address",
     "ASSAY_SHA256_BLOCKLIST": "sha256_blocklist",
@@ -242,6 +301,11 @@ _ENV_FIELDS.update(
     }
 )
 _ENV_FIELDS.update({"ASSAY_RULESETS_DIR": "rulesets_dir", "ASSAY_REMATCH_INTERVAL_S": "rematch_interval_s"})
+_ENV_FIELDS["ASSAY_SCAN_ISOLATION"] = "scan_isolation"
+# the ``budget`` section (ScanBudget): ASSAY_BUDGET_<FIELD> for every field
+_ENV_BUDGET_FIELDS: dict[str, str] = {
+    f"ASSAY_BUDGET_{name.upper()}": name for name in ScanBudget.__struct_fields__
+}
 # the ``aws`` section (AwsConfig): scalars, comma lists, and the JSON-object host overrides
 _ENV_AWS_FIELDS: dict[str, str] = {
     "ASSAY_AWS_REGION": "region",
@@ -260,6 +324,15 @@ _ENV_AWS_LIST_FIELDS: dict[str, str] = {
     "ASSAY_AWS_ECS_CLUSTERS": "ecs_clusters",
 }
 _ENV_AWS_OVERRIDES = "ASSAY_AWS_REGISTRY_HOST_OVERRIDES"
+# the ``updater`` section (UpdaterConfig)
+_ENV_UPDATER_FIELDS: dict[str, str] = {
+    "ASSAY_UPDATER_INTERVAL_S": "interval_s",
+    "ASSAY_UPDATER_SOURCE": "source",
+    "ASSAY_UPDATER_KEV_SOURCE": "kev_source",
+    "ASSAY_UPDATER_EPSS_SOURCE": "epss_source",
+    "ASSAY_UPDATER_CVSS_SOURCE": "cvss_source",
+    "ASSAY_UPDATER_WORK_DIR": "work_dir",
+}
 # comma-separated lists ("" is an empty list)
 _ENV_LIST_FIELDS: dict[str, str] = {
     "ASSAY_CONTENT_ANALYZERS": "content_analyzers",
@@ -271,7 +344,8 @@ def parse_registries(value: str) -> list[RegistryConfig]:
     """Parse ``ASSAY_REGISTRIES``: a JSON list of registry objects, or a comma list of hosts.
 
     In the comma form a host may carry flags: ``127.0.0.1:5000;insecure`` or
-    ``host;user=NAME;password=SECRET``; ``ou=UNIT`` sets its organisational unit.
+    ``host;user=NAME;password=SECRET``; ``ou=UNIT`` sets its organisational unit;
+    ``auth_host=HOST`` (repeatable) lets a token realm on HOST receive the credentials.
     """
     value = value.strip()
     if not value:
@@ -286,7 +360,8 @@ def parse_registries(value: str) -> list[RegistryConfig]:
         parts = [p.strip() for p in item.split(";") if p.strip()]
         if not parts:
             continue
-        fields: dict[str, object] = {"host": parts[0]}
+        auth_hosts: list[str] = []
+        fields: dict[str, object] = {"host": parts[0], "auth_hosts": auth_hosts}
         for flag in parts[1:]:
             key, _, val = flag.partition("=")
             if key == "insecure":
@@ -297,6 +372,8 @@ def parse_registries(value: str) -> list[RegistryConfig]:
                 fields["password"] = val
             elif key == "ou":
                 fields["ou"] = val
+            elif key == "auth_host":  # may receive this registry's credentials (a token realm's host)
+                auth_hosts.append(val)
             else:
                 raise ConfigError(f"ASSAY_REGISTRIES: unknown flag {key!r} for {parts[0]}")
         out.append(msgspec.convert(fields, RegistryConfig))
@@ -365,11 +442,67 @@ def load_settings(
     if aws:
         base = raw.get("aws")
         raw["aws"] = {**(base if isinstance(base, dict) else {}), **aws}
+    updater = {field: env[var] for var, field in _ENV_UPDATER_FIELDS.items() if var in env}
+    if updater:
+        base = raw.get("updater")
+        raw["updater"] = {**(base if isinstance(base, dict) else {}), **updater}
+    for section, cls in _DERIVED_SECTIONS.items():
+        fields = _section_from_env(env, section, cls)
+        if fields:
+            base = raw.get(section)
+            raw[section] = {**(base if isinstance(base, dict) else {}), **fields}
+    budget = _budget_from_env(env)
+    if budget:
+        base = raw.get("budget")
+        raw["budget"] = {**(base if isinstance(base, dict) else {}), **budget}
     raw.update({k: v for k, v in overrides.items() if v is not None})
     try:
-        return msgspec.convert(raw, Settings, strict=False)
+        settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:
         raise ConfigError(f"invalid setting: {exc}") from exc
+    _check_budget(settings.budget)
+    return settings
+
+
+# sections whose variables are derived from their field names: ASSAY_<SECTION>_<FIELD>
+_DERIVED_SECTIONS: dict[str, type[msgspec.Struct]] = {
+    "harbor": HarborConfig,
+    "webhooks": WebhooksConfig,
+    "admission": AdmissionConfig,
+}
+
+
+def _section_from_env(env: Mapping[str, str], section: str, cls: type[msgspec.Struct]) -> dict[str, object]:
+    """The fields of ``section`` set by ``ASSAY_<SECTION>_<FIELD>`` variables (lists: comma-separated)."""
+    prefix = f"ASSAY_{section.upper()}_"
+    out: dict[str, object] = {}
+    for field in msgspec.structs.fields(cls):
+        var = prefix + field.name.upper()
+        if var in env:
+            is_list = getattr(field.type, "__origin__", None) is list
+            out[field.name] = [v.strip() for v in env[var].split(",") if v.strip()] if is_list else env[var]
+    return out
+
+
+def _budget_from_env(env: Mapping[str, str]) -> dict[str, object]:
+    """The ``budget`` fields set by ``ASSAY_BUDGET_*``; a value of the wrong type names its variable."""
+    out: dict[str, object] = {}
+    for var, field in _ENV_BUDGET_FIELDS.items():
+        if var in env:
+            try:
+                msgspec.convert({field: env[var]}, ScanBudget, strict=False)
+            except msgspec.ValidationError as exc:
+                raise ConfigError(f"{var}: {env[var]!r} is not a number") from exc
+            out[field] = env[var]
+    return out
+
+
+def _check_budget(budget: ScanBudget) -> None:
+    """Every budget is a positive number: a zero or negative limit would fail (or allow) everything."""
+    for var, field in _ENV_BUDGET_FIELDS.items():
+        value = getattr(budget, field)
+        if value <= 0:
+            raise ConfigError(f"{var}: must be a positive number, not {value}")
 
 
 def child_environment(settings: Settings, config_file: Path) -> dict[str, str]:
@@ -378,7 +511,11 @@ def child_environment(settings: Settings, config_file: Path) -> dict[str, str]:
     ``assay up`` resolves settings once (embedded endpoints included) and passes them down
     this way, so the children read the same values the parent decided on.
     """
-    config_file.write_bytes(msgspec.json.encode(settings))
+    # credentials inside: readable by this user only, whatever the umask or an older file's mode
+    fd = os.open(config_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        os.fchmod(fd, 0o600)
+        out.write(msgspec.json.encode(settings))
     env = {
         k: v
         for k, v in os.environ.items()
@@ -387,7 +524,10 @@ def child_environment(settings: Settings, config_file: Path) -> dict[str, str]:
         and k not in _ENV_AWS_FIELDS
         and k not in _ENV_AWS_LIST_FIELDS
         and k != _ENV_AWS_OVERRIDES
+        and k not in _ENV_BUDGET_FIELDS
+        and k not in _ENV_UPDATER_FIELDS
         and k not in ("ASSAY_REGISTRIES", "ASSAY_CLUSTERS")
+        and not k.startswith(tuple(f"ASSAY_{section.upper()}_" for section in _DERIVED_SECTIONS))
     }
     env["ASSAY_CONFIG"] = str(config_file)
     return env

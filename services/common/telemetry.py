@@ -12,7 +12,6 @@ by default) over Kafka-style header lists: ``[(name, value_bytes), ...]``.
 
 from __future__ import annotations
 
-import importlib
 import os
 import threading
 from collections.abc import Iterable, Sequence
@@ -62,8 +61,9 @@ def build_tracer_provider(service_name: str, exporter: str) -> TracerProvider:
     - ``""``: spans are recorded (so trace context still propagates) but exported nowhere;
     - ``"console"``: pretty JSON on standard output;
     - ``"file:/path.jsonl"``: one compact JSON object per finished span per line, appended;
-    - ``"otlp"``: OTLP over HTTP, configured by the standard ``OTEL_EXPORTER_OTLP_*``
-      variables; needs ``opentelemetry-exporter-otlp-proto-http`` (or ``-grpc``).
+    - ``"otlp"``: OTLP over HTTP/protobuf (``opentelemetry-exporter-otlp-proto-http``, a
+      dependency), to ``OTEL_EXPORTER_OTLP_ENDPOINT`` (default ``http://localhost:4318``) and the
+      other standard ``OTEL_EXPORTER_OTLP_*`` variables.
     """
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
     if exporter == "":
@@ -108,19 +108,10 @@ _GLOBAL_SET = False
 
 
 def _otlp_exporter() -> SpanExporter:
-    for module in (
-        "opentelemetry.exporter.otlp.proto.http.trace_exporter",
-        "opentelemetry.exporter.otlp.proto.grpc.trace_exporter",
-    ):
-        try:
-            loaded = importlib.import_module(module)
-        except ImportError:
-            continue
-        exporter: SpanExporter = loaded.OTLPSpanExporter()
-        return exporter
-    raise ConfigError(
-        "ASSAY_OTEL_EXPORTER=otlp needs the OTLP exporter: pip install opentelemetry-exporter-otlp"
-    )
+    """OTLP over HTTP/protobuf (a dependency), configured by the ``OTEL_EXPORTER_OTLP_*`` variables."""
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    return OTLPSpanExporter()
 
 
 class JsonLinesSpanExporter(SpanExporter):

@@ -6,12 +6,13 @@ Plain async code with no transport in sight; ``services.cli.service`` connects i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from schemas.events import Event, ScanFailed, ScanRequested, ScanSkipped
+from schemas.events import Event, ScanCompleted, ScanFailed, ScanRequested, ScanSkipped
 from schemas.records import LayerInfo
 from schemas.topics import Topics
 from services.common.config import RegistryConfig, Settings
@@ -19,12 +20,17 @@ from services.common.errors import AssayError
 from services.common.runner import Handler, Outgoing
 from services.engine.catalogers.interface import Cataloger
 from services.engine.content.registry import ContentAnalysis
-from services.engine.core import detect, utcnow
+from services.engine.core import ANALYZER_VERSION, detect, utcnow
 from services.engine.image.registry import RegistryClient
-from services.engine.image.targets import parse_target
+from services.engine.image.targets import TRANSPORTS, parse_target
+from services.engine.isolate import scan_in_child
+from services.vulndb.builds import BuildHolder
 from services.vulndb.db import VulnDB
 
 log = logging.getLogger(__name__)
+
+LOCAL_TRANSPORTS = frozenset(TRANSPORTS) - {"registry"}
+"""Scan targets on the engine's own disk: ``assay scan`` reads them, the engine never does."""
 
 
 @dataclass(frozen=True)
@@ -39,11 +45,57 @@ class EngineDeps:
     registry_client_factory: Callable[[Sequence[RegistryConfig]], RegistryClient] | None = None
     # called with (digest, scan id) as a scan starts: the store marks the image "scanning"
     on_start: Callable[[str, str], Awaitable[object]] | None = None
+    # the updater's builds (services/vulndb/builds.py): each scan leases the current one, which
+    # then replaces ``vulndb``; switched without a restart
+    advisories: BuildHolder | None = None
+    analysis_version: str = ANALYZER_VERSION  # services.engine.core.analysis_version of ``content``
+    # analyse each image in a child process (services/engine/isolate.py: settings.scan_isolation);
+    # the child builds catalogers, content analyzers and registry clients from ``settings``
+    isolate: bool = False
+
+    @contextlib.contextmanager
+    def advisory_db(self) -> Iterator[VulnDB | None]:
+        """The advisory database for one scan: a lease on the current build, else ``vulndb``."""
+        if self.advisories is None:
+            yield self.vulndb
+            return
+        with self.advisories.lease() as db:
+            yield db
 
 
 def image_size(layers: Sequence[LayerInfo]) -> int:
     """The bytes an image's layers take in the registry (their compressed sizes, from the manifest)."""
     return sum(max(0, layer.size) for layer in layers)
+
+
+def serves(site: str, sites: Sequence[str]) -> bool:
+    """Whether an engine of ``site`` scans a request for ``sites``.
+
+    A request for no site is anyone's; an engine without a site serves every site; an engine
+    restricted to a site (``ASSAY_ENGINE_SITE``) serves only requests that name it.
+    """
+    return not sites or not site or site in sites
+
+
+def local_target_refusal(event: ScanRequested) -> ScanFailed | None:
+    """A ``ScanFailed`` for a request naming a local target (``dir:``, ``oci:``, archives), else None.
+
+    Anyone who can write to the bus could otherwise make the engine scan its own disk and publish
+    what it finds. Only registry references (node daemons are registries too) are accepted; the
+    path is never looked at, so the answer says nothing about what exists there.
+    """
+    ref = event.image_ref.strip()
+    transport, sep, _ = ref.partition(":")
+    if not sep or transport not in LOCAL_TRANSPORTS:
+        return None
+    return ScanFailed(
+        scan_id=event.scan_id,
+        digest=event.digest,
+        image_ref=event.image_ref,
+        error=f"{event.image_ref}: refused: the engine scans only registry references from the bus, "
+        f"not local {transport}: targets",
+        failed_at=utcnow(),
+    )
 
 
 def make_engine_handler(deps: EngineDeps) -> Handler:
@@ -52,49 +104,66 @@ def make_engine_handler(deps: EngineDeps) -> Handler:
     async def handle(event: Event) -> Sequence[Outgoing]:
         if not isinstance(event, ScanRequested):
             return []
-        if event.sites and deps.settings.engine_site not in event.sites:
+        if not serves(deps.settings.engine_site, event.sites):
             return []  # another site's engines scan it (registry <-> cluster links)
+        if refused := local_target_refusal(event):
+            log.warning("engine: %s", refused.error)
+            return [Outgoing(Topics.DETECTIONS, event.digest, refused)]
         source = parse_target(
             event.image_ref,
             registries=deps.settings.registries,
             platform=deps.settings.platform,
             client_factory=deps.registry_client_factory,
+            budget=deps.settings.budget,
         )
         started = time.monotonic()
         log.info("engine: scanning %s (scan %s)", event.image_ref, event.scan_id)
         if deps.on_start is not None:
             await deps.on_start(event.digest, event.scan_id)
         limit = max(0, deps.settings.max_image_size_mb) << 20
+
+        def too_large(size: int) -> list[Outgoing]:
+            log.info("engine: %s is too large (%d bytes), not pulled", event.image_ref, size)
+            skipped = ScanSkipped(
+                scan_id=event.scan_id,
+                digest=event.digest,
+                image_ref=event.image_ref,
+                status="too_large",
+                reason=f"{event.image_ref}: layers add up to {size} bytes, over "
+                f"max_image_size_mb={deps.settings.max_image_size_mb} ({limit} bytes)",
+                size_bytes=size,
+                skipped_at=utcnow(),
+            )
+            return [Outgoing(Topics.DETECTIONS, event.digest, skipped)]
+
         try:
+            if deps.isolate:  # a child process per image, under the scan budget (engine/isolate.py)
+                outcome = await scan_in_child(deps, event, max_image_bytes=limit)
+                if isinstance(outcome, int):
+                    return too_large(outcome)
+                _log_scanned(event.image_ref, started, outcome)
+                return [Outgoing(Topics.DETECTIONS, event.digest, outcome)]
             image = await source.open()  # the manifest and config only: layers stream in detect()
             async with image:
                 size = image_size(image.info.layers)
                 if 0 < limit < size:
-                    log.info("engine: %s is too large (%d bytes), not pulled", event.image_ref, size)
-                    skipped = ScanSkipped(
-                        scan_id=event.scan_id,
-                        digest=event.digest,
-                        image_ref=event.image_ref,
-                        status="too_large",
-                        reason=f"{event.image_ref}: layers add up to {size} bytes, over "
-                        f"max_image_size_mb={deps.settings.max_image_size_mb} ({limit} bytes)",
-                        size_bytes=size,
-                        skipped_at=utcnow(),
-                    )
-                    return [Outgoing(Topics.DETECTIONS, event.digest, skipped)]
+                    return too_large(size)
                 # the layer cache may be S3 (blocking botocore calls): off the event loop, which
                 # also carries the other scans and the consumer's heartbeats
                 bound = (
                     await asyncio.to_thread(deps.content.bind, image.info.layers) if deps.content else None
                 )
-                completed = await detect(
-                    image,
-                    scan_id=event.scan_id,
-                    catalogers=deps.catalogers,
-                    vulndb=deps.vulndb,
-                    environments=event.environments,
-                    analyzers=bound.analyzers if bound else (),
-                )
+                with deps.advisory_db() as vulndb:
+                    completed = await detect(
+                        image,
+                        scan_id=event.scan_id,
+                        catalogers=deps.catalogers,
+                        vulndb=vulndb,
+                        environments=event.environments,
+                        analyzers=bound.analyzers if bound else (),
+                        version=deps.analysis_version,
+                        budget=deps.settings.budget,
+                    )
                 if bound:
                     await asyncio.to_thread(bound.commit)
         except AssayError as exc:
@@ -107,15 +176,19 @@ def make_engine_handler(deps: EngineDeps) -> Handler:
             )
             log.warning("engine: scan of %s failed: %s", event.image_ref, exc)
             return [Outgoing(Topics.DETECTIONS, event.digest, failed)]
-        log.info(
-            "engine: scanned %s in %.1fs: %d packages, %d matches, %d detections, %d unknowns",
-            event.image_ref,
-            time.monotonic() - started,
-            len(completed.packages),
-            len(completed.matches),
-            len(completed.detections),
-            len(completed.unknowns),
-        )
+        _log_scanned(event.image_ref, started, completed)
         return [Outgoing(Topics.DETECTIONS, event.digest, completed)]
 
     return handle
+
+
+def _log_scanned(image_ref: str, started: float, completed: ScanCompleted) -> None:
+    log.info(
+        "engine: scanned %s in %.1fs: %d packages, %d matches, %d detections, %d unknowns",
+        image_ref,
+        time.monotonic() - started,
+        len(completed.packages),
+        len(completed.matches),
+        len(completed.detections),
+        len(completed.unknowns),
+    )

@@ -31,6 +31,8 @@ CUSTOM: dict[str, Any] = {
     },
     "dedupe": {"replicas": 4},
     "node": {"enabled": True},
+    "updater": {"enabled": True, "intervalSeconds": 3600, "source": "https://mirror.example/osv"},
+    "objectStore": {"s3Bucket": "assay-prod", "credentialsSecret": "aws-creds", "region": "eu-west-1"},
 }
 
 

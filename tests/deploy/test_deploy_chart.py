@@ -6,6 +6,7 @@ unknown fields fail); KafkaTopic, ScaledObject and TriggerAuthentication against
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import jsonschema
@@ -207,8 +208,11 @@ def test_engine_scales_on_scan_request_lag(
     }
     (trigger,) = so["spec"]["triggers"]
     assert trigger["type"] == "kafka"
-    # the group `assay service engine` joins: f"{consumer_group_prefix}-engine" (services/cli/service.py)
-    assert trigger["metadata"]["consumerGroup"] == "assay-engine"
+    # the group `assay service engine` joins: f"{prefix}-engine-{site}" (services/cli/service.py)
+    assert trigger["metadata"]["consumerGroup"] == "assay-engine-in-cluster"
+    unwatched = objects({"inventory": {"watchCluster": {"enabled": False}}})
+    (so,) = of_kind(unwatched, "ScaledObject")
+    assert so["spec"]["triggers"][0]["metadata"]["consumerGroup"] == "assay-engine"
     assert trigger["metadata"]["topic"] == Topics.SCAN_REQUESTS
     assert "replicas" not in by_name(default, "Deployment", "assay-engine")["spec"]  # KEDA owns it
     assert of_kind(custom, "ScaledObject") == []
@@ -276,8 +280,48 @@ def test_network_policies_deny_by_default_and_allow_each_service_its_needs(
     assert egress["api"] == {53, 5432}
     assert egress["dedupe"] == {53, 9092, 5432}
     assert egress["policy"] == {53, 9092, 5432}
-    assert egress["engine"] == {53, 9092, 443}  # Kafka, registries and the advisory export
+    assert egress["engine"] == {53, 9092, 443, 5432}  # Kafka, registries, advisories, image statuses
     assert egress["inventory"] == {53, 9092, 443, 6443}  # Kafka, registries, the Kubernetes API
     ingress = {c: _allowed(default, c, "ingress") for c in COMPONENTS}
     assert {c for c, rules in ingress.items() if rules} == {"api"}
     assert _ports(ingress["api"]) == {8080}
+
+
+def test_engines_mark_scanning_and_serve_the_watched_cluster(
+    default: list[dict[str, Any]], custom: list[dict[str, Any]]
+) -> None:
+    """Issue 14 defects 1 and 3: the in-cluster site is set, and the engine has the store's DSN."""
+    engine = by_name(default, "Deployment", "assay-engine")["spec"]["template"]["spec"]["containers"][0]
+    refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in engine["env"] if "valueFrom" in e}
+    assert refs["ASSAY_PG_DSN"] == {"name": "assay-postgres", "key": "dsn"}
+    inventory = by_name(default, "Deployment", "assay-inventory")["spec"]["template"]["spec"]["containers"][0]
+    (clusters,) = [json.loads(e["value"]) for e in inventory["env"] if e["name"] == "ASSAY_CLUSTERS"]
+    assert _engine_env(default)["ASSAY_ENGINE_SITE"] == clusters[0]["name"] == "in-cluster"
+    assert _engine_env(objects({"engine": {"site": "prod-eu"}}))["ASSAY_ENGINE_SITE"] == "prod-eu"
+    unwatched = objects({"inventory": {"watchCluster": {"enabled": False}}})
+    assert "ASSAY_ENGINE_SITE" not in _engine_env(unwatched)  # no site: every site's requests
+
+
+def test_the_updater_owns_advisory_data_when_enabled(custom: list[dict[str, Any]]) -> None:
+    """Issue 14: one updater replica refreshes on an interval into the object store; no engine
+    init container builds its own copy; every bus user and policy gets the shared store."""
+    updater = by_name(custom, "Deployment", "assay-updater")
+    assert updater["spec"]["replicas"] == 1
+    (container,) = updater["spec"]["template"]["spec"]["containers"]
+    assert container["args"] == ["service", "updater"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["ASSAY_UPDATER_INTERVAL_S"] == "3600"
+    assert env["ASSAY_UPDATER_SOURCE"] == "https://mirror.example/osv"
+    engine = by_name(custom, "Deployment", "assay-engine")["spec"]["template"]["spec"]
+    assert "initContainers" not in engine
+    for name in ("assay-inventory", "assay-dedupe", "assay-engine", "assay-policy", "assay-updater"):
+        c = by_name(custom, "Deployment", name)["spec"]["template"]["spec"]["containers"][0]
+        values = {e["name"]: e.get("value") for e in c["env"]}
+        refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in c["env"] if "valueFrom" in e}
+        assert values["ASSAY_AWS_S3_BUCKET"] == "assay-prod"
+        assert refs["ASSAY_AWS_SECRET_ACCESS_KEY"] == {"name": "aws-creds", "key": "secret_access_key"}
+    assert by_name(custom, "ServiceAccount", "assay-updater")["automountServiceAccountToken"] is False
+    egress = _ports(_allowed(custom, "updater", "egress"))
+    assert egress >= {9092, 5432, 443}
+    with pytest.raises(Exception, match=r"objectStore\.s3Bucket"):
+        objects({"updater": {"enabled": True}})

@@ -18,6 +18,7 @@ from schemas.events import Event
 from services.common.bus.kafka import KafkaBus
 from tests.harness.broker import unique_name
 from tests.harness.registry import free_port
+from tests.harness.requirements import shared_dir
 
 
 @dataclass
@@ -72,6 +73,8 @@ def pipeline_env(*, pg_dsn: str, bootstrap: str, registry_host: str, db: Path, w
         ASSAY_KAFKA_BOOTSTRAP=bootstrap,
         ASSAY_REGISTRIES=f"{registry_host};insecure",
         ASSAY_DB_PATH=str(db),
+        # the advisory mirror, never the internet: `assay up` runs the updater, which reads it
+        ASSAY_DB_SOURCE=str(shared_dir() / "vulndata"),
         ASSAY_DATA_DIR=str(work / "data"),
         ASSAY_CONSUMER_GROUP_PREFIX=unique_name("assay-test"),
         ASSAY_OTEL_EXPORTER=f"file:{spans}",

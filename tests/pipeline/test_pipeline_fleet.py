@@ -178,13 +178,13 @@ async def test_unscannable_sightings_poison_events_and_ous(
         ],
     )
     try:
+        pipe.service("engine")  # dedupe claims under the analysis version an engine records at start
         pipe.service("dedupe")
         # the Fargate sightings are linked and wait: Pending Scan, nothing requested
         images = await _wait_images(pg_dsn, pipe, {debian: {"pending"}, FARGATE_ONLY: {"pending"}}, 120)
         assert images[debian]["requested_at"] is None
         assert not images[debian]["scannable"]
-        for name in ("policy", "engine"):
-            pipe.service(name)
+        pipe.service("policy")
         pipe.service("inventory", "--once")
         images = await _wait_images(pg_dsn, pipe, {debian: {"scanned"}}, 300)
     finally:
@@ -225,7 +225,8 @@ async def test_unscannable_sightings_poison_events_and_ous(
     assert {f.finding_id for f in findings} == debian_ids
     assert {f.finding_id for f in by_ou} == debian_ids
     assert sorted(i.digest for i in payments) == sorted([debian, FARGATE_ONLY])
-    assert [i.digest for i in pending] == [FARGATE_ONLY]
+    # (the registry's other images may still be on their way: only these two are this test's)
+    assert [i.digest for i in pending if i.digest in (debian, FARGATE_ONLY)] == [FARGATE_ONLY]
 
 
 async def test_rescan_requests_a_new_scan_id_and_the_policy_records_it(

@@ -45,6 +45,54 @@ seccompProfile:
   type: RuntimeDefault
 {{- end -}}
 
+{{/* The engines' site (ASSAY_ENGINE_SITE): engine.site, else the watched in-cluster cluster's name,
+so that this cluster's sightings (routed to its site) are scanned here; "" serves every site. */}}
+{{- define "assay.engineSite" -}}
+{{- if .Values.engine.site -}}
+{{- .Values.engine.site -}}
+{{- else if .Values.inventory.watchCluster.enabled -}}
+{{- .Values.inventory.watchCluster.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The engines' consumer group: one per site (services/cli/service.py), which KEDA watches. */}}
+{{- define "assay.engineGroup" -}}
+{{- $site := include "assay.engineSite" . -}}
+{{- if $site -}}
+{{- printf "%s-engine-%s" .Values.consumerGroupPrefix $site -}}
+{{- else -}}
+{{- printf "%s-engine" .Values.consumerGroupPrefix -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The shared object store's settings (services/common/objectstore.py), when one is configured. */}}
+{{- define "assay.objectStoreEnv" -}}
+{{- with .Values.objectStore }}
+{{- if .s3Bucket }}
+- name: ASSAY_AWS_S3_BUCKET
+  value: {{ .s3Bucket | quote }}
+- name: ASSAY_AWS_S3_PREFIX
+  value: {{ .s3Prefix | quote }}
+{{- with .region }}
+- name: ASSAY_AWS_REGION
+  value: {{ . | quote }}
+{{- end }}
+{{- with .endpointUrl }}
+- name: ASSAY_AWS_ENDPOINT_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- with .credentialsSecret }}
+- name: ASSAY_AWS_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef: {name: {{ . }}, key: access_key_id}
+- name: ASSAY_AWS_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef: {name: {{ . }}, key: secret_access_key}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
 {{/* The PostgreSQL DSN, for the services that use the store. */}}
 {{- define "assay.pgEnv" -}}
 - name: ASSAY_PG_DSN
@@ -63,6 +111,10 @@ seccompProfile:
 {{- with .Values.otelExporter }}
 - name: ASSAY_OTEL_EXPORTER
   value: {{ . | quote }}
+{{- end }}
+{{- if and (eq .Values.otelExporter "otlp") .Values.otelEndpoint }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ .Values.otelEndpoint | quote }}
 {{- end }}
 {{- with .Values.kafka.auth.existingSecret }}
 - name: ASSAY_KAFKA_SECURITY_PROTOCOL

@@ -1,0 +1,138 @@
+"""The only thing the harness changes in a container's configuration: where its endpoints are.
+
+A manifest names PostgreSQL (a Secret's DSN), Kafka (the bootstrap), registries (their hosts, the
+``ASSAY_REGISTRIES`` Secret), the Kubernetes API (the in-cluster service account), S3 and the
+advisory source (the image's default, the public OSV export). ``container_env`` builds a process
+environment from the container's own ``env`` list, replacing just those with the test's real
+components, the way the cluster would resolve them:
+
+* ``valueFrom.secretKeyRef`` reads the test's Secrets; a missing Secret or key fails the pod start,
+  as ``CreateContainerConfigError`` does;
+* ``valueFrom.fieldRef`` gets the pod's name, namespace and node;
+* ``ASSAY_KAFKA_BOOTSTRAP`` and a literal ``ASSAY_PG_DSN`` (compose) point at the test's broker
+  and database; every ``ASSAY_CLUSTERS`` entry without a kubeconfig (the in-cluster service
+  account) gets a kubeconfig for the fake API server;
+* a listen address (``ASSAY_API_LISTEN``, ``ASSAY_NODE_LISTEN``) gets a free loopback port, since
+  the pods share one network here;
+* a value under a volume's mount path is moved under that volume's directory for this pod;
+* the registry's CA is trusted (``SSL_CERT_FILE``), as the nodes of a cluster would trust it;
+* the advisory source, an endpoint the image defaults to the internet, is the test's mirror;
+* a container configured with an S3 bucket talks to the test's S3 (moto) instead of AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.harness.registry import free_port
+from tests.system.workloads import IMAGE_ENV, Container
+
+__all__ = ["ConfigError", "Endpoints", "container_env"]
+
+_LISTEN = ("ASSAY_API_LISTEN", "ASSAY_NODE_LISTEN")
+_ADVISORY_SOURCES = ("ASSAY_DB_SOURCE", "ASSAY_UPDATER_SOURCE")
+# what a container inherits from the test runner: enough to run Python, nothing of Assay's
+_INHERITED = ("PATH", "LANG", "LC_ALL", "PYTHONPATH", "VIRTUAL_ENV")
+
+
+class ConfigError(RuntimeError):
+    """The pod cannot start as configured (Kubernetes: CreateContainerConfigError)."""
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """The test's real components standing in for the deployment's."""
+
+    pg_dsn: str
+    kafka_bootstrap: str
+    kubeconfig: str = ""  # the fake API server, for the in-cluster service account
+    ca_file: str = ""  # a bundle trusting the test registry's certificate
+    advisory_source: str = ""  # the OSV export mirror (../shared/vulndata)
+    secrets: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (Secret, key) -> value
+    s3_endpoint: str = ""  # an S3 API (moto) for containers configured with a bucket
+    s3_region: str = "us-east-1"  # what the cloud would give the pod when the chart names none
+    node_name: str = "node-1"
+
+
+def _secret(endpoints: Endpoints, ref: Mapping[str, Any], var: str) -> str:
+    key = (str(ref["name"]), str(ref["key"]))
+    if key not in endpoints.secrets:
+        raise ConfigError(f"{var}: secret {key[0]!r} has no key {key[1]!r} in this test's cluster")
+    return endpoints.secrets[key]
+
+
+def _field(path: str, pod: str, namespace: str, node: str) -> str:
+    values = {"metadata.name": pod, "metadata.namespace": namespace, "spec.nodeName": node}
+    if path not in values:
+        raise ConfigError(f"fieldRef {path!r} is not one the harness knows")
+    return values[path]
+
+
+def _clusters(value: str, kubeconfig: str) -> str:
+    clusters = json.loads(value)
+    for cluster in clusters:
+        if not cluster.get("kubeconfig"):
+            if not kubeconfig:
+                raise ConfigError("ASSAY_CLUSTERS watches the in-cluster API, and the test has no API server")
+            cluster["kubeconfig"] = kubeconfig
+    return json.dumps(clusters)
+
+
+def _endpoint(name: str, value: str, endpoints: Endpoints) -> str:
+    if name == "ASSAY_KAFKA_BOOTSTRAP":
+        return endpoints.kafka_bootstrap
+    if name == "ASSAY_PG_DSN":
+        return endpoints.pg_dsn
+    if name == "ASSAY_CLUSTERS":
+        return _clusters(value, endpoints.kubeconfig)
+    if name in _LISTEN:
+        return f"127.0.0.1:{free_port()}"
+    return value
+
+
+def _remount(value: str, volumes: Mapping[str, Path], mounts: tuple[tuple[str, str], ...]) -> str:
+    for volume, mount in sorted(mounts, key=lambda m: -len(m[1])):
+        if value == mount or value.startswith(mount.rstrip("/") + "/"):
+            return str(volumes[volume]) + value[len(mount.rstrip("/")) :]
+    return value
+
+
+def container_env(
+    container: Container,
+    endpoints: Endpoints,
+    *,
+    pod: str,
+    namespace: str,
+    volumes: Mapping[str, Path],
+) -> dict[str, str]:
+    """The environment ``container`` of ``pod`` runs with; ``volumes``: volume name -> its directory."""
+    env = {k: os.environ[k] for k in _INHERITED if k in os.environ}
+    env.update({k: _remount(v, volumes, container.mounts) for k, v in IMAGE_ENV.items()})  # the image's ENV
+    for var in container.env:
+        name = str(var["name"])
+        if "value" in var:
+            value = _endpoint(name, str(var["value"]), endpoints)
+        elif "secretKeyRef" in var.get("valueFrom", {}):
+            value = _endpoint(name, _secret(endpoints, var["valueFrom"]["secretKeyRef"], name), endpoints)
+        elif "fieldRef" in var.get("valueFrom", {}):
+            value = _field(var["valueFrom"]["fieldRef"]["fieldPath"], pod, namespace, endpoints.node_name)
+        else:
+            raise ConfigError(f"{name}: a valueFrom the harness does not know: {var['valueFrom']}")
+        env[name] = _remount(value, volumes, container.mounts)
+    for name in _ADVISORY_SOURCES:
+        if endpoints.advisory_source and name not in env:
+            env[name] = endpoints.advisory_source
+    if endpoints.s3_endpoint and env.get("ASSAY_AWS_S3_BUCKET"):
+        env["ASSAY_AWS_ENDPOINT_URL"] = endpoints.s3_endpoint
+        env.setdefault("ASSAY_AWS_REGION", endpoints.s3_region)
+    if endpoints.ca_file:
+        env["SSL_CERT_FILE"] = endpoints.ca_file
+    tmp = [mount for _, mount in container.mounts if mount == "/tmp"]
+    if tmp:
+        env["TMPDIR"] = _remount("/tmp", volumes, container.mounts)
+    return env
