@@ -33,4 +33,7 @@ source=${ASSAY_DB_SOURCE:-}
 if [ -z "$source" ] && [ -d "$SHARED/vulndata" ]; then source=$SHARED/vulndata; fi
 kev=$SHARED/kev/known_exploited_vulnerabilities.json  # CISA's catalog, offline; marks known-exploited CVEs
 "$VENV/bin/assay" db update ${source:+--source "$source"} $([ -f "$kev" ] && echo --kev "$kev")
+# the updater `assay up` runs refreshes from the same offline data, never from the network
+if [ -n "$source" ]; then export ASSAY_DB_SOURCE=$source; fi
+if [ -f "$kev" ]; then export ASSAY_UPDATER_KEV_SOURCE=$kev; fi
 ASSAY_REGISTRIES="127.0.0.1:$port;insecure" "$VENV/bin/assay" up --until-idle
