@@ -10,6 +10,7 @@ are built in the documented shapes of Harbor's *Default* webhook format and of E
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import urllib.request
 from collections.abc import AsyncIterator
@@ -77,9 +78,12 @@ async def test_a_push_and_a_delete_in_a_real_registry_reach_inventory(fixtures: 
         hosts.append(host)
         return f"http://127.0.0.1:{port}/hooks/distribution/{host}", TOKEN
 
-    with registry_server(tmp_path / "registry", notify=notify) as registry:
+    with contextlib.ExitStack() as stack:
+        registry = stack.enter_context(registry_server(tmp_path / "registry", notify=notify))
         app = make_webhook_app(_settings(registry.host), recorder, lambda: NOW)
-        async with TestServer(app, host="127.0.0.1", port=port):
+        server = TestServer(app, host="127.0.0.1", port=port)
+        await server.start_server()
+        try:
             push_image(registry, f"oci:{fixtures}/oci/alpine:latest", "team/app:1.0")
             digest, _, _ = manifest_descriptor(registry, "team/app", "1.0")
             seen = await _wait_for(recorder, ImageDiscovered, digest)
@@ -98,6 +102,9 @@ async def test_a_push_and_a_delete_in_a_real_registry_reach_inventory(fixtures: 
             await asyncio.to_thread(lambda: urllib.request.urlopen(request, timeout=10).close())
             removed = await _wait_for(recorder, ImageRemoved, digest)
             assert removed.environment == f"registry:{registry.host}"
+        finally:
+            stack.close()  # the registry first: its keep-alive connections to the receiver end with it
+            await server.close()
     assert hosts == [registry.host]
     assert all(key == event.digest for key, event in recorder.events)
 
