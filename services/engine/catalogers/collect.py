@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
-from schemas.records import PackageRecord
+from schemas.records import Distro, PackageRecord
 from services.engine.catalogers.interface import ParseResult, RawPackage
-from services.engine.purl import build_purl
+from services.engine.purl import build_purl, os_qualifiers
 
 Found = RawPackage | str | None
 # (line number, the line as written) -> a package, a problem, or None
@@ -56,4 +56,26 @@ def plain_record(
         locations=[location],
         declared=raw.declared,
         metadata=dict(raw.metadata),
+    )
+
+
+def os_record(
+    raw: RawPackage, distro: Distro | None, location: str, *, purl_type: str, default_namespace: str
+) -> PackageRecord:
+    """An OS package database's entry: ``pkg:<type>/<distro id>/NAME@VERSION?arch=..&distro=..``,
+    with ``upstream`` naming the source package when it differs (apk, alpm)."""
+    namespace = distro.id if distro is not None and distro.id else default_namespace
+    qualifiers = os_qualifiers(distro, raw.arch)
+    if raw.source_name and raw.source_name != raw.name:
+        qualifiers["upstream"] = raw.source_name
+    return PackageRecord(
+        name=raw.name,
+        version=raw.version,
+        type=purl_type,
+        purl=build_purl(purl_type, raw.name, raw.version, namespace=namespace, qualifiers=qualifiers),
+        source_name=raw.source_name,
+        source_version=raw.source_version,
+        arch=raw.arch,
+        licenses=list(raw.licenses),
+        locations=[location],
     )

@@ -10,9 +10,9 @@ from __future__ import annotations
 import io
 
 from schemas.records import Distro, PackageRecord
+from services.engine.catalogers.collect import os_record
 from services.engine.catalogers.interface import Cataloger, ParseResult, RawPackage
 from services.engine.catalogers.problems import Problems
-from services.engine.purl import build_purl, os_qualifiers
 from services.engine.requests import FileRequest
 
 FIELD_MAX = 4096  # characters of a name or version: real ones are far shorter
@@ -77,21 +77,7 @@ def parse_apk_db(path: str, data: bytes) -> ParseResult:
 
 def apk_to_package(raw: RawPackage, distro: Distro | None, location: str) -> PackageRecord:
     """A purl-bearing apk package: ``pkg:apk/alpine/NAME@VERSION?arch=..&distro=..``."""
-    namespace = distro.id if distro is not None and distro.id else "alpine"
-    qualifiers = os_qualifiers(distro, raw.arch)
-    if raw.source_name and raw.source_name != raw.name:
-        qualifiers["upstream"] = raw.source_name
-    return PackageRecord(
-        name=raw.name,
-        version=raw.version,
-        type="apk",
-        purl=build_purl("apk", raw.name, raw.version, namespace=namespace, qualifiers=qualifiers),
-        source_name=raw.source_name,
-        source_version=raw.source_version,
-        arch=raw.arch,
-        licenses=list(raw.licenses),
-        locations=[location],
-    )
+    return os_record(raw, distro, location, purl_type="apk", default_namespace="alpine")
 
 
 CATALOGER = Cataloger(

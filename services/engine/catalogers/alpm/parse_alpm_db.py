@@ -9,8 +9,8 @@ values, one per line, up to a blank line (``%NAME%``, ``%VERSION%`` as ``[epoch:
 from __future__ import annotations
 
 from schemas.records import Distro, PackageRecord
+from services.engine.catalogers.collect import os_record
 from services.engine.catalogers.interface import Cataloger, ParseResult, RawPackage
-from services.engine.purl import build_purl, os_qualifiers
 from services.engine.requests import FileRequest
 
 
@@ -54,21 +54,7 @@ def parse_alpm_db(path: str, data: bytes) -> ParseResult:
 
 def alpm_to_package(raw: RawPackage, distro: Distro | None, location: str) -> PackageRecord:
     """``pkg:alpm/<distro id>/<name>@<version>`` (``arch`` without os-release)."""
-    namespace = distro.id if distro is not None and distro.id else "arch"
-    qualifiers = os_qualifiers(distro, raw.arch)
-    if raw.source_name != raw.name:
-        qualifiers["upstream"] = raw.source_name
-    return PackageRecord(
-        name=raw.name,
-        version=raw.version,
-        type="alpm",
-        purl=build_purl("alpm", raw.name, raw.version, namespace=namespace, qualifiers=qualifiers),
-        source_name=raw.source_name,
-        source_version=raw.source_version,
-        arch=raw.arch,
-        licenses=list(raw.licenses),
-        locations=[location],
-    )
+    return os_record(raw, distro, location, purl_type="alpm", default_namespace="arch")
 
 
 CATALOGER = Cataloger(
