@@ -14,6 +14,7 @@ import msgspec
 from aiohttp import web
 
 from services.api.models import Problem
+from services.api.openapi_parts import json_body
 from services.common.store.builds import STALE_ID, SYSTEM_DIGEST, Builds, rfc3339
 from services.common.store.queries import FindingFilter, Reads
 
@@ -84,18 +85,15 @@ def advisory_openapi(ref_template: str) -> tuple[dict[str, Any], dict[str, Any]]
         [AdvisoryStatus, Problem], ref_template=ref_template
     )
 
-    def body(ref: dict[str, Any], description: str) -> dict[str, Any]:
-        return {"description": description, "content": {"application/json": {"schema": ref}}}
-
     paths = {
         "/v1/advisories": {
             "get": {
                 "operationId": "getAdvisories",
                 "summary": "The current advisory database build: its age, sources and whether it is stale",
                 "responses": {
-                    "200": body(status, "the newest build"),
-                    "404": body(problem, "no build recorded yet (no updater has run)"),
-                    "503": body(problem, "PostgreSQL cannot be reached"),
+                    "200": json_body(status, "the newest build"),
+                    "404": json_body(problem, "no build recorded yet (no updater has run)"),
+                    "503": json_body(problem, "PostgreSQL cannot be reached"),
                 },
             }
         }

@@ -16,6 +16,7 @@ import msgspec
 from aiohttp import web
 
 from services.api.models import Problem
+from services.api.openapi_parts import json_body, path_param
 from services.common.store import links
 from services.common.store.queries import Reads
 
@@ -90,30 +91,18 @@ def link_openapi(ref_template: str) -> tuple[dict[str, Any], dict[str, Any]]:
         [RegistryList, RegistryLinks, Problem], ref_template=ref_template
     )
 
-    def body(ref: dict[str, Any], description: str) -> dict[str, Any]:
-        return {"description": description, "content": {"application/json": {"schema": ref}}}
-
-    def path_param(name: str, description: str) -> dict[str, Any]:
-        return {
-            "name": name,
-            "in": "path",
-            "required": True,
-            "description": description,
-            "schema": {"type": "string"},
-        }
-
     params = [
         path_param("registry", "registry host (or registry:HOST), e.g. registry.example.com:5000"),
         path_param("cluster", "cluster name (or cluster:NAME)"),
     ]
-    down = body(problem, "PostgreSQL cannot be reached")
-    bad = body(problem, "the registry or cluster is not a valid name")
+    down = json_body(problem, "PostgreSQL cannot be reached")
+    bad = json_body(problem, "the registry or cluster is not a valid name")
     paths = {
         "/v1/registries": {
             "get": {
                 "operationId": "listRegistries",
                 "summary": "Registries (linked or seen) with the clusters whose engines scan them",
-                "responses": {"200": body(page, "every registry, by host"), "503": down},
+                "responses": {"200": json_body(page, "every registry, by host"), "503": down},
             }
         },
         "/v1/registries/{registry}/links/{cluster}": {
@@ -122,8 +111,8 @@ def link_openapi(ref_template: str) -> tuple[dict[str, Any], dict[str, Any]]:
                 "summary": "Link a registry to a cluster: that cluster's engines scan its images",
                 "parameters": params,
                 "responses": {
-                    "200": body(one, "already linked; the registry's links"),
-                    "201": body(one, "linked; the registry's links"),
+                    "200": json_body(one, "already linked; the registry's links"),
+                    "201": json_body(one, "linked; the registry's links"),
                     "400": bad,
                     "503": down,
                 },
@@ -135,8 +124,8 @@ def link_openapi(ref_template: str) -> tuple[dict[str, Any], dict[str, Any]]:
                 "responses": {
                     "204": {"description": "unlinked"},
                     "400": bad,
-                    "404": body(problem, "the registry is not linked to that cluster"),
-                    "409": body(problem, "the cluster is the registry's last link"),
+                    "404": json_body(problem, "the registry is not linked to that cluster"),
+                    "409": json_body(problem, "the cluster is the registry's last link"),
                     "503": down,
                 },
             },

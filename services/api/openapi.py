@@ -14,6 +14,7 @@ import msgspec
 from services.api.advisories import advisory_openapi
 from services.api.links import link_openapi
 from services.api.models import FindingPage, FindingView, Health, ImagePage, ImageView, Problem
+from services.api.openapi_parts import json_body, path_param
 from services.api.params import FINDING_PARAMS, IMAGE_PARAMS
 from services.api.workloads import workload_openapi
 
@@ -23,10 +24,6 @@ API_VERSION: Final = "1.0.0"
 _REF: Final = "#/components/schemas/{name}"
 _REPEATABLE: Final = frozenset({"environment", "ou", "status", "repository", "ruleset", "category", "digest"})
 _REPEATABLE_FINDINGS: Final = _REPEATABLE | {"package", "state"}
-
-
-def _json(ref: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": ref}}}
 
 
 def _query(params: dict[str, str], repeatable: frozenset[str]) -> list[dict[str, Any]]:
@@ -46,16 +43,6 @@ def _query(params: dict[str, str], repeatable: frozenset[str]) -> list[dict[str,
     return out
 
 
-def _path_param(name: str, description: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "path",
-        "required": True,
-        "description": description,
-        "schema": {"type": "string"},
-    }
-
-
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 document describing every route of the read API."""
     refs, components = msgspec.json.schema_components(
@@ -65,9 +52,9 @@ def openapi_document() -> dict[str, Any]:
     link_paths, link_components = link_openapi(_REF)  # registry <-> cluster links (links.py)
     advisory_paths, advisory_components = advisory_openapi(_REF)  # advisory data (advisories.py)
     workload_paths, workload_components = workload_openapi(_REF)  # workload context (workloads.py)
-    bad = _json(problem, "a parameter is unknown or invalid; the message names it")
-    missing = _json(problem, "no such resource")
-    down = _json(problem, "PostgreSQL cannot be reached")
+    bad = json_body(problem, "a parameter is unknown or invalid; the message names it")
+    missing = json_body(problem, "no such resource")
+    down = json_body(problem, "PostgreSQL cannot be reached")
     return {
         "openapi": "3.1.0",
         "info": {
@@ -83,15 +70,15 @@ def openapi_document() -> dict[str, Any]:
                     "operationId": "listImages",
                     "summary": "List images with status, environments and finding counts, by digest",
                     "parameters": _query(IMAGE_PARAMS, _REPEATABLE),
-                    "responses": {"200": _json(image_page, "a page of images"), "400": bad, "503": down},
+                    "responses": {"200": json_body(image_page, "a page of images"), "400": bad, "503": down},
                 }
             },
             "/v1/images/{digest}": {
                 "get": {
                     "operationId": "getImage",
                     "summary": "One image by manifest digest",
-                    "parameters": [_path_param("digest", "manifest digest, e.g. sha256:…")],
-                    "responses": {"200": _json(image, "the image"), "404": missing, "503": down},
+                    "parameters": [path_param("digest", "manifest digest, e.g. sha256:…")],
+                    "responses": {"200": json_body(image, "the image"), "404": missing, "503": down},
                 }
             },
             "/v1/findings": {
@@ -99,15 +86,19 @@ def openapi_document() -> dict[str, Any]:
                     "operationId": "listFindings",
                     "summary": "List findings, most severe first, filtered",
                     "parameters": _query(FINDING_PARAMS, _REPEATABLE_FINDINGS),
-                    "responses": {"200": _json(finding_page, "a page of findings"), "400": bad, "503": down},
+                    "responses": {
+                        "200": json_body(finding_page, "a page of findings"),
+                        "400": bad,
+                        "503": down,
+                    },
                 }
             },
             "/v1/findings/{finding_id}": {
                 "get": {
                     "operationId": "getFinding",
                     "summary": "One finding by its stable id",
-                    "parameters": [_path_param("finding_id", "the finding's stable id (URL-encoded)")],
-                    "responses": {"200": _json(finding, "the finding"), "404": missing, "503": down},
+                    "parameters": [path_param("finding_id", "the finding's stable id (URL-encoded)")],
+                    "responses": {"200": json_body(finding, "the finding"), "404": missing, "503": down},
                 }
             },
             **link_paths,
@@ -118,8 +109,8 @@ def openapi_document() -> dict[str, Any]:
                     "operationId": "health",
                     "summary": "Liveness and database reachability",
                     "responses": {
-                        "200": _json(health, "serving, database reachable"),
-                        "503": _json(health, "database unreachable"),
+                        "200": json_body(health, "serving, database reachable"),
+                        "503": json_body(health, "database unreachable"),
                     },
                 }
             },

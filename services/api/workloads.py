@@ -14,6 +14,7 @@ import msgspec
 from aiohttp import web
 
 from services.api.models import Problem
+from services.api.openapi_parts import json_body, path_param
 from services.common.store.queries import Reads
 from services.common.store.workloads import Workload, WorkloadImage, Workloads
 
@@ -76,26 +77,14 @@ def workload_openapi(ref_template: str) -> tuple[dict[str, Any], dict[str, Any]]
         [ImageWorkloads, WorkloadImages, Problem], ref_template=ref_template
     )
 
-    def body(ref: dict[str, Any], description: str) -> dict[str, Any]:
-        return {"description": description, "content": {"application/json": {"schema": ref}}}
-
-    def param(name: str, description: str) -> dict[str, Any]:
-        return {
-            "name": name,
-            "in": "path",
-            "required": True,
-            "description": description,
-            "schema": {"type": "string"},
-        }
-
-    down = body(problem, "PostgreSQL cannot be reached")
+    down = json_body(problem, "PostgreSQL cannot be reached")
     return {
         "/v1/images/{digest}/workloads": {
             "get": {
                 "operationId": "listImageWorkloads",
                 "summary": "The cluster workloads running an image",
-                "parameters": [param("digest", "manifest digest, e.g. sha256:…")],
-                "responses": {"200": body(workloads, "the workloads (empty: none seen)"), "503": down},
+                "parameters": [path_param("digest", "manifest digest, e.g. sha256:…")],
+                "responses": {"200": json_body(workloads, "the workloads (empty: none seen)"), "503": down},
             }
         },
         _IMAGES_PATH: {
@@ -103,14 +92,14 @@ def workload_openapi(ref_template: str) -> tuple[dict[str, Any], dict[str, Any]]
                 "operationId": "listWorkloadImages",
                 "summary": "The images a workload runs, with their scan status",
                 "parameters": [
-                    param("cluster", "cluster name"),
-                    param("namespace", "namespace"),
-                    param(
+                    path_param("cluster", "cluster name"),
+                    path_param("namespace", "namespace"),
+                    path_param(
                         "kind", "workload kind: Deployment, StatefulSet, DaemonSet, CronJob, Job, Pod, ..."
                     ),
-                    param("name", "workload name"),
+                    path_param("name", "workload name"),
                 ],
-                "responses": {"200": body(images, "the images (empty: none seen)"), "503": down},
+                "responses": {"200": json_body(images, "the images (empty: none seen)"), "503": down},
             }
         },
     }, components
