@@ -21,7 +21,7 @@ from schemas.events import ImageDiscovered
 from services.admission.review import AdmissionReview, pod_images, review_response
 from services.common.config import AdmissionConfig
 from services.common.errors import AssayError
-from services.engine.image.reference import parse_reference
+from services.oci.reference import parse_reference
 
 __all__ = ["Gate", "ImageVerdict", "Judge", "RequestScan", "Resolve"]
 

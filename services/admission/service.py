@@ -12,8 +12,8 @@ from services.common.clock import utcnow
 from services.common.config import Settings
 from services.common.serve import serve_app
 from services.common.store.postgres import Store
-from services.engine.image.reference import parse_reference
-from services.engine.image.registry import RegistryClient
+from services.oci.reference import parse_reference
+from services.oci.registry import RegistryClient
 
 __all__ = ["run_admission"]
 

@@ -30,10 +30,11 @@ from schemas.events import ScanCompleted
 from services.cli.formats import build_report, formatter
 from services.cli.formats.report import ExpiredIgnore, Report, Suppressed
 from services.cli.scan_filter import ShowFilter, filter_report
+from services.common.clock import utcnow
 from services.common.config import Settings
 from services.common.errors import AssayError, ImageError, VulnDBError
 from services.engine.analyze import Analysis
-from services.engine.core import complete_scan, utcnow
+from services.engine.core import complete_scan
 from services.engine.isolate import IsolatedRequest, analyse_in_process, analyse_isolated
 from services.engine.sbom import read_sbom
 from services.policy.catalog import load_ruleset_file

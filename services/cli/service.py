@@ -31,11 +31,11 @@ from services.dedupe.run import run_dedupe
 from services.engine.catalogers.registry import select
 from services.engine.content.registry import ContentAnalysis
 from services.engine.core import analysis_version
-from services.engine.image.registry import RegistryClient
 from services.engine.worker import EngineDeps, make_engine_handler
 from services.inventory.aws import AwsClients, AwsInventory, credentials_for, registry_client_factory
 from services.inventory.crawler import crawl
 from services.inventory.kubernetes import watch_cluster
+from services.oci.registry import RegistryClient
 from services.policy.app import run_policy
 from services.vulndb.builds import advisory_objects, open_followed
 

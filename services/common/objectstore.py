@@ -23,7 +23,7 @@ from services.common.config import Settings
 from services.common.errors import AssayError
 
 if TYPE_CHECKING:
-    from services.inventory.aws.clients import AwsClients
+    from services.common.aws import AwsClients
 
 __all__ = ["DirectoryObjectStore", "ObjectStore", "ObjectStoreError", "S3ObjectStore", "object_store_for"]
 

@@ -17,7 +17,7 @@ from services.vulndb.matcher import match_packages
 
 ANALYZER_VERSION = "0.1.0"  # the catalogers and matching: raise it when their results change
 
-__all__ = ["ANALYZER_VERSION", "analysis_version", "complete_scan", "detect", "utcnow"]
+__all__ = ["ANALYZER_VERSION", "analysis_version", "complete_scan", "detect"]
 
 
 def analysis_version(analyzers: Sequence[ContentAnalyzer], engine_version: str = ANALYZER_VERSION) -> str:

@@ -36,8 +36,8 @@ from services.engine.budget import BudgetExceeded, ScanBudget
 from services.engine.catalogers.registry import select
 from services.engine.content.registry import ContentAnalysis
 from services.engine.core import complete_scan
-from services.engine.image.registry import RegistryClient
 from services.engine.image.targets import parse_target
+from services.oci.registry import RegistryClient
 
 if TYPE_CHECKING:
     from services.engine.worker import EngineDeps

@@ -15,15 +15,16 @@ from dataclasses import dataclass
 from schemas.events import Event, ScanCompleted, ScanFailed, ScanRequested, ScanSkipped
 from schemas.records import LayerInfo
 from schemas.topics import Topics
+from services.common.clock import utcnow
 from services.common.config import RegistryConfig, Settings
 from services.common.errors import AssayError
 from services.common.runner import Handler, Outgoing
 from services.engine.catalogers.interface import Cataloger
 from services.engine.content.registry import ContentAnalysis
-from services.engine.core import ANALYZER_VERSION, detect, utcnow
-from services.engine.image.registry import RegistryClient
+from services.engine.core import ANALYZER_VERSION, detect
 from services.engine.image.targets import TRANSPORTS, parse_target
 from services.engine.isolate import scan_in_child
+from services.oci.registry import RegistryClient
 from services.vulndb.builds import BuildHolder
 from services.vulndb.db import VulnDB
 

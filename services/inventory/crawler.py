@@ -9,11 +9,11 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 
 from schemas.events import ImageDiscovered
+from services.common.clock import utcnow
 from services.common.config import RegistryConfig
 from services.common.errors import RegistryError
-from services.engine.core import utcnow
-from services.engine.image.reference import parse_reference
-from services.engine.image.registry import RegistryClient, is_host_pattern
+from services.oci.reference import parse_reference
+from services.oci.registry import RegistryClient, is_host_pattern
 
 log = logging.getLogger(__name__)
 

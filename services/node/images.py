@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from schemas.events import Event, ImageDiscovered, ImageRemoved
 from services.common.errors import ReferenceError_
-from services.engine.image.reference import parse_reference
 from services.node.containerd import ContainerdClient
+from services.oci.reference import parse_reference
 
 __all__ = ["NodeImage", "inventory_events", "node_images", "split_image_name"]
 

@@ -17,10 +17,10 @@ from aiohttp import web
 from opentelemetry import trace
 
 from schemas.events import Event
-from services.api.server import parse_listen
+from services.common.clock import utcnow
 from services.common.config import Settings
 from services.common.errors import ConfigError
-from services.engine.core import utcnow
+from services.common.serve import parse_listen
 from services.node.containerd import ContainerdClient, ContainerdError
 from services.node.distribution import make_distribution_app
 from services.node.images import NodeImage, inventory_events, node_images

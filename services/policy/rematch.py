@@ -26,11 +26,11 @@ from pathlib import Path
 import msgspec
 
 from schemas.records import ImageInfo, PackageRecord
+from services.common.clock import utcnow
 from services.common.errors import VulnDBError
 from services.common.runner import Outgoing
 from services.common.store.findings import StoredScan
 from services.common.store.postgres import Store
-from services.engine.core import utcnow
 from services.policy.catalog import Rulesets
 from services.policy.evaluation import REMATCH_CATEGORIES, evaluate_image
 from services.policy.inventories import Inventories, MissingInventory

@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from typing import cast, get_args
 
 from schemas.events import Event, ScanCompleted, ScanFailed, ScanSkipped
+from services.common.clock import utcnow
 from services.common.runner import Handler, Outgoing
 from services.common.store.postgres import ImageStatus, Store
-from services.engine.core import utcnow
 from services.policy.catalog import Rulesets
 from services.policy.evaluation import evaluate_image
 from services.policy.inventories import Inventories

@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from services.inventory.aws.clients import AwsClients
+    from services.common.aws import AwsClients
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from services.inventory.aws.clients import AwsClients
+from services.common.aws import AwsClients
 from tests.harness.moto import MotoServer, moto_server
 
 

@@ -9,12 +9,12 @@ import pytest
 
 from schemas import Topics, decode_event, encode_event
 from schemas.events import ImageDiscovered
+from services.common.aws import AwsClients
 from services.common.bus.claimcheck import PAYLOAD_REF_HEADER, ClaimCheck, claim_key
 from services.common.bus.interface import Message
 from services.common.bus.kafka import KafkaBus
 from services.common.errors import BusError
 from services.common.objectstore import DirectoryObjectStore, S3ObjectStore
-from services.inventory.aws.clients import AwsClients
 from tests.harness.broker import unique_name
 
 BUCKET = "assay-test"

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from services.common.aws import AwsClients
 from services.common.errors import RegistryError
-from services.inventory.aws.clients import AwsClients
-from services.inventory.aws.ecr_auth import EcrCredentials, parse_ecr_host
+from services.oci.ecr import EcrCredentials, parse_ecr_host
 from tests.harness.moto import ACCOUNT, REGION, MotoServer, ecr_password
 
 HOST = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"

@@ -19,9 +19,9 @@ import pytest
 from schemas.events import ImageDiscovered, ScanCompleted, ScanFailed, ScanRequested
 from services.common.config import RegistryConfig, Settings
 from services.engine.catalogers.registry import select
-from services.engine.image.registry import RegistryClient
 from services.engine.worker import EngineDeps, make_engine_handler
 from services.inventory.aws import AwsClients, AwsInventory, credentials_for, registry_client_factory
+from services.oci.registry import RegistryClient
 from tests.harness.moto import ACCOUNT, REGION, MotoServer, ecr_password
 from tests.harness.registry import manifest_descriptor, push_image, registry_server, require_tools
 

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from schemas.events import ImageDiscovered, ImageRemoved
-from services.engine.image.registry import RegistryClient
+from services.common.aws import AwsClients
 from services.inventory.aws import registry_resolver
-from services.inventory.aws.clients import AwsClients
 from services.inventory.aws.ecs import EcsState, ecs_sightings
+from services.oci.registry import RegistryClient
 from tests.harness.moto import ACCOUNT, REGION, MotoServer
 from tests.harness.registry import manifest_descriptor, push_image, registry_server, require_tools
 

@@ -9,9 +9,9 @@ import pytest
 
 from schemas.events import ScanCompleted
 from schemas.records import Distro, ImageInfo, PackageRecord
+from services.common.aws import AwsClients
 from services.common.objectstore import S3ObjectStore
 from services.common.store.postgres import Store
-from services.inventory.aws.clients import AwsClients
 from services.policy.catalog import load_rulesets
 from services.policy.inventories import Inventories, MissingInventory, inventory_key
 from services.policy.service import make_policy_handler

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from services.common.aws import AwsClients
 from services.common.config import Settings
 from services.common.errors import ConfigError
 from services.engine.catalogers.registry import select
@@ -13,7 +14,6 @@ from services.engine.content.cache_s3 import S3Backend
 from services.engine.content.registry import ContentAnalysis, build_layer_cache
 from services.engine.core import detect
 from services.engine.image.targets import parse_target
-from services.inventory.aws.clients import AwsClients
 from tests.harness.moto import MotoServer
 
 BUCKET = "assay-cache"

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from services.common.aws import AwsClients
 from services.common.bus.kafka import KafkaBus
 from services.common.config import Settings
 from services.common.objectstore import S3ObjectStore
 from services.common.store.postgres import Store
-from services.inventory.aws.clients import AwsClients
 from services.updater.service import update_once
 from services.vulndb.builds import advisory_objects, open_followed
 from tests.harness.moto import MotoServer, moto_server

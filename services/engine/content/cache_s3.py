@@ -22,10 +22,10 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from services.common.aws import client_kwargs
 from services.common.config import AwsConfig
 from services.common.objectstore import is_missing, s3_prefix
 from services.engine.content.cache import CacheBackend
-from services.inventory.aws.clients import client_kwargs
 
 __all__ = ["S3Backend"]
 

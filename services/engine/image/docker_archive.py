@@ -22,11 +22,11 @@ from schemas.records import LayerInfo
 from services.common.errors import ImageError, ReferenceError_
 from services.engine.budget import ScanBudget
 from services.engine.image.blobio import CHUNK_SIZE, BlobRange, LocalImage, existing_file
-from services.engine.image.documents import ArchiveEntry, ConfigDoc, decode_config, decode_document
 from services.engine.image.interface import ImageSource, OpenedImage
-from services.engine.image.manifest import created_by, diff_ids, info_from_config
-from services.engine.image.reference import parse_reference
 from services.engine.image.tarindex import TarIndex
+from services.oci.documents import ArchiveEntry, ConfigDoc, decode_config, decode_document
+from services.oci.manifest import created_by, diff_ids, info_from_config
+from services.oci.reference import parse_reference
 
 __all__ = ["DockerArchiveSource", "open_docker_archive"]
 

@@ -12,9 +12,9 @@ from services.common.errors import ImageError
 from services.engine.budget import ScanBudget
 from services.engine.image.blobio import BlobRange, existing_file
 from services.engine.image.interface import ImageSource, OpenedImage
-from services.engine.image.manifest import Platform
 from services.engine.image.oci_layout import blob_path, open_layout
 from services.engine.image.tarindex import TarIndex
+from services.oci.manifest import Platform
 
 __all__ = ["ArchiveStore", "OCIArchiveSource"]
 

@@ -15,9 +15,9 @@ from typing import Protocol
 
 from services.common.errors import ImageError
 from services.engine.image.blobio import MAX_METADATA_BYTES, BlobRange, LocalImage, read_range, regular_file
-from services.engine.image.documents import Descriptor, ManifestDoc, decode_config, decode_document
 from services.engine.image.interface import ImageSource, OpenedImage
-from services.engine.image.manifest import (
+from services.oci.documents import Descriptor, ManifestDoc, decode_config, decode_document
+from services.oci.manifest import (
     Platform,
     build_info,
     choose_descriptor,

@@ -13,11 +13,11 @@ from typing import Any
 from schemas.records import ImageInfo, LayerInfo
 from services.common.config import RegistryConfig
 from services.common.errors import ImageError, LayerError, RegistryError
-from services.engine.image.documents import Descriptor, ManifestDoc, decode_config, decode_document
 from services.engine.image.interface import ImageSource, OpenedImage
-from services.engine.image.manifest import Platform, build_info, choose_descriptor, manifest_kind
-from services.engine.image.reference import Reference, parse_reference
-from services.engine.image.registry import RegistryClient
+from services.oci.documents import Descriptor, ManifestDoc, decode_config, decode_document
+from services.oci.manifest import Platform, build_info, choose_descriptor, manifest_kind
+from services.oci.reference import Reference, parse_reference
+from services.oci.registry import RegistryClient
 
 __all__ = ["RegistryImage", "RegistrySource", "open_registry_image"]
 

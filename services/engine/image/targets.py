@@ -35,8 +35,8 @@ from services.engine.image.docker_archive import DockerArchiveSource
 from services.engine.image.interface import ImageSource
 from services.engine.image.oci_archive import OCIArchiveSource
 from services.engine.image.oci_layout import OCILayoutSource
-from services.engine.image.registry import RegistryClient
 from services.engine.image.registry_source import RegistrySource
+from services.oci.registry import RegistryClient
 
 __all__ = ["TRANSPORTS", "parse_target"]
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 
 from schemas.events import ImageDiscovered, ImageRemoved
+from services.common.aws import AwsClients
 from services.common.config import RegistryConfig, Settings
-from services.engine.image.reference import parse_reference
-from services.engine.image.registry import CredentialsProvider, RegistryClient
-from services.inventory.aws.clients import AwsClients
 from services.inventory.aws.ecr import DigestResolver, crawl_ecr
-from services.inventory.aws.ecr_auth import EcrCredentials, parse_ecr_host
 from services.inventory.aws.ecs import EcsState, ecs_sightings
+from services.oci.ecr import EcrCredentials, parse_ecr_host
+from services.oci.reference import parse_reference
+from services.oci.registry import CredentialsProvider, RegistryClient
 
 __all__ = [
     "AwsClients",

@@ -21,9 +21,9 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from schemas.events import ImageDiscovered
+from services.common.clock import utcnow
 from services.common.config import AwsConfig
 from services.common.errors import RegistryError
-from services.engine.core import utcnow
 
 __all__ = ["DigestResolver", "crawl_ecr"]
 

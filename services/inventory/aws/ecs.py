@@ -30,11 +30,11 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from schemas.events import ImageDiscovered, ImageRemoved
+from services.common.clock import utcnow
 from services.common.config import AwsConfig
 from services.common.errors import ReferenceError_, RegistryError
-from services.engine.core import utcnow
-from services.engine.image.reference import parse_reference
 from services.inventory.aws.ecr import DigestResolver
+from services.oci.reference import parse_reference
 
 __all__ = ["EcsState", "cluster_name", "ecs_sightings", "is_fargate"]
 

@@ -15,7 +15,7 @@ import msgspec
 
 from schemas.events import ImageDiscovered
 from services.common.errors import ReferenceError_
-from services.engine.image.reference import parse_reference
+from services.oci.reference import parse_reference
 
 __all__ = [
     "ImageKey",

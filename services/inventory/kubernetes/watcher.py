@@ -21,8 +21,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from schemas.events import Event, ImageDiscovered, ImageRemoved
+from services.common.clock import utcnow
 from services.common.config import ClusterConfig
-from services.engine.core import utcnow
 from services.inventory.kubernetes.owners import OwnerResolver
 from services.inventory.kubernetes.pods import (
     Workload,

@@ -13,11 +13,11 @@ from aiohttp import web
 
 from services.common.config import RegistryConfig
 from services.common.errors import LayerError, RegistryError
-from services.engine.image.reference import parse_reference
-from services.engine.image.registry import RegistryClient, RetryPolicy
-from services.engine.image.registry_auth import Challenge, parse_challenge
 from services.engine.image.registry_source import RegistrySource
 from services.engine.image.targets import parse_target
+from services.oci.auth import Challenge, parse_challenge
+from services.oci.reference import parse_reference
+from services.oci.registry import RegistryClient, RetryPolicy
 from tests.engine.image.conftest import Images
 from tests.engine.image.test_image_local import assert_alpha, read_layers
 from tests.harness.registry import RegistryServer

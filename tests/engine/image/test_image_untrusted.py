@@ -16,10 +16,10 @@ import pytest
 
 from services.common.errors import ImageError, LayerError
 from services.engine.budget import BudgetExceeded, ScanBudget
-from services.engine.image.documents import json_too_deep
 from services.engine.image.interface import OpenedImage
 from services.engine.image.targets import parse_target
 from services.engine.image.tarindex import TarIndex
+from services.oci.documents import json_too_deep
 from tests.hostile.builders import (
     Image,
     dumps,

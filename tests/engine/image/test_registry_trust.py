@@ -17,8 +17,8 @@ from aiohttp import web
 
 from services.common.config import RegistryConfig
 from services.common.errors import LayerError, RegistryError
-from services.engine.image.reference import parse_reference
-from services.engine.image.registry import RegistryClient
+from services.oci.reference import parse_reference
+from services.oci.registry import RegistryClient
 from tests.harness.registry import RegistryServer
 from tests.hostile.builders import sha256
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.common.config import RegistryConfig
-from services.engine.image.registry import RegistryClient, is_host_pattern
+from services.oci.registry import RegistryClient, is_host_pattern
 
 NODES = RegistryConfig(host="10.*:5050", insecure=True, username="assay", password="node-token", crawl=False)
 EXACT = RegistryConfig(host="10.1.2.3:5050", username="other", password="x")

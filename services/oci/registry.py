@@ -30,9 +30,7 @@ import msgspec
 from services.common.config import RegistryConfig
 from services.common.errors import LayerError, RegistryError
 from services.engine.image.blobio import CHUNK_SIZE, MAX_METADATA_BYTES, DigestVerifier
-from services.engine.image.manifest import MANIFEST_ACCEPT
-from services.engine.image.reference import Reference, api_host_for
-from services.engine.image.registry_auth import (
+from services.oci.auth import (
     DOCKER_HUB_API,
     DOCKER_HUB_AUTH,
     RegistryAuth,
@@ -43,6 +41,8 @@ from services.engine.image.registry_auth import (
     same_origin,
     send_with_retries,
 )
+from services.oci.manifest import MANIFEST_ACCEPT
+from services.oci.reference import Reference, api_host_for
 
 __all__ = ["CredentialsProvider", "FetchedManifest", "RegistryClient", "RetryPolicy"]
 

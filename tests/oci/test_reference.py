@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.common.errors import ReferenceError_
-from services.engine.image.reference import Reference, parse_reference
+from services.oci.reference import Reference, parse_reference
 
 D = "sha256:dbcc1c35ac38df41fd2f5e4130b32ffdb93ebae8b3dbe638c23575912276fc9c"
 HEX64 = "1a3f5e7d9c1b3a5f7e9d1c3b5a7f9e1d3c5b7a9f1e3d5d7c9b1a3f5e7d9c1b3a"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from schemas.records import ImageInfo, LayerInfo
 from services.common.errors import ImageError
-from services.engine.image.documents import ConfigDoc, Descriptor, ManifestDoc, PlatformDoc
+from services.oci.documents import ConfigDoc, Descriptor, ManifestDoc, PlatformDoc
 
 __all__ = [
     "DOCKER_MANIFEST",
