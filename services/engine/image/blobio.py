@@ -30,6 +30,7 @@ __all__ = [
     "stream_range",
 ]
 
+
 @dataclass(frozen=True)
 class BlobRange:
     """Where a blob's bytes are: ``length`` bytes from ``offset`` of the stream ``opener`` returns."""
