@@ -22,6 +22,7 @@ from schemas.events import (
     ScanSkipped,
 )
 from schemas.records import (
+    CoverageGap,
     Detection,
     Distro,
     Finding,
@@ -38,6 +39,7 @@ __all__ = [
     "AdvisoryBuildPublished",
     "AdvisoryEvent",
     "Alert",
+    "CoverageGap",
     "DeadLetter",
     "Detection",
     "DetectionEvent",

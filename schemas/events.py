@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import msgspec
 
-from schemas.records import Detection, Finding, ImageInfo, PackageRecord, Unknown, VulnMatch
+from schemas.records import CoverageGap, Detection, Finding, ImageInfo, PackageRecord, Unknown, VulnMatch
+from schemas.vocabulary import ImageStatus, LifecycleState, ScanReason
 
 
 class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", omit_defaults=True):
@@ -62,7 +63,7 @@ class ScanRequested(Event, frozen=True, tag="scan.requested"):
     image_ref: str  # registry/repository@digest
     environments: list[str] = []
     requested_at: str = ""
-    reason: str = "new"  # new, analyzer-changed, ruleset-changed, requested (assay rescan), retry
+    reason: ScanReason = "new"  # requested: assay rescan
     # the clusters whose engines may scan it (registry <-> cluster links); [] = any engine
     sites: list[str] = []
 
@@ -76,7 +77,10 @@ class ScanCompleted(Event, frozen=True, tag="scan.completed"):
     matches: list[VulnMatch] = []
     unknowns: list[Unknown] = []
     detections: list[Detection] = []  # content analyzers: secrets, malware, URLs/IPs, insecure content
-    notes: list[str] = []  # coverage gaps and other things the user should know
+    notes: list[str] = []  # things the user should know, coverage gaps included (as text)
+    # what the scan could not check, as records; [] from an older engine: read ``notes`` then
+    # (services/vulndb/coverage.py ``scan_gaps``)
+    gaps: list[CoverageGap] = []
     environments: list[str] = []
     analyzer_version: str = ""
     completed_at: str = ""
@@ -99,7 +103,7 @@ class ScanSkipped(Event, frozen=True, tag="scan.skipped"):
     scan_id: str
     digest: str
     image_ref: str
-    status: str  # the image status to record: "too_large"
+    status: ImageStatus  # the image status to record: "too_large"
     reason: str
     size_bytes: int = 0
     skipped_at: str = ""
@@ -122,7 +126,7 @@ class FindingEvent(Event, frozen=True, tag="finding"):
     digest: str
     image_ref: str
     finding: Finding
-    state: str = "new"  # new, changed, resolved; unchanged on redelivery
+    state: LifecycleState = "new"  # unchanged: on redelivery only
     published_at: str = ""
     evaluation: str = ""
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
+
+from schemas.vocabulary import Category, DetectionCategory, FixState, Severity
 
 
 class Record(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -80,7 +84,7 @@ class VulnMatch(Record, frozen=True):
     advisory_ids: list[str] = []  # every id the advisory carries (OSV id and aliases)
     ecosystem: str = ""
     fixed_version: str = ""
-    severity: str = "UNKNOWN"  # CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN
+    severity: Severity = "UNKNOWN"
     summary: str = ""
     details: str = ""
     layer_digest: str = ""
@@ -90,7 +94,36 @@ class VulnMatch(Record, frozen=True):
     severity_source: str = ""  # where ``severity`` comes from: cvss_v3, cvss_v4, debian, ubuntu, ghsa, ...
     known_exploited: bool = False  # a CVE id of the match is in CISA's KEV catalog
     epss: float = 0.0  # highest FIRST EPSS probability among the match's CVE ids
-    fix_state: str = ""  # "fixed" (a fixed version exists), "not-fixed", "wont-fix" (the distro will not fix)
+    fix_state: FixState = (
+        ""  # "fixed" (a fixed version exists), "not-fixed", "wont-fix" (the distro will not fix)
+    )
+
+
+CoverageKind = Literal["no-advisories", "unknown-distro", "unsupported-distro", "eol-distro", "no-database"]
+
+
+class CoverageGap(Record, frozen=True):
+    """Something a scan could not check, so a clean result is never a silent zero.
+
+    ``kind``: ``no-advisories`` (an ecosystem without advisory data), ``unknown-distro``,
+    ``unsupported-distro``, ``eol-distro``, ``no-database``. ``subject`` names what (an
+    ecosystem, ``debian-11``); ``severity`` is LOW or MEDIUM. The policy turns each gap into a
+    ``Coverage`` finding with the id ``coverage:KIND:SUBJECT``.
+    """
+
+    kind: CoverageKind
+    subject: str
+    message: str
+    severity: Severity = "MEDIUM"
+
+    @property
+    def id(self) -> str:
+        """The finding id: ``coverage:KIND:SUBJECT``."""
+        return f"coverage:{self.kind}:{self.subject}"
+
+    def note(self) -> str:
+        """The report note: the message and the marker ``[coverage:KIND:SUBJECT]``."""
+        return f"{self.message} [{self.id}]"
 
 
 class Detection(Record, frozen=True):
@@ -101,9 +134,9 @@ class Detection(Record, frozen=True):
     secret is shown as a short prefix plus a hash, never in full.
     """
 
-    category: str
+    category: DetectionCategory
     rule_id: str
-    severity: str  # CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN
+    severity: Severity
     title: str
     path: str = ""  # image path with leading slash; "" for image-config detections
     layer_digest: str = ""
@@ -119,9 +152,9 @@ class Finding(Record, frozen=True):
     """A policy outcome: what a ruleset made of a detection."""
 
     finding_id: str  # stable: digest, category, id and package
-    category: str  # "CVE", "ImageScan", ...
+    category: Category
     id: str
-    severity: str
+    severity: Severity
     title: str
     description: str = ""
     package_name: str = ""
@@ -132,7 +165,7 @@ class Finding(Record, frozen=True):
     environment: str = ""
     ruleset: str = "default"
     # what ruleset rules match on besides the above (services/policy/rules.py)
-    fix_state: str = ""  # CVE: fixed, not-fixed, wont-fix
+    fix_state: FixState = ""  # CVE: fixed, not-fixed, wont-fix
     known_exploited: bool = False  # CVE: in CISA's KEV catalog
     cvss_score: float = 0.0  # CVE: base score (0.0: none)
     path: str = ""  # content detections: the file (leading slash; "" for the image config)

@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
 
 import msgspec
 from opentelemetry import trace
@@ -36,6 +35,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer, TracerProv
 
 from schemas import DeadLetter, Event, Topics, decode_event, encode_event
 from services.common.bus.interface import Bus, Message
+from services.common.clock import utcnow
 from services.common.errors import BusError, StoreError
 from services.common.telemetry import SERVICE_ATTRIBUTE, extract, inject
 
@@ -320,7 +320,7 @@ async def _dead_letter(
         key=key,
         payload=message.value,
         error=error,
-        failed_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        failed_at=utcnow(),
     )
     await publish_event(bus, Topics.DLQ, key, letter)
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from schemas.topics import Topics
 from services.common.bus.interface import Bus
-from services.common.config import Settings
 from services.common.runner import run_service
 from services.common.store.postgres import Store
 from services.dedupe.service import Dedupe, DedupeConfig
+from services.dedupe.store.claims import Claims
 from services.dedupe.sweep import run_sweep
 from services.dedupe.version import CurrentVersion
+
+if TYPE_CHECKING:
+    from services.settings import Settings
 
 __all__ = ["BATCH_RECORDS", "dedupe_config", "run_dedupe"]
 
@@ -38,11 +42,11 @@ async def run_dedupe(settings: Settings, bus: Bus, store: Store, *, group: str, 
     )
     sweep = run_sweep(
         bus,
-        store.claims,
+        Claims(store.pool),
         stop,
-        interval_s=settings.dedupe_sweep_interval_s,
-        timeout_s=settings.scan_timeout_s,
-        max_attempts=settings.max_scan_attempts,
+        interval_s=settings.dedupe.sweep_interval_s,
+        timeout_s=settings.dedupe.scan_timeout_s,
+        max_attempts=settings.dedupe.max_scan_attempts,
     )
     tasks = [asyncio.create_task(consumer), asyncio.create_task(sweep)]
     try:

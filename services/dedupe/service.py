@@ -1,6 +1,6 @@
 """The dedupe service's core: each image digest is requested for scanning once per analysis.
 
-A consumer batch of sightings is claimed in one PostgreSQL statement (``Store.claims``): it
+A consumer batch of sightings is claimed in one PostgreSQL statement (``store/claims.py``): it
 links every sighting to its environment (with its organisational unit) and answers the digests
 that need a ``ScanRequested``. The runner publishes those, then ``published`` records that the
 broker has them, then the offsets are committed. A crash or publish failure in between leaves
@@ -11,7 +11,7 @@ scan timeout.
 Sightings that cannot be pulled (``scannable=False``: ECS Fargate tasks) are linked but never
 requested; a sighting whose ``size_bytes`` is over ``max_image_size_mb`` marks the image
 ``too_large``. A cluster sighting's workload context (namespace, workload kind and name,
-container, pod count) is kept beside the link (``store/workloads.py``). An ``ImageRemoved``
+container, pod count) is kept beside the link (``services/dedupe/store/workloads.py``). An ``ImageRemoved``
 unlinks the image from that environment and forgets its workloads there.
 """
 
@@ -22,13 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from schemas.events import Event, ImageDiscovered, ImageRemoved, ScanRequested
-from schemas.topics import Topics
-from services.common.clock import utcnow
 from services.common.runner import Outgoing
-from services.common.store.claims import Claimed, Sighting, scan_id_for
-from services.common.store.links import HasPool, scan_sites_many
+from services.common.scan_requests import request_event, request_events
 from services.common.store.postgres import Store
-from services.common.store.workloads import WorkloadSighting
+from services.dedupe.store import Claimed, Claims, Sighting, WorkloadSighting, WorkloadWrites, scan_id_for
 from services.dedupe.version import CurrentVersion
 
 __all__ = ["Dedupe", "DedupeConfig", "InvalidSighting", "request_event", "request_events", "scan_id_for"]
@@ -47,27 +44,6 @@ class DedupeConfig:
 
     max_image_bytes: int = 2048 << 20  # 0: no limit
     analysis_version: str = ""  # fixed (tests); "" = the one the engines recorded (``version.py``)
-
-
-def request_event(claimed: Claimed, sites: Sequence[str] = ()) -> Outgoing:
-    """The ``ScanRequested`` for a claim, keyed by digest on ``assay.scan-requests.v1``; ``sites``:
-    the clusters whose engines may scan it (``[]``: any engine)."""
-    request = ScanRequested(
-        scan_id=claimed.scan_id,
-        digest=claimed.digest,
-        image_ref=claimed.image_ref,
-        environments=claimed.environments,
-        requested_at=utcnow(),
-        reason=claimed.reason,
-        sites=list(sites),
-    )
-    return Outgoing(Topics.SCAN_REQUESTS, claimed.digest, request)
-
-
-async def request_events(store: HasPool, claimed: Sequence[Claimed]) -> list[Outgoing]:
-    """The requests for claims, each routed to the sites of its environments (one query)."""
-    sites = await scan_sites_many(store, [c.environments for c in claimed])
-    return [request_event(c, s) for c, s in zip(claimed, sites, strict=True)]
 
 
 def _sighting(event: ImageDiscovered) -> Sighting:
@@ -105,6 +81,8 @@ class Dedupe:
 
     def __init__(self, store: Store, config: DedupeConfig, version: CurrentVersion | None = None) -> None:
         self._store = store
+        self._claims = Claims(store.pool)
+        self._workloads = WorkloadWrites(store.pool)
         self._config = config
         self._version = version
 
@@ -139,7 +117,7 @@ class Dedupe:
                 await self._store.unlink_image(
                     digest=event.digest, environment=event.environment, repository=event.repository
                 )
-                await self._store.workloads.remove(
+                await self._workloads.remove(
                     digest=event.digest, environment=event.environment, repository=event.repository
                 )
         await self._claim(run, results, workloads)
@@ -153,7 +131,7 @@ class Dedupe:
     ) -> None:
         if not run:
             return
-        claimed = await self._store.claims.claim(
+        claimed = await self._claims.claim(
             [s for _, s in run],
             analysis_version=await self._analysis_version(),
             max_image_bytes=self._config.max_image_bytes,
@@ -164,7 +142,7 @@ class Dedupe:
             first.setdefault(sighting.digest, index)
         for c, request in zip(claimed, await request_events(self._store, claimed), strict=True):
             results[first[c.digest]] = [request]
-        await self._store.workloads.record(workloads)  # after the claim: the images exist now
+        await self._workloads.record(workloads)  # after the claim: the images exist now
 
     async def handle(self, event: Event) -> Sequence[Outgoing]:
         """One event alone (raises ``InvalidSighting`` for a bad one)."""
@@ -176,8 +154,13 @@ class Dedupe:
     async def published(self, outgoing: Sequence[Outgoing]) -> None:
         """The broker acknowledged these: a later sighting must not request them again."""
         claimed = [
-            Claimed(digest=o.event.digest, image_ref=o.event.image_ref, scan_id=o.event.scan_id, reason="")
+            Claimed(
+                digest=o.event.digest,
+                image_ref=o.event.image_ref,
+                scan_id=o.event.scan_id,
+                reason=o.event.reason,
+            )
             for o in outgoing
             if isinstance(o.event, ScanRequested)
         ]
-        await self._store.claims.mark_published(claimed)
+        await self._claims.mark_published(claimed)

@@ -16,20 +16,12 @@ import contextlib
 import logging
 
 from services.common.bus.interface import Bus
-from services.common.runner import publish_event
-from services.common.store.claims import Claimed, Claims
-from services.dedupe.service import request_events
+from services.common.scan_requests import publish_requests
+from services.dedupe.store.claims import Claims
 
-__all__ = ["run_sweep", "sweep_once"]
+__all__ = ["publish_requests", "run_sweep", "sweep_once"]  # publish_requests: moved, re-exported
 
 log = logging.getLogger(__name__)
-
-
-async def publish_requests(bus: Bus, claims: Claims, claimed: list[Claimed]) -> None:
-    """Publish the requests, wait for their acks, then confirm them in the store."""
-    outgoing = await request_events(claims, claimed)
-    await asyncio.gather(*(publish_event(bus, o.topic, o.key, o.event) for o in outgoing))
-    await claims.mark_published(claimed)
 
 
 async def sweep_once(bus: Bus, claims: Claims, *, timeout_s: float, max_attempts: int) -> int:

@@ -17,25 +17,13 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from services.common.errors import ConfigError
+from services.common.scan_requests import NoAnalysisVersion, recorded_version
 
 __all__ = ["CurrentVersion", "NoAnalysisVersion", "recorded_version"]
 
 log = logging.getLogger(__name__)
 
 Read = Callable[[], Awaitable[str | None]]
-
-
-class NoAnalysisVersion(ConfigError):
-    """No engine has recorded its analysis version yet."""
-
-
-async def recorded_version(read: Read) -> str:
-    """The recorded version (``NoAnalysisVersion`` when none is): for ``assay rescan``."""
-    version = await read()
-    if not version:
-        raise NoAnalysisVersion("no engine has recorded its analysis version yet: start an engine first")
-    return version
 
 
 class CurrentVersion:

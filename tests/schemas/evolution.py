@@ -13,6 +13,7 @@ changes the meaning of every payload already written.
 from __future__ import annotations
 
 import json
+import re
 import types
 import typing
 from collections.abc import Iterable, Iterator, Mapping
@@ -195,6 +196,33 @@ def check_tags(recorded: Mapping[str, Mapping[str, str]], classes: Iterable[type
     return out
 
 
+def _literal_values(type_text: str) -> set[str] | None:
+    """The values of a ``Literal['a', 'b']`` spelling (``type_name``), None for any other type."""
+    if not type_text.startswith("Literal[") or " | " in type_text:
+        return None
+    return set(re.findall(r"'((?:[^'\\]|\\.)*)'", type_text))
+
+
+def _retyped(where: str, was: str, now: str) -> Violation:
+    """A type change; narrowing a ``str`` to a vocabulary (``schemas/vocabulary.py``) is recordable.
+
+    ``str`` -> ``Literal[...]``: decoders now reject values outside the vocabulary. Not breaking as
+    long as every value ever sent is in it, which the golden payloads of every version check
+    (``test_schema_golden``). A vocabulary losing a value, or gaining one (consumers built before
+    it reject it: upgrade them first), is breaking.
+    """
+    old_values, new_values = _literal_values(was), _literal_values(now)
+    if was == "str" and new_values is not None:
+        return Violation(f"{where} narrowed from str to the vocabulary {now}", False)
+    if old_values is not None and new_values is not None:
+        lost, gained = sorted(old_values - new_values), sorted(new_values - old_values)
+        what = "; ".join(
+            x for x in (f"lost {lost}" if lost else "", f"gained {gained}" if gained else "") if x
+        )
+        return Violation(f"{where} vocabulary changed ({what})", True)
+    return Violation(f"{where} changed type from {was} to {now}", True)
+
+
 def _check_struct(name: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> Iterator[Violation]:
     for field, was in old.items():
         now = new.get(field)
@@ -204,7 +232,7 @@ def _check_struct(name: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> 
             continue
         retyped = now["type"] != was["type"]
         if retyped:
-            yield Violation(f"{where} changed type from {was['type']} to {now['type']}", True)
+            yield _retyped(where, was["type"], now["type"])
         if now["wire"] != was["wire"]:
             yield Violation(f"{where} changed its wire name from {was['wire']!r} to {now['wire']!r}", True)
         if now["required"] and not was["required"]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from schemas import (
     AdvisoryBuildPublished,
     Alert,
+    CoverageGap,
     DeadLetter,
     Detection,
     Distro,
@@ -203,7 +204,19 @@ SAMPLES: tuple[Event, ...] = (
                 layer_digest=_LAYER,
             )
         ],
-        notes=["rpm databases in sqlite format are not read yet"],
+        notes=[
+            "rpm databases in sqlite format are not read yet",
+            "no advisories for PyPI in the database: pypi packages were not checked"
+            " [coverage:no-advisories:PyPI]",
+        ],
+        gaps=[
+            CoverageGap(
+                kind="no-advisories",
+                subject="PyPI",
+                message="no advisories for PyPI in the database: pypi packages were not checked",
+                severity="LOW",
+            )
+        ],
         environments=_ENVIRONMENTS,
         analyzer_version="0.1.0",
         completed_at="2024-05-02T10:15:09Z",

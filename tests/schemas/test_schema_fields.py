@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -25,6 +25,7 @@ def test_recorded_snapshot_is_current() -> None:
 def test_snapshot_covers_events_and_nested_records() -> None:
     snapshot = field_snapshot()
     assert set(snapshot["records"]) == {
+        "CoverageGap",
         "Detection",
         "Distro",
         "Finding",
@@ -148,3 +149,37 @@ def test_checker_flags_a_wire_rename() -> None:
 def test_checker_flags_a_removed_struct() -> None:
     violations = check_fields(_snap(_V1), {"records": {}})
     assert [(str(v), v.breaking) for v in violations] == [("record Thing and its fields were removed", True)]
+
+
+class _Named(msgspec.Struct, frozen=True, kw_only=True):
+    name: Literal["a", "b"]
+    size: int = 0
+    tags: list[str] = []
+
+
+class _NamedMore(msgspec.Struct, frozen=True, kw_only=True):
+    name: Literal["a", "b", "c"]
+    size: int = 0
+    tags: list[str] = []
+
+
+class _NamedLess(msgspec.Struct, frozen=True, kw_only=True):
+    name: Literal["a"]
+    size: int = 0
+    tags: list[str] = []
+
+
+def test_checker_records_a_str_narrowed_to_a_vocabulary() -> None:
+    """The golden payloads of every version still decode: that, not this checker, guards the values."""
+    assert _check(_Named) == [
+        ("record Thing.name narrowed from str to the vocabulary Literal['a', 'b']", False)
+    ]
+
+
+def test_checker_flags_a_vocabulary_losing_or_gaining_a_value() -> None:
+    def check(old: type[msgspec.Struct], new: type[msgspec.Struct]) -> list[tuple[str, bool]]:
+        return [(str(v), v.breaking) for v in check_fields(_snap(old), _snap(new))]
+
+    assert check(_Named, _NamedLess) == [("record Thing.name vocabulary changed (lost ['b'])", True)]
+    assert check(_Named, _NamedMore) == [("record Thing.name vocabulary changed (gained ['c'])", True)]
+    assert check(_Named, _V1) == [("record Thing.name changed type from Literal['a', 'b'] to str", True)]

@@ -1,10 +1,13 @@
-"""The PostgreSQL store: images, their environments, scans and findings.
+"""The PostgreSQL store: the pool, the migrations, and the statements of tables services share.
 
-``Store`` (in ``postgres``) is the only way services reach the database; migrations are
-numbered SQL files applied by ``migrate``.
+``Store`` (in ``postgres``) opens the pool and brings the schema up to date; migrations are
+numbered SQL files applied by ``migrate``. Each service keeps its own statements beside its code
+(``services/dedupe/store``, ``services/policy/store.py``, ``services/api/store``,
+``services/admission/store.py``) over ``Store.pool``; what lives here is what several services
+read or write (``links``, ``assignments``, ``builds``, ``scans``, ``finding_rows``).
 """
 
 from services.common.store.migrate import migrate
-from services.common.store.postgres import ImageStatus, Store
+from services.common.store.postgres import Store
 
-__all__ = ["ImageStatus", "Store", "migrate"]
+__all__ = ["Store", "migrate"]

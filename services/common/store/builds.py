@@ -12,12 +12,13 @@ dedupe and ``assay rescan`` read the most recently recorded one (migration 0006)
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import msgspec
 
 from schemas.events import AdvisoryBuildPublished
+from services.common.clock import rfc3339
 from services.common.store._errors import translated
 
 __all__ = ["STALE_ID", "SYSTEM_DIGEST", "AdvisoryBuild", "Builds", "rfc3339"]
@@ -53,11 +54,6 @@ class AdvisoryBuild(msgspec.Struct, frozen=True, kw_only=True):
             advisories=self.advisories,
             published_at=published_at,
         )
-
-
-def rfc3339(value: datetime) -> str:
-    """A timestamp as the wire writes it: UTC, to the second, ``Z``."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 _COLUMNS = (

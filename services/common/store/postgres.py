@@ -6,33 +6,26 @@ several instances of a service at once. Failures raise ``StoreError``.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Any
 
 import asyncpg
 
 from schemas import Finding
+from schemas.vocabulary import IMAGE_STATUSES, ImageStatus, severity_rank_sql
+from services.common.clock import rfc3339
 from services.common.errors import StoreError
 from services.common.store._errors import translated
+from services.common.store.assignments import Assignments
 from services.common.store.builds import Builds
-from services.common.store.claims import Claims
-from services.common.store.findings import LIFECYCLE_SELECT, Lifecycle, row_finding
+from services.common.store.finding_rows import FINDING_SELECT, row_finding
 from services.common.store.migrate import migrate
-from services.common.store.queries import Reads
-from services.common.store.workloads import Workloads
 
-__all__ = ["ImageStatus", "Store"]
+__all__ = ["Store"]
 
-ImageStatus = Literal["pending", "scanning", "scanned", "failed", "too_large"]
-
-_STATUSES: frozenset[str] = frozenset(get_args(ImageStatus))
-
-_LIFECYCLE_SELECT = LIFECYCLE_SELECT
-
-_SEVERITY_ORDER = """
-CASE upper(severity) WHEN 'CRITICAL' THEN 0 WHEN 'HIGH' THEN 1 WHEN 'MEDIUM' THEN 2
-                     WHEN 'LOW' THEN 3 ELSE 4 END
-"""
+_SEVERITY_ORDER = severity_rank_sql("severity")
 
 
 class Store:
@@ -84,8 +77,8 @@ class Store:
         ``scan_id`` is kept when not given; ``error`` is replaced (None clears it);
         ``scanned_at`` is set when the status becomes ``scanned``.
         """
-        if status not in _STATUSES:
-            raise StoreError(f"unknown image status {status!r} (one of {sorted(_STATUSES)})")
+        if status not in IMAGE_STATUSES:
+            raise StoreError(f"unknown image status {status!r} (one of {sorted(IMAGE_STATUSES)})")
         with translated(f"set the status of {digest}"):
             await self._pool.execute(
                 """
@@ -140,7 +133,7 @@ class Store:
         with translated("read findings"):
             records = await self._pool.fetch(
                 f"""
-                SELECT {_LIFECYCLE_SELECT} FROM findings
+                SELECT {FINDING_SELECT} FROM findings
                 WHERE ($1::text IS NULL OR digest = $1) AND ($2 OR state <> 'resolved')
                 ORDER BY digest, {_SEVERITY_ORDER}, vuln_id, package_name, finding_id
                 """,
@@ -202,24 +195,9 @@ class Store:
         return [r["environment"] for r in records]
 
     @property
-    def claims(self) -> Claims:
-        """Dedupe's scan claims, sweeps and rescans over the same pool (``store/claims.py``)."""
-        return Claims(self._pool)
-
-    @property
     def pool(self) -> Any:
-        """The asyncpg pool, for the SQL modules beside this one (``links.py``)."""
+        """The asyncpg pool, for each service's own statements (``Claims(store.pool)``, ...)."""
         return self._pool
-
-    @property
-    def reads(self) -> Reads:
-        """Filtered, paginated read-only queries over the same pool (``store/queries.py``)."""
-        return Reads(self._pool)
-
-    @property
-    def workloads(self) -> Workloads:
-        """Where images run inside clusters (``store/workloads.py``)."""
-        return Workloads(self._pool)
 
     @property
     def builds(self) -> Builds:
@@ -227,9 +205,27 @@ class Store:
         return Builds(self._pool)
 
     @property
-    def lifecycle(self) -> Lifecycle:
-        """The policy's finding lifecycle, ruleset assignments and state (``store/findings.py``)."""
-        return Lifecycle(self._pool)
+    def assignments(self) -> Assignments:
+        """Ruleset assignments, which policy and the admission gate share (``store/assignments.py``)."""
+        return Assignments(self._pool)
+
+    @contextlib.asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[bool]:
+        """Try a session advisory lock named ``name`` on a connection of its own; yields whether it
+        was taken (only one holder across every replica), and releases it at the end."""
+        with translated(f"take lock {name}"):
+            conn = await self._pool.acquire()
+        try:
+            with translated(f"take lock {name}"):
+                got = bool(await conn.fetchval("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", name))
+            try:
+                yield got
+            finally:
+                if got:
+                    with translated(f"release lock {name}"):
+                        await conn.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", name)
+        finally:
+            await self._pool.release(conn)
 
 
 def _text(value: bytes | str) -> str:
@@ -237,4 +233,4 @@ def _text(value: bytes | str) -> str:
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+    return rfc3339(value) if value is not None else None

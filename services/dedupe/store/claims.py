@@ -16,37 +16,28 @@ requests it gets back, and confirms them (``mark_published``) before committing 
 
 ``INSERT … ON CONFLICT DO UPDATE … WHERE`` locks the row and evaluates the transition on its
 latest version, so among concurrent replicas exactly one moves a digest to a new request.
-``sweep`` re-requests scans still open past the scan timeout, ``rescan`` on purpose.
+``sweep`` re-requests scans still open past the scan timeout; confirming, marking a scan started
+and rescanning on purpose are the shared ``services/common/store/requests.py`` (``Requests``).
 Scan ids are ``scan_id_for(digest, analysis_version, generation)``, computed in SQL and here alike.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
-from typing import Any
 
 import msgspec
 
 from services.common.store._errors import translated
+from services.common.store.requests import (
+    ENVIRONMENTS,
+    Claimed,
+    Requests,
+    claimed_row,
+    scan_id_for,
+    scan_id_sql,
+)
 
 __all__ = ["Claimed", "Claims", "Sighting", "scan_id_for"]
-
-
-def scan_id_for(digest: str, analysis_version: str, generation: int) -> str:
-    """The deterministic scan id of a digest's ``generation``-th scan under ``analysis_version``.
-
-    The same as the SQL ``_SCAN_ID`` expression, so a redelivered or re-published request names
-    the same scan, and a rescan (next generation) a new one.
-    """
-    return hashlib.sha256(f"{digest}|{analysis_version}|{generation}".encode()).hexdigest()[:24]
-
-
-def _scan_id_sql(digest: str, version: str, generation: str) -> str:
-    return (
-        f"left(encode(sha256(convert_to({digest} || '|' || {version} || '|' || ({generation})::text,"
-        " 'UTF8')), 'hex'), 24)"
-    )
 
 
 class Sighting(msgspec.Struct, frozen=True, kw_only=True):
@@ -60,16 +51,6 @@ class Sighting(msgspec.Struct, frozen=True, kw_only=True):
     ou: str = ""
     scannable: bool = True
     size_bytes: int = 0
-
-
-class Claimed(msgspec.Struct, frozen=True, kw_only=True):
-    """A scan request to publish: the claim (or sweep, or rescan) decided it."""
-
-    digest: str
-    image_ref: str
-    scan_id: str
-    reason: str
-    environments: list[str] = []
 
 
 _TOO_LARGE = "(d.scannable AND $10::bigint > 0 AND d.size_bytes > $10::bigint)"
@@ -110,7 +91,7 @@ up AS (
            $9::text,
            CASE WHEN {_REQUEST} THEN 'new' ELSE '' END,
            CASE WHEN {_REQUEST} THEN 1 ELSE 0 END,
-           CASE WHEN {_REQUEST} THEN {_scan_id_sql("d.digest", "$9::text", "1")} END
+           CASE WHEN {_REQUEST} THEN {scan_id_sql("d.digest", "$9::text", "1")} END
     FROM d
     ON CONFLICT (digest) DO UPDATE SET
         status = CASE WHEN {_REPUBLISH} THEN i.status WHEN {_EX_TOO_LARGE} THEN 'too_large'
@@ -131,7 +112,7 @@ up AS (
         request_attempts = CASE WHEN {_REPUBLISH} THEN i.request_attempts WHEN {_EX_TOO_LARGE} THEN 0
                                 ELSE 1 END,
         scan_id = CASE WHEN {_REPUBLISH} OR {_EX_TOO_LARGE} THEN i.scan_id
-                       ELSE {_scan_id_sql("i.digest", "$9::text", "i.scan_generation + 1")} END,
+                       ELSE {scan_id_sql("i.digest", "$9::text", "i.scan_generation + 1")} END,
         updated_at = now()
     WHERE {_REPUBLISH} OR {_FIRST} OR {_CHANGED}
     RETURNING i.digest, i.image_ref, i.scan_id, i.request_reason, i.status, i.requested_at,
@@ -144,22 +125,6 @@ link AS (
 )
 SELECT digest, image_ref, scan_id, request_reason FROM up
 WHERE status = 'pending' AND requested_at IS NOT NULL AND published_at IS NULL
-"""
-
-_MARK_PUBLISHED = """
-UPDATE images AS i SET published_at = now()
-FROM unnest($1::text[], $2::text[]) AS p(digest, scan_id)
-WHERE i.digest = p.digest AND i.scan_id = p.scan_id AND i.published_at IS NULL
-"""
-
-_MARK_SCANNING = """
-UPDATE images SET status = 'scanning', started_at = now(), updated_at = now()
-WHERE digest = $1 AND scan_id = $2 AND status = 'pending'
-"""
-
-_ENVIRONMENTS = """
-COALESCE((SELECT array_agg(DISTINCT e.environment ORDER BY e.environment)
-          FROM image_environments e WHERE e.digest = i.digest), '{}') AS environments
 """
 
 _SWEEP = f"""
@@ -184,33 +149,13 @@ UPDATE images AS i SET
     request_reason = CASE WHEN i.request_attempts >= $2 THEN i.request_reason ELSE 'retry' END,
     updated_at = now()
 FROM stuck WHERE i.digest = stuck.digest
-RETURNING i.digest, i.image_ref, i.scan_id, i.request_reason, i.status, {_ENVIRONMENTS}
-"""
-
-_RESCAN = f"""
-UPDATE images AS i SET
-    status = 'pending', error = NULL, requested_at = now(), published_at = NULL, started_at = NULL,
-    scan_generation = i.scan_generation + 1,
-    analysis_version = $2::text,
-    request_reason = 'requested',
-    request_attempts = 1,
-    scan_id = {_scan_id_sql("i.digest", "$2::text", "i.scan_generation + 1")},
-    updated_at = now()
-WHERE i.scannable AND i.image_ref IS NOT NULL AND ($1::text[] IS NULL OR i.digest = ANY($1::text[]))
-RETURNING i.digest, i.image_ref, i.scan_id, i.request_reason, {_ENVIRONMENTS}
+RETURNING i.digest, i.image_ref, i.scan_id, i.request_reason, i.status, {ENVIRONMENTS}
 """
 
 
-class Claims:
-    """The claim statements on an asyncpg pool; get one from ``Store.claims``."""
-
-    def __init__(self, pool: Any) -> None:
-        self._pool = pool
-
-    @property
-    def pool(self) -> Any:
-        """The asyncpg pool (request routing reads the registry links through it)."""
-        return self._pool
+class Claims(Requests):
+    """Dedupe's claim statements on an asyncpg pool: ``Claims(store.pool)``; with the request
+    statements every service shares (``Requests``: confirm, mark scanning, rescan)."""
 
     async def claim(
         self, sightings: Sequence[Sighting], *, analysis_version: str, max_image_bytes: int
@@ -252,21 +197,6 @@ class Claims:
             for r in records
         ]
 
-    async def mark_published(self, claimed: Sequence[Claimed]) -> None:
-        """Record that the broker acknowledged these requests (so a redelivery does not repeat them)."""
-        if not claimed:
-            return
-        with translated(f"confirm {len(claimed)} scan requests"):
-            await self._pool.execute(
-                _MARK_PUBLISHED, [c.digest for c in claimed], [c.scan_id for c in claimed]
-            )
-
-    async def mark_scanning(self, digest: str, scan_id: str) -> bool:
-        """An engine started scan ``scan_id``: ``pending`` becomes ``scanning``. False if not pending."""
-        with translated(f"mark {digest} scanning"):
-            result = await self._pool.execute(_MARK_SCANNING, digest, scan_id)
-        return bool(result.endswith(" 1"))
-
     async def sweep(self, *, timeout_s: float, max_attempts: int, limit: int = 1000) -> list[Claimed]:
         """Re-request scans still requested or scanning ``timeout_s`` after their last request.
 
@@ -275,26 +205,4 @@ class Claims:
         """
         with translated("sweep stuck scan requests"):
             records = await self._pool.fetch(_SWEEP, timeout_s, max_attempts, limit)
-        return [_claimed(r) for r in records if r["status"] == "pending"]
-
-    async def rescan(self, digests: Sequence[str] | None, *, analysis_version: str) -> list[Claimed]:
-        """Request a new scan (next generation, new scan id) of ``digests``, or of every image.
-
-        Images never seen where they can be pulled are left alone. The caller publishes the
-        requests and confirms them with ``mark_published``.
-        """
-        with translated("request rescans"):
-            records = await self._pool.fetch(
-                _RESCAN, list(digests) if digests is not None else None, analysis_version
-            )
-        return [_claimed(r) for r in records]
-
-
-def _claimed(r: Any) -> Claimed:
-    return Claimed(
-        digest=r["digest"],
-        image_ref=r["image_ref"],
-        scan_id=r["scan_id"],
-        reason=r["request_reason"],
-        environments=list(r["environments"]),
-    )
+        return [claimed_row(r) for r in records if r["status"] == "pending"]
