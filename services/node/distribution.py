@@ -9,18 +9,18 @@ Routes (``name`` is a repository as the daemon reports it, e.g. ``docker.io/fixt
   (constant memory, whatever the layer size);
 - ``GET /healthz``: no authentication, for probes.
 
-Every ``/v2`` request needs the daemon's token, as ``Authorization: Bearer <token>`` or as the
-password of ``Basic`` credentials (any user name), so the engine's ``RegistryClient`` pulls with
-``RegistryConfig(host=<advertised address>, insecure=True, username="assay", password=<token>)``.
-A missing or wrong token is a 401 with a ``Basic`` challenge. The token is never logged.
-Only repositories of images on the node are served.
+Every ``/v2`` request is authorised by ``NodeAuth`` (``auth.py``): an engine-signed token for this
+node and the repository in the URL (engines: ``RegistryConfig(host="*:5050", insecure=True,
+node_key=<private key>)``), or the legacy shared token. A refused request is a 401 with the
+challenge that says which. Tokens are never logged.
+
+Only repositories of images on the node are served, and under a repository only the manifests
+and blobs its own images name (``content.py``): a digest of another repository's image is
+``BLOB_UNKNOWN`` here, whatever the token.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -29,20 +29,18 @@ from typing import Final
 import msgspec
 from aiohttp import web
 
-from services.common.errors import ReferenceError_
+from services.node.auth import NodeAuth
 from services.node.containerd import ContainerdClient, ContainerdError
-from services.node.images import split_image_name
+from services.node.content import MAX_MANIFEST, RepositoryContent
 
-__all__ = ["CLIENT", "make_distribution_app", "token_matches"]
+__all__ = ["CLIENT", "make_distribution_app"]
 
 log = logging.getLogger(__name__)
 
 CLIENT: Final = web.AppKey("containerd", ContainerdClient)
-_TOKEN: Final = web.AppKey("token", str)
-_REPOSITORIES: Final = web.AppKey("repositories", set[str])
-_REALM = "assay-node"
+_AUTH: Final = web.AppKey("auth", NodeAuth)
+_CONTENT: Final = web.AppKey("content", RepositoryContent)
 _API_VERSION = {"Docker-Distribution-API-Version": "registry/2.0"}
-_MAX_MANIFEST = 4 * 1024 * 1024
 _DIGEST_RE = re.compile(r"^(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$")
 _PATH_RE = re.compile(r"^(?P<name>[a-z0-9][a-z0-9._/:-]*)/(?P<kind>manifests|blobs)/(?P<ref>[^/]+)$")
 _OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -60,34 +58,16 @@ def _error(status: int, code: str, message: str, headers: dict[str, str] | None 
     )
 
 
-def token_matches(header: str, token: str) -> bool:
-    """Does an ``Authorization`` header carry ``token`` (Bearer, or Basic with it as password)?"""
-    scheme, _, value = header.strip().partition(" ")
-    value = value.strip()
-    if scheme.lower() == "bearer":
-        offered = value
-    elif scheme.lower() == "basic":
-        try:
-            decoded = base64.b64decode(value, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            return False
-        offered = decoded.partition(":")[2]
-    else:
-        return False
-    return bool(token) and hmac.compare_digest(offered.encode(), token.encode())
-
-
 @web.middleware
 async def _auth(request: web.Request, handler: _Handler) -> web.StreamResponse:
     if request.path == "/healthz":
         return await handler(request)
-    if not token_matches(request.headers.get("Authorization", ""), request.app[_TOKEN]):
-        return _error(
-            401,
-            "UNAUTHORIZED",
-            "authentication required",
-            {"WWW-Authenticate": f'Basic realm="{_REALM}"'},
-        )
+    match = _PATH_RE.match(request.path.removeprefix("/v2/"))
+    repository = match["name"] if match is not None else None
+    auth = request.app[_AUTH]
+    if not auth.allows(request.headers.get("Authorization", ""), repository):
+        challenge = {"WWW-Authenticate": auth.challenge(repository)}
+        return _error(401, "UNAUTHORIZED", "authentication required", challenge)
     return await handler(request)
 
 
@@ -97,24 +77,6 @@ async def _healthz(request: web.Request) -> web.Response:
 
 async def _base(request: web.Request) -> web.Response:
     return web.json_response({}, headers=_API_VERSION)
-
-
-async def _known_repository(app: web.Application, name: str) -> bool:
-    """Is ``name`` the repository of an image containerd holds in its namespace?
-
-    Answered from the repositories seen at the last miss: a pull asks for a manifest and every
-    blob under one name, so containerd's image list is read once per new name, not per request.
-    """
-    known = app[_REPOSITORIES]
-    if name not in known:
-        known.clear()
-        for image in await app[CLIENT].images():
-            try:
-                repository, _, _ = split_image_name(image.name)
-            except ReferenceError_:
-                continue
-            known.add(repository)
-    return name in known
 
 
 def _manifest_media_type(data: bytes, fallback: str) -> str:
@@ -139,10 +101,15 @@ async def _v2(request: web.Request) -> web.StreamResponse:
     if match is None:
         return _error(404, "NAME_UNKNOWN", f"no such route: {request.path}")
     name, kind, ref = match["name"], match["kind"], match["ref"]
-    client = request.app[CLIENT]
+    client, content = request.app[CLIENT], request.app[_CONTENT]
     try:
-        if not await _known_repository(request.app, name):
+        if not await content.knows(name):
             return _error(404, "NAME_UNKNOWN", f"repository {name} is not on this node")
+        if not _DIGEST_RE.match(ref) and (kind == "blobs" or ":" in ref):
+            return _error(400, "DIGEST_INVALID", f"invalid digest {ref!r}")
+        if _DIGEST_RE.match(ref) and not await content.holds(name, ref):
+            code = "MANIFEST_UNKNOWN" if kind == "manifests" else "BLOB_UNKNOWN"
+            return _error(404, code, f"{ref} is not in an image of {name} on this node")
         if kind == "manifests":
             return await _manifest(request, client, name, ref)
         return await _blob(request, client, ref)
@@ -155,8 +122,6 @@ async def _manifest(request: web.Request, client: ContainerdClient, name: str, r
     fallback = ""
     if _DIGEST_RE.match(ref):
         digest = ref
-    elif ":" in ref:
-        return _error(400, "DIGEST_INVALID", f"invalid digest {ref!r}")
     else:
         target = await client.image(f"{name}:{ref}")
         if target is None:
@@ -165,9 +130,9 @@ async def _manifest(request: web.Request, client: ContainerdClient, name: str, r
     info = await client.blob_info(digest)
     if info is None:
         return _error(404, "MANIFEST_UNKNOWN", f"{name}@{digest} is not on this node")
-    if info.size > _MAX_MANIFEST:
+    if info.size > MAX_MANIFEST:
         return _error(404, "MANIFEST_UNKNOWN", f"{digest} is {info.size} bytes: not a manifest")
-    data = await client.read_small_blob(digest, _MAX_MANIFEST)
+    data = await client.read_small_blob(digest, MAX_MANIFEST)
     headers = {
         **_API_VERSION,
         "Docker-Content-Digest": digest,
@@ -180,8 +145,6 @@ async def _manifest(request: web.Request, client: ContainerdClient, name: str, r
 
 
 async def _blob(request: web.Request, client: ContainerdClient, digest: str) -> web.StreamResponse:
-    if not _DIGEST_RE.match(digest):
-        return _error(400, "DIGEST_INVALID", f"invalid digest {digest!r}")
     info = await client.blob_info(digest)
     if info is None:
         return _error(404, "BLOB_UNKNOWN", f"blob {digest} is not on this node")
@@ -208,12 +171,14 @@ async def _blob(request: web.Request, client: ContainerdClient, digest: str) -> 
     return response
 
 
-def make_distribution_app(client: ContainerdClient, token: str) -> web.Application:
-    """The daemon's HTTP application over an open ``ContainerdClient``, guarded by ``token``."""
+def make_distribution_app(
+    client: ContainerdClient, auth: NodeAuth, content: RepositoryContent | None = None
+) -> web.Application:
+    """The daemon's HTTP application over an open ``ContainerdClient``, guarded by ``auth``."""
     app = web.Application(middlewares=[_auth])
     app[CLIENT] = client
-    app[_TOKEN] = token
-    app[_REPOSITORIES] = set()
+    app[_AUTH] = auth
+    app[_CONTENT] = content or RepositoryContent(client)
     app.router.add_get("/healthz", _healthz, allow_head=False)
     app.router.add_get("/v2/", _base)
     app.router.add_route("GET", "/v2/{tail:.+}", _v2)

@@ -7,6 +7,10 @@ descriptor; ``inventory_events`` turns the current set (and the previous one) in
 Repositories keep the registry the image was pulled from (``docker.io/fixture/debian``), so the
 same path on two registries stays two repositories behind the daemon's single address, and the
 image reference ``<advertised address>/<registry>/<path>@<digest>`` is one the daemon serves.
+
+An image whose layers are not all in the content store (lazily pulled: GKE Image Streaming, a
+stargz snapshotter) is not offered by the daemon: it is reported with its real registry and path
+(``docker.io``, ``fixture/debian``), as a cluster watch would, so the engine pulls it from there.
 """
 
 from __future__ import annotations
@@ -14,10 +18,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from schemas.events import Event, ImageDiscovered, ImageRemoved
+from schemas.events import ImageDiscovered, ImageRemoved, InventoryEvent
 from services.common.errors import ReferenceError_
 from services.node.containerd import ContainerdClient
-from services.oci.reference import parse_reference
+from services.node.content import RepositoryContent, split_image_name
 
 __all__ = ["NodeImage", "inventory_events", "node_images", "split_image_name"]
 
@@ -30,25 +34,23 @@ class NodeImage:
     tag: str  # "" for a name that is only a digest
     digest: str
     size: int = 0
+    origin: str = ""  # its registry ("docker.io") when the node lacks its layers: pull from there
+
+    def source(self, advertise: str) -> tuple[str, str]:
+        """``(registry, repository)`` to report: the daemon's address, or the origin registry."""
+        if not self.origin:
+            return advertise, self.repository
+        return self.origin, self.repository.removeprefix(self.origin + "/")
 
 
-def split_image_name(name: str) -> tuple[str, str, str]:
-    """``(repository, tag, digest)`` of a containerd/CRI image name, repository with its registry.
-
-    ``ReferenceError_`` for names that are not references (CRI's ``sha256:<id>`` records).
-    """
-    if name.startswith("sha256:"):
-        raise ReferenceError_(f"{name!r} is an image id, not a reference")
-    ref = parse_reference(name)
-    return f"{ref.registry}/{ref.repository}", ref.tag, ref.digest
-
-
-async def node_images(client: ContainerdClient) -> list[NodeImage]:
+async def node_images(client: ContainerdClient, content: RepositoryContent | None = None) -> list[NodeImage]:
     """The images the kubelet's runtime holds, each tag and digest name resolved by containerd.
 
     A name CRI lists but containerd cannot resolve (removed in between) is skipped; a digest-only
-    name is dropped when a tagged name of the same repository points at the same digest.
+    name is dropped when a tagged name of the same repository points at the same digest. An image
+    whose content is not whole in the store gets its ``origin`` (see the module docstring).
     """
+    content = content or RepositoryContent(client)
     found: set[NodeImage] = set()
     targets = {t.name: t for t in await client.images()}  # one Images/List, not a Get per name
     for image in await client.cri_images():
@@ -60,14 +62,9 @@ async def node_images(client: ContainerdClient) -> list[NodeImage]:
             target = targets.get(name)
             if target is None:
                 continue
-            found.add(
-                NodeImage(
-                    repository=repository,
-                    tag=tag,
-                    digest=target.digest,
-                    size=image.size,
-                )
-            )
+            whole = (await content.walk(target.digest)).complete
+            origin = "" if whole else repository.split("/", 1)[0]
+            found.add(NodeImage(repository, tag, target.digest, size=image.size, origin=origin))
     tagged = {(i.repository, i.digest) for i in found if i.tag}
     return sorted(i for i in found if i.tag or (i.repository, i.digest) not in tagged)
 
@@ -79,36 +76,36 @@ def inventory_events(
     environment: str,
     registry: str,
     now: str,
-) -> list[Event]:
+) -> list[InventoryEvent]:
     """``ImageDiscovered`` for every current image, ``ImageRemoved`` for each digest gone.
 
-    Every image is reported on every pass (a sighting refreshes ``last_seen`` downstream and
-    repairs links another node's removal took away); removal is per (repository, digest), since
-    dedupe unlinks by repository and digest, not by tag.
+    ``registry`` is the daemon's advertised address (images it serves); an image with an
+    ``origin`` is reported under that registry instead. Every image is reported on every pass (a
+    sighting refreshes ``last_seen`` downstream and repairs links another node's removal took
+    away); removal is per (registry, repository, digest), since dedupe unlinks by repository and
+    digest, not by tag.
     """
     current = list(current)
-    events: list[Event] = [
-        ImageDiscovered(
-            environment=environment,
-            registry=registry,
-            repository=image.repository,
-            tag=image.tag,
-            digest=image.digest,
-            discovered_at=now,
-            size_bytes=image.size,
+    events: list[InventoryEvent] = []
+    for image in current:
+        reg, repository = image.source(registry)
+        events.append(
+            ImageDiscovered(
+                environment=environment,
+                registry=reg,
+                repository=repository,
+                tag=image.tag,
+                digest=image.digest,
+                discovered_at=now,
+                size_bytes=image.size,
+            )
         )
-        for image in current
-    ]
-    still = {(i.repository, i.digest) for i in current}
-    gone = sorted({(i.repository, i.digest) for i in previous} - still)
+    still = {(*i.source(registry), i.digest) for i in current}
+    gone = sorted({(*i.source(registry), i.digest) for i in previous} - still)
     events += [
         ImageRemoved(
-            environment=environment,
-            digest=digest,
-            repository=repository,
-            registry=registry,
-            removed_at=now,
+            environment=environment, digest=digest, repository=repository, registry=reg, removed_at=now
         )
-        for repository, digest in gone
+        for reg, repository, digest in gone
     ]
     return events

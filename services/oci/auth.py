@@ -26,6 +26,8 @@ import aiohttp
 import msgspec
 
 from services.common.errors import RegistryError
+from services.oci.credentials.base import Credentials
+from services.oci.digest import CHUNK_SIZE
 
 __all__ = [
     "DOCKER_HUB_API",
@@ -36,6 +38,7 @@ __all__ = [
     "error_detail",
     "next_link",
     "parse_challenge",
+    "read_limited",
     "realm_refusal",
     "same_origin",
     "send_with_retries",
@@ -149,6 +152,23 @@ async def error_detail(response: aiohttp.ClientResponse) -> str:
     return response.reason or ""
 
 
+async def read_limited(response: aiohttp.ClientResponse, limit: int, what: str) -> bytes:
+    """A response body of at most ``limit`` bytes (``RegistryError`` past it), then released."""
+    parts: list[bytes] = []
+    total = 0
+    try:
+        async for chunk in response.content.iter_chunked(CHUNK_SIZE):
+            total += len(chunk)
+            if total > limit:
+                raise RegistryError(f"{what}: more than {limit} bytes")
+            parts.append(chunk)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise RegistryError(f"{what}: read failed: {exc}", retryable=True) from exc
+    finally:
+        response.release()
+    return b"".join(parts)
+
+
 def same_origin(url: str, base: str) -> bool:
     """Whether ``url`` is on ``base``'s origin (scheme, host and port): only there may it be followed."""
     a, b = urlsplit(url), urlsplit(base)
@@ -196,22 +216,30 @@ class _Token:
 class RegistryAuth:
     """Turns challenges into ``Authorization`` headers; one per ``RegistryClient``.
 
-    ``credentials(host)`` returns ``(username, password)`` or None; ``send`` performs a GET
-    (with retries) for the token endpoint. ``realm_refusal(host, realm, with_credentials)``
-    says why a Bearer realm may not be asked (None: it may); a registry names its realm, so a
-    hostile one could otherwise collect the credentials of every registry it is asked about.
+    ``credentials(host)`` returns ``Credentials`` or None; ``send`` performs a GET (with
+    retries) for the token endpoint, ``send_form`` a POST of a form (an identity token traded
+    with ``grant_type=refresh_token``, the distribution OAuth2 flow). ``realm_refusal(host,
+    realm, with_credentials)`` says why a Bearer realm may not be asked (None: it may); a
+    registry names its realm, so a hostile one could otherwise collect the credentials of every
+    registry it is asked about. ``mint(host, scope)`` makes a token locally (node daemons:
+    ``services/oci/nodetoken.py``); None: ask the realm.
     """
 
     def __init__(
         self,
-        credentials: Callable[[str], tuple[str, str] | None],
+        credentials: Callable[[str], Credentials | None],
         send: Callable[[str, dict[str, str], dict[str, str]], Awaitable[aiohttp.ClientResponse]],
         clock: Callable[[], float] = time.monotonic,
         realm_refusal: Callable[[str, str, bool], str | None] | None = None,
+        *,
+        send_form: Callable[[str, dict[str, str]], Awaitable[aiohttp.ClientResponse]] | None = None,
+        mint: Callable[[str, str], str | None] | None = None,
     ) -> None:
         self._credentials = credentials
         self._realm_refusal = realm_refusal or (lambda host, realm, with_credentials: None)
         self._send = send
+        self._send_form = send_form
+        self._mint = mint or (lambda host, scope: None)
         self._clock = clock
         self._challenges: dict[str, Challenge] = {}
         self._tokens: dict[tuple[str, str], _Token] = {}
@@ -219,13 +247,16 @@ class RegistryAuth:
 
     def _basic(self, host: str) -> str | None:
         creds = self._credentials(host)
-        if creds is None:
+        if creds is None or creds.identity_token:
             return None
-        raw = f"{creds[0]}:{creds[1]}".encode()
+        raw = f"{creds.username}:{creds.password}".encode()
         return "Basic " + base64.b64encode(raw).decode()
 
     async def header(self, host: str, scope: str) -> str | None:
         """The ``Authorization`` value for a request to ``host`` needing ``scope``, if known yet."""
+        minted = self._mint(host, scope)
+        if minted is not None:
+            return "Bearer " + minted
         challenge = self._challenges.get(host)
         if challenge is None:
             return None
@@ -241,6 +272,9 @@ class RegistryAuth:
         if challenge.scheme not in ("basic", "bearer"):
             raise RegistryError(f"{what}: unsupported auth scheme {challenge.scheme!r}", status=401)
         self._challenges[host] = challenge
+        minted = self._mint(host, scope)
+        if minted is not None:
+            return "Bearer " + minted
         if challenge.scheme == "basic":
             value = self._basic(host)
             if value is None:
@@ -269,17 +303,22 @@ class RegistryAuth:
             raise RegistryError(f"{host}: Bearer challenge without a realm", status=401)
         query = {k: v for k, v in (("service", challenge.params.get("service", "")), ("scope", scope)) if v}
         headers: dict[str, str] = {}
+        creds = self._credentials(host)
         basic = self._basic(host)
         what = f"{host}: token from {realm}"
-        refusal = self._realm_refusal(host, realm, basic is not None)
+        refusal = self._realm_refusal(host, realm, creds is not None)
         if refusal is not None:
             raise RegistryError(f"{what}: refused: {refusal}", status=401)
-        if basic is not None:
-            headers["Authorization"] = basic
-        response = await self._send(realm, query, headers)
+        if creds is not None and creds.identity_token and self._send_form is not None:
+            form = {**query, "grant_type": "refresh_token", "client_id": "assay"}
+            response = await self._send_form(realm, {**form, "refresh_token": creds.identity_token})
+        else:
+            if basic is not None:
+                headers["Authorization"] = basic
+            response = await self._send(realm, query, headers)
         async with response:
             if response.status != 200:
-                hint = " (wrong credentials?)" if basic and response.status in (401, 403) else ""
+                hint = " (wrong credentials?)" if creds and response.status in (401, 403) else ""
                 raise RegistryError(f"{what}: HTTP {response.status}{hint}", status=response.status)
             try:
                 doc = msgspec.json.decode(await response.read())

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from botocore.exceptions import BotoCoreError, ClientError
 
 from services.common.errors import RegistryError
+from services.oci.credentials.base import Credentials
 
 __all__ = ["ECR_HOST_RE", "EcrCredentials", "EcrHost", "parse_ecr_host"]
 
@@ -79,6 +80,13 @@ class EcrCredentials:
         self._tokens: dict[EcrHost, _Token] = {}
         self._locks: dict[EcrHost, asyncio.Lock] = {}
         self.token_calls = 0
+
+    name = "ecr"
+
+    async def credentials(self, host: str) -> Credentials | None:
+        """The ``CredentialProvider`` face: ``AWS`` and a current token for an ECR host."""
+        found = await self(host)
+        return Credentials(*found) if found is not None else None
 
     async def __call__(self, host: str) -> tuple[str, str] | None:
         """``(username, password)`` for an ECR host, None for any other host."""

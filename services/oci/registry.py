@@ -29,7 +29,6 @@ import msgspec
 
 from services.common.config import RegistryConfig
 from services.common.errors import LayerError, RegistryError
-from services.engine.image.blobio import CHUNK_SIZE, MAX_METADATA_BYTES, DigestVerifier
 from services.oci.auth import (
     DOCKER_HUB_API,
     DOCKER_HUB_AUTH,
@@ -37,17 +36,22 @@ from services.oci.auth import (
     RetryPolicy,
     error_detail,
     next_link,
+    read_limited,
     realm_refusal,
     same_origin,
     send_with_retries,
 )
+from services.oci.credentials.base import Credentials
+from services.oci.credentials.static import is_host_pattern, match_registry
+from services.oci.digest import CHUNK_SIZE, MAX_METADATA_BYTES, DigestVerifier
 from services.oci.manifest import MANIFEST_ACCEPT
+from services.oci.nodetoken import NodeTokenMinter
 from services.oci.reference import Reference, api_host_for
 
-__all__ = ["CredentialsProvider", "FetchedManifest", "RegistryClient", "RetryPolicy"]
+__all__ = ["CredentialsProvider", "FetchedManifest", "RegistryClient", "RetryPolicy", "is_host_pattern"]
 
-CredentialsProvider = Callable[[str], Awaitable[tuple[str, str] | None]]
-"""``host -> (username, password)`` fetched per request (e.g. ECR tokens); None: use the config."""
+CredentialsProvider = Callable[[str], Awaitable[Credentials | tuple[str, str] | None]]
+"""``host -> Credentials`` asked before requests (a ``CredentialChain``, ECR tokens); None: the config."""
 
 _CATALOG_SCOPE = "registry:catalog:*"
 
@@ -63,11 +67,6 @@ class FetchedManifest:
 
 def _pull_scope(repository: str) -> str:
     return f"repository:{repository}:pull"
-
-
-def is_host_pattern(host: str) -> bool:
-    """True for a configured host that is a glob (matches many hosts; never crawled)."""
-    return any(c in host for c in "*?[")
 
 
 class RegistryClient:
@@ -90,7 +89,7 @@ class RegistryClient:
         self._registries = list(registries)
         # a provider's answer wins over configured credentials; it caches (and refreshes) itself
         self._provider = credentials_provider
-        self._provided: dict[str, tuple[str, str]] = {}
+        self._provided: dict[str, Credentials] = {}
         # fnmatch pattern -> host serving that registry's data plane (a mirror; tests: ECR -> local)
         self._overrides = dict(host_overrides or {})
         self._retry = retry or RetryPolicy()
@@ -99,7 +98,11 @@ class RegistryClient:
         self._rng = random.Random()
         self._session: aiohttp.ClientSession | None = None
         self._auth = RegistryAuth(
-            self._credentials, self._get_token_endpoint, realm_refusal=self._realm_refusal
+            self._credentials,
+            self._token_endpoint,
+            realm_refusal=self._realm_refusal,
+            send_form=lambda url, form: self._token_endpoint(url, {}, {}, form),
+            mint=NodeTokenMinter(self._node_key),
         )
 
     async def start(self) -> RegistryClient:
@@ -132,13 +135,7 @@ class RegistryClient:
         An exact host wins; then a host given as a glob (``*:5050``, ``10.0.*``: the node daemons of a
         cluster, whose addresses are pod IPs) matches by ``fnmatch``.
         """
-        for reg in self._registries:
-            if reg.host == host or api_host_for(reg.host) == api_host_for(host):
-                return reg
-        for reg in self._registries:
-            if is_host_pattern(reg.host) and fnmatch.fnmatchcase(host, reg.host):
-                return reg
-        return None
+        return match_registry(self._registries, host)
 
     def base_url(self, host: str) -> str:
         """``https://HOST`` (or ``http://`` for a host configured insecure), HOST the API host."""
@@ -155,18 +152,26 @@ class RegistryClient:
                 return target
         return api_host
 
-    def _credentials(self, host: str) -> tuple[str, str] | None:
+    def _registry(self, host: str) -> RegistryConfig | None:
+        return self.config_for(host) or self.config_for(self.serving_host(host))
+
+    def _credentials(self, host: str) -> Credentials | None:
         provided = self._provided.get(host)
         if provided is not None:
             return provided
-        reg = self.config_for(host) or self.config_for(self.serving_host(host))
+        reg = self._registry(host)
         if reg is None or not reg.username:
             return None
-        return reg.username, reg.password
+        return Credentials(reg.username, reg.password)
+
+    def _node_key(self, host: str) -> str:
+        """The signing key for node-daemon pull tokens to ``host`` ("" when it is not a node daemon)."""
+        reg = self._registry(host)
+        return reg.node_key if reg is not None else ""
 
     def _realm_refusal(self, host: str, realm: str, with_credentials: bool) -> str | None:
         """Why the token realm ``host`` named may not be asked (None: it may): ``realm_refusal``."""
-        reg = self.config_for(host) or self.config_for(self.serving_host(host))
+        reg = self._registry(host)
         own = {api_host_for(host), self.serving_host(host)}
         if api_host_for(host) == DOCKER_HUB_API:
             own.add(DOCKER_HUB_AUTH)
@@ -184,12 +189,14 @@ class RegistryClient:
             raise RegistryError("RegistryClient used before start() or after close()")
         return self._session
 
-    async def _get_token_endpoint(
-        self, url: str, params: dict[str, str], headers: dict[str, str]
+    async def _token_endpoint(
+        self, url: str, params: dict[str, str], headers: dict[str, str], form: dict[str, str] | None = None
     ) -> aiohttp.ClientResponse:
+        """GET ``url`` (a token realm) with ``params``, or POST it ``form`` (an identity token's trade)."""
         session = self._require_session()
+        method = "GET" if form is None else "POST"
         return await send_with_retries(
-            lambda: session.get(url, params=params, headers=headers),
+            lambda: session.request(method, url, params=params, headers=headers, data=form),
             policy=self._retry,
             rng=self._rng,
             what=f"token endpoint {url}",
@@ -223,7 +230,9 @@ class RegistryClient:
         if self._provider is not None:
             provided = await self._provider(host)
             if provided is not None:
-                self._provided[host] = provided
+                self._provided[host] = (
+                    provided if isinstance(provided, Credentials) else Credentials(*provided)
+                )
         while True:
             sent = dict(headers or {})
             auth = auth or await self._auth.header(host, scope)
@@ -254,21 +263,6 @@ class RegistryClient:
                 )
             return response
 
-    async def _read_limited(self, response: aiohttp.ClientResponse, limit: int, what: str) -> bytes:
-        parts: list[bytes] = []
-        total = 0
-        try:
-            async for chunk in response.content.iter_chunked(CHUNK_SIZE):
-                total += len(chunk)
-                if total > limit:
-                    raise RegistryError(f"{what}: more than {limit} bytes")
-                parts.append(chunk)
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise RegistryError(f"{what}: read failed: {exc}", retryable=True) from exc
-        finally:
-            response.release()
-        return b"".join(parts)
-
     # ------------------------------------------------------------------ manifests and blobs
 
     async def get_manifest(self, ref: Reference, reference: str = "") -> FetchedManifest:
@@ -289,7 +283,7 @@ class RegistryClient:
         )
         media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
         header_digest = response.headers.get("Docker-Content-Digest", "")
-        data = await self._read_limited(response, MAX_METADATA_BYTES, what)
+        data = await read_limited(response, MAX_METADATA_BYTES, what)
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
         expected = wanted if wanted.startswith("sha256:") else header_digest
         if expected.startswith("sha256:") and expected != digest:
@@ -324,7 +318,7 @@ class RegistryClient:
             scope=_pull_scope(ref.repository),
             what=what,
         )
-        data = await self._read_limited(response, limit, what)
+        data = await read_limited(response, limit, what)
         verifier = DigestVerifier(digest)
         verifier.update(data)
         verifier.check(what, RegistryError)
@@ -368,7 +362,7 @@ class RegistryClient:
         while next_path is not None:
             response = await self.request("GET", host, next_path, scope=scope, what=what)
             link = next_link(response.headers.get("Link"))
-            data = await self._read_limited(response, MAX_METADATA_BYTES, what)
+            data = await read_limited(response, MAX_METADATA_BYTES, what)
             try:
                 doc: Any = msgspec.json.decode(data)
             except msgspec.DecodeError as exc:

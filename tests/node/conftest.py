@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from services.oci.nodetoken import generate_keypair, load_private_key, mint
 from tests.harness.broker import unique_name
 from tests.harness.containerd import Containerd, containerd_server
 from tests.harness.process import stop_process
@@ -27,7 +28,6 @@ from tests.harness.registry import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 IMAGE = "docker.io/fixture/debian:latest"
-TOKEN = "node-test-token-4f9c2b"  # the daemon's token for these tests only
 
 
 @dataclass(frozen=True)
@@ -36,9 +36,14 @@ class NodeDaemon:
 
     address: str  # HOST:PORT, also the advertised registry
     cluster: str
-    token: str
+    key: str  # the engines' signing key (base64); the daemon has only its public half
     proc: subprocess.Popen[bytes]
     log: Path
+
+    def bearer(self, repository: str) -> dict[str, str]:
+        """An engine's ``Authorization`` header for pulling ``repository`` from this daemon."""
+        token = mint(load_private_key(self.key), self.address, repository, time.time())
+        return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture(scope="session")
@@ -83,6 +88,7 @@ def node_daemon(
     port = free_port()
     address = f"127.0.0.1:{port}"
     cluster = unique_name("node-test")
+    private_key, public_key = generate_keypair()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSAY_")}
     env.update(
         ASSAY_KAFKA_BOOTSTRAP=kafka_servers,
@@ -92,7 +98,7 @@ def node_daemon(
         ASSAY_CONTAINERD_SOCKET=containerd.socket,
         ASSAY_NODE_LISTEN=address,
         ASSAY_NODE_ADVERTISE=address,
-        ASSAY_NODE_TOKEN=TOKEN,
+        ASSAY_NODE_PUBLIC_KEY=public_key,
         ASSAY_NODE_REPORT_INTERVAL_S="1",
     )
     log = work / "node.log"
@@ -106,6 +112,6 @@ def node_daemon(
         )
     try:
         _wait_healthy(f"http://{address}/healthz", proc, log)
-        yield NodeDaemon(address=address, cluster=cluster, token=TOKEN, proc=proc, log=log)
+        yield NodeDaemon(address=address, cluster=cluster, key=private_key, proc=proc, log=log)
     finally:
         stop_process(proc, timeout=20)

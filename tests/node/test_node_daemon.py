@@ -8,6 +8,7 @@ engine's own handler, and compares its packages with a scan of the same image's 
 from __future__ import annotations
 
 import base64
+import hashlib
 import time
 from pathlib import Path
 
@@ -17,16 +18,19 @@ from schemas.codec import decode_event
 from schemas.events import Event, ImageDiscovered, ImageRemoved, ScanCompleted, ScanRequested
 from schemas.topics import Topics
 from services.common.bus.kafka import KafkaBus
-from services.common.config import RegistryConfig, load_settings
+from services.common.config import RegistryConfig
 from services.engine.catalogers.registry import select
 from services.engine.core import detect
 from services.engine.image.targets import parse_target
 from services.engine.worker import EngineDeps, make_engine_handler
 from services.node.containerd import ContainerdClient
 from services.node.images import node_images
+from services.oci.nodetoken import load_private_key, mint
+from services.settings import load_settings
 from tests.harness.broker import unique_name
 from tests.harness.containerd import Containerd
 from tests.node.conftest import IMAGE, NodeDaemon
+from tests.node.tiny_image import tiny_docker_archive
 
 REPOSITORY = "docker.io/fixture/debian"
 
@@ -100,33 +104,105 @@ async def test_daemon_reports_images_and_their_removal(
     assert (removed.digest, removed.registry) == (image_digest, node_daemon.address)
 
 
-async def test_endpoint_requires_the_token(node_daemon: NodeDaemon, image_digest: str) -> None:
+async def test_endpoint_takes_only_signed_tokens_for_this_node_and_repository(
+    node_daemon: NodeDaemon, image_digest: str
+) -> None:
     base = f"http://{node_daemon.address}/v2"
     manifest = f"{base}/{REPOSITORY}/manifests/{image_digest}"
-    wrong = base64.b64encode(b"assay:not-the-token").decode()
-    right = base64.b64encode(f"anyone:{node_daemon.token}".encode()).decode()
+    elsewhere = mint(load_private_key(node_daemon.key), "10.9.9.9:5050", REPOSITORY, time.time())
+    legacy = base64.b64encode(b"assay:node-test-token").decode()
+    refused: list[dict[str, str]] = [
+        {},
+        {"Authorization": f"Basic {legacy}"},
+        {"Authorization": f"Bearer {elsewhere}"},
+    ]
     async with aiohttp.ClientSession() as http:
-        for headers in ({}, {"Authorization": f"Basic {wrong}"}, {"Authorization": "Bearer nope"}):
-            for url in (f"{base}/", manifest):
-                async with http.get(url, headers=headers) as r:
-                    assert r.status == 401
-                    assert r.headers["WWW-Authenticate"].startswith("Basic realm=")
-                    assert (await r.json())["errors"][0]["code"] == "UNAUTHORIZED"
-        for auth in (f"Basic {right}", f"Bearer {node_daemon.token}"):
-            async with http.head(manifest, headers={"Authorization": auth}) as r:
-                assert r.status == 200
-                assert r.headers["Docker-Content-Digest"] == image_digest
-        bearer = {"Authorization": f"Bearer {node_daemon.token}"}
-        async with http.get(f"{base}/{REPOSITORY}/manifests/latest", headers=bearer) as r:
+        for headers in refused:
+            async with http.get(manifest, headers=headers) as r:
+                assert r.status == 401
+                challenge = r.headers["WWW-Authenticate"]
+                assert challenge.startswith('Bearer realm="assay-node"')
+                assert f'scope="repository:{REPOSITORY}:pull"' in challenge
+                assert (await r.json())["errors"][0]["code"] == "UNAUTHORIZED"
+        mine = node_daemon.bearer(REPOSITORY)
+        async with http.head(manifest, headers=mine) as r:
+            assert r.status == 200
+            assert r.headers["Docker-Content-Digest"] == image_digest
+        async with http.get(f"{base}/{REPOSITORY}/manifests/latest", headers=mine) as r:
             assert r.status == 200
             assert r.headers["Content-Type"] == "application/vnd.docker.distribution.manifest.v2+json"
             assert r.headers["Docker-Content-Digest"] == image_digest
-        async with http.get(f"{base}/docker.io/fixture/absent/manifests/latest", headers=bearer) as r:
+        # a token for another repository does not open this one
+        async with http.head(manifest, headers=node_daemon.bearer("docker.io/fixture/absent")) as r:
+            assert r.status == 401
+        absent = "docker.io/fixture/absent"
+        async with http.get(f"{base}/{absent}/manifests/latest", headers=node_daemon.bearer(absent)) as r:
             assert r.status == 404
             assert (await r.json())["errors"][0]["code"] == "NAME_UNKNOWN"
-        async with http.get(f"{base}/{REPOSITORY}/blobs/sha256:{'0' * 64}", headers=bearer) as r:
+        async with http.get(f"{base}/{REPOSITORY}/blobs/sha256:{'0' * 64}", headers=mine) as r:
             assert r.status == 404
-    assert node_daemon.token not in node_daemon.log.read_text()
+    assert "Bearer" not in node_daemon.log.read_text()
+
+
+async def test_blobs_are_served_only_under_their_own_repository(
+    node_daemon: NodeDaemon, containerd: Containerd, image_digest: str, tmp_path: Path
+) -> None:
+    """A token for one repository cannot read another repository's blob by naming its digest."""
+    other = tiny_docker_archive(tmp_path / "other.tar", "docker.io/fixture/other:1", "other-" + tmp_path.name)
+    containerd.ctr("images", "import", "--no-unpack", str(other.path))
+    base = f"http://{node_daemon.address}/v2"
+    other_repo = "docker.io/fixture/other"
+    try:
+        async with aiohttp.ClientSession() as http:
+            url = f"{base}/{other_repo}/blobs/{other.layer_digest}"
+            async with http.get(url, headers=node_daemon.bearer(other_repo)) as r:
+                assert r.status == 200
+                assert hashlib.sha256(await r.read()).hexdigest() == other.layer_digest.split(":")[1]
+            # the Debian image's token, asking for the other image's layer under the Debian repository
+            url = f"{base}/{REPOSITORY}/blobs/{other.layer_digest}"
+            async with http.get(url, headers=node_daemon.bearer(REPOSITORY)) as r:
+                assert r.status == 404
+                assert (await r.json())["errors"][0]["code"] == "BLOB_UNKNOWN"
+            url = f"{base}/{REPOSITORY}/manifests/{other.config_digest}"
+            async with http.get(url, headers=node_daemon.bearer(REPOSITORY)) as r:
+                assert r.status == 404
+    finally:
+        containerd.ctr("images", "rm", "docker.io/fixture/other:1")
+
+
+async def test_a_lazily_pulled_image_is_reported_with_its_registry(
+    node_daemon: NodeDaemon, containerd: Containerd, kafka_servers: str, tmp_path: Path
+) -> None:
+    """GKE Image Streaming leaves layers out of the content store: the daemon must not offer the image.
+
+    The real containerd holds the image's manifest and config but not its layer (removed from the
+    content store, as a streamed image has it); the daemon reports it with its own registry so the
+    engine pulls it from there, and answers BLOB_UNKNOWN for the missing layer.
+    """
+    name = "docker.io/fixture/streamed"
+    image = tiny_docker_archive(tmp_path / "streamed.tar", f"{name}:1", "streamed-" + tmp_path.name)
+    containerd.ctr("images", "import", "--no-unpack", str(image.path))
+    try:
+        containerd.ctr("content", "rm", image.layer_digest)
+        async with ContainerdClient(containerd.socket) as client:
+            assert await client.blob_info(image.layer_digest) is None
+            assert await client.blob_info(image.config_digest) is not None
+            found = {i.repository: i for i in await node_images(client)}
+        assert found[name].origin == "docker.io"
+        assert found[REPOSITORY].origin == ""  # whole in the store: served by the daemon
+        env = f"cluster:{node_daemon.cluster}"
+        events = await _wait_for_events(
+            kafka_servers, [ImageDiscovered], {"environment": env, "repository": "fixture/streamed"}
+        )
+        sighting = next(e for e in events if isinstance(e, ImageDiscovered))
+        assert (sighting.registry, sighting.tag, sighting.digest) == ("docker.io", "1", found[name].digest)
+        async with aiohttp.ClientSession() as http:
+            url = f"http://{node_daemon.address}/v2/{name}/blobs/{image.layer_digest}"
+            async with http.get(url, headers=node_daemon.bearer(name)) as r:
+                assert r.status == 404
+                assert (await r.json())["errors"][0]["code"] == "BLOB_UNKNOWN"
+    finally:
+        containerd.ctr("images", "rm", f"{name}:1")
 
 
 def _inventory(completed: ScanCompleted) -> set[tuple[str, str, tuple[str, ...]]]:
@@ -146,17 +222,13 @@ async def test_image_only_in_containerd_is_scanned_through_the_daemon(
     peak_before_kib = _peak_rss_kib(node_daemon.proc.pid)
     settings = load_settings(
         environ={},
-        data_dir=str(tmp_path),
-        content_analyzers=[],
-        registries=[
-            RegistryConfig(
-                host=node_daemon.address,
-                insecure=True,
-                crawl=False,
-                username="assay",
-                password=node_daemon.token,
-            )
-        ],
+        overrides={
+            "data": {"dir": str(tmp_path)},
+            "content": {"analyzers": []},
+            "registries": [
+                RegistryConfig(host="127.0.0.1:*", insecure=True, crawl=False, node_key=node_daemon.key)
+            ],
+        },
     )
     handler = make_engine_handler(EngineDeps(settings=settings, catalogers=select(), vulndb=None))
     request = ScanRequested(
@@ -190,7 +262,7 @@ async def test_image_only_in_containerd_is_scanned_through_the_daemon(
 
 
 async def test_a_malformed_digest_is_refused(node_daemon: NodeDaemon) -> None:
-    bearer = {"Authorization": f"Bearer {node_daemon.token}"}
+    bearer = node_daemon.bearer(REPOSITORY)
     async with aiohttp.ClientSession() as http:
         url = f"http://{node_daemon.address}/v2/{REPOSITORY}/blobs/sha256:xyz"
         async with http.get(url, headers=bearer) as r:

@@ -1,17 +1,19 @@
-"""The daemon's pure parts: image names, inventory events from two looks, the token check, settings."""
+"""The daemon's pure parts: image names, inventory events from two looks, the token checks, settings."""
 
 from __future__ import annotations
 
 import base64
+import time
 
 import pytest
 
 from schemas.events import ImageDiscovered, ImageRemoved
-from services.common.config import load_settings
 from services.common.errors import ConfigError, ReferenceError_
-from services.node.distribution import token_matches
+from services.node.auth import token_matches
 from services.node.images import NodeImage, inventory_events, split_image_name
 from services.node.service import node_config
+from services.oci.nodetoken import generate_keypair, load_private_key, mint
+from services.settings import load_settings
 
 D1, D2 = "sha256:" + "1" * 64, "sha256:" + "2" * 64
 
@@ -102,7 +104,15 @@ def test_node_settings_from_the_environment() -> None:
     ("environ", "names"),
     [
         ({"ASSAY_NODE_TOKEN": "t"}, "ASSAY_NODE_CLUSTER"),
-        ({"ASSAY_NODE_CLUSTER": "c"}, "ASSAY_NODE_TOKEN"),
+        ({"ASSAY_NODE_CLUSTER": "c"}, "ASSAY_NODE_PUBLIC_KEY"),
+        (
+            {
+                "ASSAY_NODE_CLUSTER": "c",
+                "ASSAY_NODE_ADVERTISE": "10.0.0.5:5050",
+                "ASSAY_NODE_PUBLIC_KEY": "c2hvcnQ=",
+            },
+            "ASSAY_NODE_PUBLIC_KEY: an Ed25519 key",
+        ),
         ({"ASSAY_NODE_CLUSTER": "c", "ASSAY_NODE_TOKEN": "t"}, "ASSAY_NODE_ADVERTISE"),
         ({"ASSAY_NODE_CLUSTER": "c", "ASSAY_NODE_TOKEN": "t", "ASSAY_NODE_LISTEN": "x"}, "ASSAY_NODE_LISTEN"),
     ],
@@ -110,3 +120,45 @@ def test_node_settings_from_the_environment() -> None:
 def test_missing_node_settings_are_named(environ: dict[str, str], names: str) -> None:
     with pytest.raises(ConfigError, match=names):
         node_config(load_settings(environ=environ))
+
+
+def test_a_lazily_pulled_image_is_reported_with_its_own_registry() -> None:
+    streamed = NodeImage("docker.io/library/nginx", "1.27", D1, size=5, origin="docker.io")
+    served = NodeImage("127.0.0.1:5000/app", "1", D2)
+    events = inventory_events(
+        [streamed, served], [], environment="cluster:c", registry="10.0.0.5:5050", now="T"
+    )
+    assert [(e.registry, e.repository, e.digest) for e in events] == [
+        ("docker.io", "library/nginx", D1),
+        ("10.0.0.5:5050", "127.0.0.1:5000/app", D2),
+    ]
+    gone = inventory_events([], [streamed], environment="cluster:c", registry="10.0.0.5:5050", now="T")
+    assert gone == [
+        ImageRemoved(
+            environment="cluster:c",
+            digest=D1,
+            repository="library/nginx",
+            registry="docker.io",
+            removed_at="T",
+        )
+    ]
+
+
+def test_a_public_key_selects_signed_tokens() -> None:
+    private, public = generate_keypair()
+    settings = load_settings(
+        environ={
+            "ASSAY_NODE_CLUSTER": "prod",
+            "ASSAY_NODE_ADVERTISE": "10.0.0.5:5050",
+            "ASSAY_NODE_PUBLIC_KEY": public,
+            "ASSAY_NODE_TOKEN": "legacy",
+        }
+    )
+    cfg = node_config(settings)
+    assert cfg.auth.signed
+    assert not cfg.auth.allows("Bearer legacy", "docker.io/a")  # the shared token no longer opens it
+    token = mint(load_private_key(private), "10.0.0.5:5050", "docker.io/a", time.time())
+    assert cfg.auth.allows(f"Bearer {token}", "docker.io/a")
+    assert cfg.auth.challenge("docker.io/a") == (
+        'Bearer realm="assay-node",service="10.0.0.5:5050",scope="repository:docker.io/a:pull"'
+    )
