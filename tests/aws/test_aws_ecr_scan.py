@@ -17,11 +17,15 @@ from typing import Any
 import pytest
 
 from schemas.events import ImageDiscovered, ScanCompleted, ScanFailed, ScanRequested
-from services.common.config import RegistryConfig, Settings
+from services.common.aws import AwsClients
+from services.common.config import RegistryConfig
 from services.engine.catalogers.registry import select
 from services.engine.worker import EngineDeps, make_engine_handler
-from services.inventory.aws import AwsClients, AwsInventory, credentials_for, registry_client_factory
+from services.inventory.aws import EcrPoller
+from services.oci.credentials.build import credential_chain, registry_client_factory
+from services.oci.ecr import EcrCredentials
 from services.oci.registry import RegistryClient
+from services.settings import Settings
 from tests.harness.moto import ACCOUNT, REGION, MotoServer, ecr_password
 from tests.harness.registry import manifest_descriptor, push_image, registry_server, require_tools
 
@@ -68,11 +72,11 @@ async def test_ecr_images_are_discovered_and_scanned_with_the_ecr_token(
         registries=[RegistryConfig(host=data_plane.host, insecure=True, crawl=False)],
         aws=moto.aws_config(ecr=True, registry_host_overrides={"*.dkr.ecr.*.amazonaws.com": data_plane.host}),
     )
-    creds = credentials_for(settings, aws_clients)
-    make_client = registry_client_factory(settings, creds)
-    inventory = AwsInventory(settings, aws_clients, creds)
+    creds = EcrCredentials(aws_clients, margin_s=settings.aws.ecr_token_margin_s)
+    chain = credential_chain(settings.credentials, settings.registries, ecr=creds)
+    make_client = registry_client_factory(chain, settings.aws.registry_host_overrides)
     async with make_client(settings.registries) as client:
-        events = [e async for e in inventory.poll(client)]
+        events = (await EcrPoller(aws_clients, settings.aws, client).poll()).events
 
     real_digest, _, _ = manifest_descriptor(data_plane, REPO, "latest")
     assert all(isinstance(e, ImageDiscovered) for e in events)

@@ -16,8 +16,9 @@ from typing import Any
 
 from schemas.events import ImageDiscovered, ImageRemoved
 from services.common.aws import AwsClients
-from services.inventory.aws import registry_resolver
-from services.inventory.aws.ecs import EcsState, ecs_sightings
+from services.inventory.aws import EcsPoller
+from services.inventory.aws.ecs import ecs_sightings
+from services.inventory.deltas import Deltas
 from services.oci.registry import RegistryClient
 from tests.harness.moto import ACCOUNT, REGION, MotoServer
 from tests.harness.registry import manifest_descriptor, push_image, registry_server, require_tools
@@ -99,19 +100,14 @@ async def test_ec2_and_fargate_tasks_are_inventoried_and_stopped_ones_removed(
         tasks = await _setup(aws_clients, f"{reg.host}/fixture/alpine:latest")
         config = moto.aws_config(ecs=True)  # no clusters named: list_clusters finds both
         ecs = await aws_clients.client("ecs")
-        state = EcsState()
+        deltas = Deltas()
         async with RegistryClient([reg.config()]) as client:
-            polled: set[str] = set()
-            found = [
-                e
-                async for e in ecs_sightings(
-                    ecs, config, resolve_digest=registry_resolver(client), polled=polled
-                )
-            ]
-            sightings, removed = state.diff(found, polled)
+            poller = EcsPoller(aws_clients, config, client)
+            found = await poller.poll()
+            events = deltas.changes(found, full=True)
 
-            assert polled == {"ecs:prod", "ecs:serverless"}
-            assert removed == []
+            assert found.environments == {"ecs:prod", "ecs:serverless"}
+            assert not [e for e in events if isinstance(e, ImageRemoved)]
             got = sorted(
                 (
                     e.environment,
@@ -123,7 +119,8 @@ async def test_ec2_and_fargate_tasks_are_inventoried_and_stopped_ones_removed(
                     e.workload_kind,
                     e.workload,
                 )
-                for e in sightings
+                for e in events
+                if isinstance(e, ImageDiscovered)
             )
             assert got == [
                 ("ecs:prod", reg.host, "fixture/alpine", "latest", local_digest, True, "TaskFamily", "local"),
@@ -159,32 +156,15 @@ async def test_ec2_and_fargate_tasks_are_inventoried_and_stopped_ones_removed(
                 ),
             ]  # fixture/missing:1.36 has no imageDigest and its tag does not resolve: skipped
 
-            # one of the two Fargate tasks stops: the image is still running
+            # one of the two Fargate tasks stops: the image is still running, nothing changed
             await ecs.stop_task(cluster="serverless", task=tasks["fargate_task"])
-            polled = set()
-            found = [
-                e
-                async for e in ecs_sightings(
-                    ecs, config, resolve_digest=registry_resolver(client), polled=polled
-                )
-            ]
-            _, removed = state.diff(found, polled)
-            assert removed == []
-            # the second stops too: the image is gone from that cluster
+            assert deltas.changes(await poller.poll()) == []
+            # the second stops too: the image is gone from that cluster, and nothing else changed
             await ecs.stop_task(cluster="serverless", task=tasks["fargate_task2"])
-            polled = set()
-            found = [
-                e
-                async for e in ecs_sightings(
-                    ecs, config, resolve_digest=registry_resolver(client), polled=polled
-                )
-            ]
-            sightings, removed = state.diff(found, polled)
-    assert [(r.environment, r.repository, r.digest) for r in removed] == [
-        ("ecs:serverless", "team/app", "sha256:" + "b" * 64)
+            events = deltas.changes(await poller.poll())
+    assert [(type(r).__name__, r.environment, r.repository, r.digest) for r in events] == [
+        ("ImageRemoved", "ecs:serverless", "team/app", "sha256:" + "b" * 64)
     ]
-    assert all(isinstance(r, ImageRemoved) for r in removed)
-    assert len([s for s in sightings if isinstance(s, ImageDiscovered)]) == 3
 
 
 async def test_named_clusters_only_and_an_unknown_cluster_is_skipped(

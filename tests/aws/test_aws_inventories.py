@@ -12,6 +12,7 @@ from schemas.records import Distro, ImageInfo, PackageRecord
 from services.common.aws import AwsClients
 from services.common.objectstore import S3ObjectStore
 from services.common.store.postgres import Store
+from services.common.store.scans import latest_scans
 from services.policy.catalog import load_rulesets
 from services.policy.inventories import Inventories, MissingInventory, inventory_key
 from services.policy.service import make_policy_handler
@@ -62,14 +63,14 @@ async def test_the_policy_keeps_the_inventory_in_s3_and_only_its_key_in_postgres
     stored = await s3_objects.get(inventory_key(DIGEST, SCAN.scan_id))
     assert stored is not None
     assert msgspec.json.decode(stored, type=list[PackageRecord]) == PACKAGES
-    [scan] = await store.lifecycle.latest_scans(DIGEST)
+    [scan] = await latest_scans(store.pool, DIGEST)
     assert msgspec.json.decode(await inventories.packages_json(scan), type=list[PackageRecord]) == PACKAGES
 
 
 async def test_without_an_object_store_the_inventory_stays_inline(store: Store) -> None:
     inventories = Inventories(store)
     await inventories.save(SCAN)
-    [scan] = await store.lifecycle.latest_scans(DIGEST)
+    [scan] = await latest_scans(store.pool, DIGEST)
     assert scan.packages_ref == ""
     assert msgspec.json.decode(await inventories.packages_json(scan), type=list[PackageRecord]) == PACKAGES
 
@@ -81,6 +82,6 @@ async def test_a_missing_inventory_object_is_an_error_naming_the_scan(
     await inventories.save(SCAN)
     s3 = await aws_clients.client("s3")
     await s3.delete_object(Bucket=BUCKET, Key="assay/" + inventory_key(DIGEST, SCAN.scan_id))
-    [scan] = await store.lifecycle.latest_scans(DIGEST)
+    [scan] = await latest_scans(store.pool, DIGEST)
     with pytest.raises(MissingInventory, match="scan-s3-1"):
         await inventories.packages_json(scan)

@@ -7,13 +7,14 @@ from pathlib import Path
 import pytest
 
 from services.common.aws import AwsClients
-from services.common.config import Settings
 from services.common.errors import ConfigError
 from services.engine.catalogers.registry import select
 from services.engine.content.cache_s3 import S3Backend
 from services.engine.content.registry import ContentAnalysis, build_layer_cache
+from services.engine.content.settings import ContentSettings, LayerCacheSettings
 from services.engine.core import detect
 from services.engine.image.targets import parse_target
+from services.settings import Settings
 from tests.harness.moto import MotoServer
 
 BUCKET = "assay-cache"
@@ -37,8 +38,8 @@ async def test_a_second_engine_gets_its_content_results_from_s3(
     s3 = await aws_clients.client("s3")
     await s3.create_bucket(Bucket=BUCKET)
     settings = Settings(
-        content_analyzers=["secrets", "insecure"],
-        layer_cache_backend="s3",
+        content=ContentSettings(analyzers=["secrets", "insecure"]),
+        layer_cache=LayerCacheSettings(backend="s3"),
         aws=moto.aws_config(s3_bucket=BUCKET, s3_prefix="team-a"),
     )
     target = f"oci:{fixtures}/content/oci/planted"
@@ -63,6 +64,6 @@ def test_s3_failures_are_misses_and_the_setting_is_checked(moto: MotoServer) -> 
     assert backend.get("ab" * 32) is None
     backend.put("ab" * 32, b"{}")  # logged, forgotten
     with pytest.raises(ConfigError, match="ASSAY_AWS_S3_BUCKET"):
-        build_layer_cache(Settings(layer_cache_backend="s3"))
+        build_layer_cache(Settings(layer_cache=LayerCacheSettings(backend="s3")))
     with pytest.raises(ConfigError, match="layer_cache_backend"):
-        build_layer_cache(Settings(layer_cache_backend="redis"))
+        build_layer_cache(Settings(layer_cache=LayerCacheSettings(backend="redis")))  # type: ignore[arg-type]

@@ -7,8 +7,9 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from services.common.config import child_environment, load_settings
+from services.common.config import child_environment
 from services.common.errors import ConfigError
+from services.settings import load_settings
 
 
 def test_aws_variables_fill_the_aws_section() -> None:
@@ -22,7 +23,7 @@ def test_aws_variables_fill_the_aws_section() -> None:
             "ASSAY_AWS_ECS_CLUSTERS": "prod",
             "ASSAY_AWS_S3_BUCKET": "b",
             "ASSAY_AWS_REGISTRY_HOST_OVERRIDES": '{"*.dkr.ecr.*.amazonaws.com": "127.0.0.1:5000"}',
-            "ASSAY_CLAIM_CHECK_BYTES": "1000",
+            "ASSAY_KAFKA_CLAIM_CHECK_BYTES": "1000",
             "ASSAY_LAYER_CACHE_BACKEND": "s3",
         }
     )
@@ -37,7 +38,7 @@ def test_aws_variables_fill_the_aws_section() -> None:
     assert aws.ecr_registry_ids == ["123456789012", "210987654321"]
     assert aws.ecs_clusters == ["prod"]
     assert aws.registry_host_overrides == {"*.dkr.ecr.*.amazonaws.com": "127.0.0.1:5000"}
-    assert (settings.claim_check_bytes, settings.layer_cache_backend) == (1000, "s3")
+    assert (settings.kafka.claim_check_bytes, settings.layer_cache.backend) == (1000, "s3")
     assert load_settings({}).aws.ecr is False
 
 

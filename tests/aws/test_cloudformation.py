@@ -21,8 +21,8 @@ import boto3
 import pytest
 import yaml
 
-from services.cli.main import SERVICES
-from services.common.config import load_settings
+from services.cli.registry import SERVICES
+from services.settings import load_settings
 from tests.harness.moto import REGION, MotoServer
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "aws" / "assay.yaml"

@@ -77,6 +77,7 @@ class FakeKube:
         self._snapshots: dict[str, tuple[int, list[Obj]]] = {}
         self._watches: set[_Watch] = set()
         self._held = False
+        self._held_at = 0  # while held: changes after this version are not sent to watches
         self._runner: web.AppRunner | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -147,8 +148,10 @@ class FakeKube:
         return self._change("DELETED", (namespace, name), pod)
 
     def hold(self, held: bool = True) -> None:
-        """While held, changes are recorded but not sent to open watches (a stalled stream)."""
+        """While held, changes are recorded but no watch sends them, not even one opened meanwhile
+        (a stalled watch cache); a list still shows them."""
         self._held = held
+        self._held_at = self._rv if held else 0
 
     def compact(self) -> None:
         """Forget the history up to now, as etcd compaction does: older versions become 410."""
@@ -277,6 +280,8 @@ class FakeKube:
             await _send(response, {"type": "ERROR", "object": self._too_old(since)})
             return response
         for version, kind, obj in self._history:
+            if self._held and version > self._held_at:
+                break
             if version > since and (not namespace or obj["metadata"]["namespace"] == namespace):
                 watch.queue.put_nowait({"type": kind, "object": copy.deepcopy(obj)})
         self._watches.add(watch)

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from schemas import Finding
-from services.common.store.claims import Claimed, Sighting
-from services.common.store.findings import LifecycleState
+from schemas.vocabulary import LifecycleState
 from services.common.store.postgres import Store
+from services.dedupe.store.claims import Claimed, Claims, Sighting
+from services.policy.store import Lifecycle
 
 
 async def sight(
@@ -25,7 +26,7 @@ async def sight(
     sighting = Sighting(
         digest=digest, image_ref=image_ref, environment=environment, repository=repository, tag=tag, ou=ou
     )
-    return await store.claims.claim([sighting], analysis_version="test", max_image_bytes=0)
+    return await Claims(store.pool).claim([sighting], analysis_version="test", max_image_bytes=0)
 
 
 async def evaluate(
@@ -34,7 +35,7 @@ async def evaluate(
     """Store ``findings`` of ``digest`` as one policy evaluation per ruleset they name."""
     out: list[tuple[Finding, LifecycleState]] = []
     for ruleset in dict.fromkeys(f.ruleset for f in findings):
-        out += await store.lifecycle.apply_evaluation(
+        out += await Lifecycle(store.pool).apply_evaluation(
             evaluation_id=evaluation_id,
             digest=digest,
             ruleset=ruleset,

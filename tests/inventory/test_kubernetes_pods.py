@@ -9,12 +9,14 @@ from typing import Any
 import pytest
 
 from services.inventory.kubernetes.pods import (
+    ContainerImage,
     ImageKey,
+    Sighting,
     Workload,
     controller_of,
-    discovered_events,
     parse_image_id,
     pod_images,
+    sightings,
 )
 
 TESTDATA = Path(__file__).parent / "testdata" / "pods"
@@ -47,47 +49,48 @@ def test_parse_image_id(image_id: str, expected: ImageKey | None) -> None:
 
 
 def test_running_deployment_pod_gives_every_container_image_with_its_spec_tag() -> None:
-    events, problems = discovered_events(
-        load("deployment-running.json"),
-        environment="cluster:prod-eu",
-        workload=Workload("Deployment", "shop", "web"),
-        discovered_at="2024-05-02T10:15:00Z",
-    )
-    assert problems == []
-    got = {(e.registry, e.repository, e.digest, e.tag) for e in events}
-    assert got == {
-        ("docker.io", "library/busybox", BUSYBOX, "1.36"),  # the init container counts too
-        ("docker.io", "library/nginx", NGINX, "1.25.4"),
-        ("registry.example.com:5000", "team/log-shipper", SHIPPER, "2.1"),
-    }
-    assert {(e.environment, e.namespace, e.workload_kind, e.workload) for e in events} == {
-        ("cluster:prod-eu", "shop", "Deployment", "web")
-    }
+    web = Workload("Deployment", "shop", "web")
+    found = sightings(load("deployment-running.json"), web)
+    assert pod_images(load("deployment-running.json")).problems == []
+    assert sorted(
+        (s.container, s.image.registry, s.image.repository, s.image.digest, s.tag) for s in found
+    ) == [
+        ("log-shipper", "registry.example.com:5000", "team/log-shipper", SHIPPER, "2.1"),
+        ("nginx", "docker.io", "library/nginx", NGINX, "1.25.4"),
+        ("wait-for-db", "docker.io", "library/busybox", BUSYBOX, "1.36"),  # the init container counts too
+    ]
+    assert {s.workload for s in found} == {web}
 
 
 def test_pending_pod_gives_nothing() -> None:
-    events, problems = discovered_events(
-        load("deployment-pending.json"),
-        environment="cluster:c",
-        workload=Workload("Deployment", "shop", "web"),
-        discovered_at="",
-    )
-    assert events == []
-    assert problems == []
+    assert sightings(load("deployment-pending.json"), Workload("Deployment", "shop", "web")) == []
+
+
+def test_two_containers_of_one_image_are_two_sightings() -> None:
+    pod = load("statefulset-dockershim-running.json")
+    helper = {**pod["spec"]["containers"][0], "name": "helper"}
+    pod["spec"]["containers"].append(helper)
+    pod["status"]["containerStatuses"].append({**pod["status"]["containerStatuses"][0], "name": "helper"})
+    found = sightings(pod, Workload("StatefulSet", "data", "cache"))
+    assert len({s.image for s in found}) == 1
+    assert sorted(s.container for s in found) == sorted(["helper", pod["spec"]["containers"][0]["name"]])
+    assert all(isinstance(s, Sighting) for s in found)
 
 
 def test_dockershim_image_id_and_short_spec_name() -> None:
     found = pod_images(load("statefulset-dockershim-running.json"))
     digest = "sha256:e422889e156ebea83856b6ff973bfe0c86bce867d80def228044eeecf925592b"
-    assert found.images == [(ImageKey("docker.io", "library/redis", digest), "7.2")]
+    (only,) = found.images
+    assert (only.image, only.tag) == (ImageKey("docker.io", "library/redis", digest), "7.2")
 
 
 def test_ephemeral_container_counts_and_a_local_image_id_falls_back_to_a_pinned_spec_digest() -> None:
     found = pod_images(load("bare-ephemeral-local-id.json"))
-    assert found.images == [
+    assert [(c.image, c.tag) for c in found.images] == [
         (ImageKey("registry.example.com:5000", "team/api", API), ""),
         (ImageKey("docker.io", "library/busybox", BUSYBOX), "1.36"),
     ]
+    assert all(isinstance(c, ContainerImage) and c.container for c in found.images)
     # the "tool" container runs a locally built image: only its config digest is known
     assert len(found.problems) == 1
     assert "pod default/debug-target: container tool" in found.problems[0]

@@ -5,7 +5,7 @@ faithful fake that speaks the real wire format: PodList pages with ``limit``/``c
 JSON-lines watch stream with ADDED/MODIFIED/DELETED/BOOKMARK/ERROR events, 410 Gone as a ``Status``
 (both as an ERROR event and as an HTTP answer), bearer-token auth. The watcher connects through a
 kubeconfig with the real kubernetes_asyncio client, and publishes through the same ``publish_event``
-seam the inventory service uses, onto the in-memory bus.
+seam the inventory service uses (``BusPublisher``), onto the in-memory bus.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ import pytest
 
 from schemas import Event, ImageDiscovered, ImageRemoved, Topics, decode_event
 from services.common.bus.memory import MemoryBus
-from services.common.config import ClusterConfig
-from services.common.runner import publish_event
+from services.common.inventory import BusPublisher
 from services.inventory.kubernetes import ClusterWatcher, open_source
+from services.inventory.settings import ClusterConfig
 from tests.harness.fake_kube import FakeKube, fake_kube
 
 TEMPLATE = Path(__file__).parent / "testdata" / "pods" / "statefulset-dockershim-running.json"
@@ -141,13 +141,8 @@ async def start(server: FakeKube, tmp_path: Path, **options: Any) -> AsyncIterat
     )
     bus = MemoryBus()
     await bus.start()
-
-    async def emit(event: Event) -> None:
-        key = event.digest if isinstance(event, ImageDiscovered | ImageRemoved) else ""
-        await publish_event(bus, Topics.INVENTORY, key, event)
-
     async with open_source(cluster) as source:
-        watcher = ClusterWatcher(cluster, source, emit)
+        watcher = ClusterWatcher(cluster, source, BusPublisher(bus))
         task = asyncio.create_task(watcher.run())
         try:
             yield Harness(server, watcher, bus)
@@ -245,10 +240,15 @@ async def test_deleting_the_last_pod_of_a_digest_unlinks_it(harness: Harness) ->
     await harness.sync(1)
     harness.server.delete_pod("a", "one")
     await harness.sync(2)
-    assert harness.removed() == []  # pod b still runs it
+    # pod b still runs it: the link is dropped with pod a's workload, and pod b's is sent again
+    after = [e for e in harness.events() if getattr(e, "digest", "") == digest(6)][2:]
+    assert [type(e).__name__ for e in after] == ["ImageRemoved", "ImageDiscovered"]
+    assert isinstance(after[1], ImageDiscovered)
+    assert (after[1].namespace, after[1].workload, after[1].pod_count) == ("b", "two", 1)
     harness.server.delete_pod("b", "two")
-    await harness.until(lambda: bool(harness.removed()), "the unlink")
-    (removed,) = harness.removed()
+    await harness.until(lambda: len(harness.removed()) == 2, "the unlink")
+    removed = harness.removed()[-1]
+    assert isinstance(harness.events()[-1], ImageRemoved)
     assert (removed.environment, removed.registry, removed.repository, removed.digest) == (
         "cluster:prod-eu",
         "example.com",
@@ -299,6 +299,8 @@ async def test_forced_410_during_watch_loses_no_event(harness: Harness, as_http:
 
 async def test_bookmarks_advance_the_resource_version(harness: Harness) -> None:
     await harness.sync(1)
+    # the marker may have come with the first list: a bookmark reaches only a watch already open
+    await harness.until(lambda: harness.server.open_watches > 0, "an open watch")
     for _ in range(3):
         harness.server.bump()
     version = harness.server.resource_version
@@ -349,3 +351,90 @@ def test_pod_builder_is_real_shaped() -> None:
     template = json.loads(TEMPLATE.read_text())
     assert set(built) == set(template)
     assert set(built["status"]) == set(copy.deepcopy(template)["status"])
+
+
+DEPLOYMENT = Path(__file__).parent / "testdata" / "pods" / "deployment-running.json"
+CONTAINERS = {  # the fixture pod's containers (the init container included) and their digests
+    "wait-for-db": "sha256:c3839dd800b9eb7603340509769c43e146a74c63dca3045a8e7dc8ee07e53966",
+    "nginx": "sha256:9ff236ed47fe39cf1f0acf349d0e5137f8b8a6fd0b46e5117a401010e56222e1",
+    "log-shipper": "sha256:9b2a4f7c1d3e5a6b8c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a2b4c6d8e0f2a4b",
+}
+
+
+def replica(suffix: str, phase: str = "Running") -> dict[str, Any]:
+    """One pod of Deployment shop/web (ReplicaSet web-7c5ddbdf54), from the real-shaped fixture."""
+    data: dict[str, Any] = json.loads(DEPLOYMENT.read_text())
+    meta = data["metadata"]
+    meta["name"] = f"web-7c5ddbdf54-{suffix}"
+    del meta["uid"], meta["resourceVersion"]
+    data["status"]["phase"] = phase
+    return data
+
+
+def web_sightings(h: Harness) -> list[tuple[str, str, int]]:
+    """(container, digest, pod count) of every sighting of Deployment web (in order per digest: the
+    bus keeps order per key, and the key is the digest)."""
+    return [
+        (e.container, e.digest, e.pod_count)
+        for e in h.discovered()
+        if (e.namespace, e.workload_kind, e.workload) == ("shop", "Deployment", "web")
+    ]
+
+
+def latest(h: Harness) -> set[tuple[str, str, int]]:
+    """The last published (container, digest, pod count) of each of Deployment web's containers."""
+    return set({(c, d): (c, d, n) for c, d, n in web_sightings(h)}.values())
+
+
+def each(count: int) -> set[tuple[str, str, int]]:
+    return {(c, d, count) for c, d in CONTAINERS.items()}
+
+
+async def test_a_deployment_is_one_sighting_per_container_with_its_pod_count(
+    server: FakeKube, tmp_path: Path
+) -> None:
+    for suffix in ("a", "b", "c"):  # three replicas, listed at start-up
+        server.add_pod(replica(suffix))
+    server.add_pod(replica("pending", phase="Pending"))  # not running: not counted
+    async with start(server, tmp_path) as h:
+        await h.sync(1)
+        # one list: one event per container, each counting the three Running pods
+        assert sorted(web_sightings(h)) == sorted(each(3))
+        assert {e.environment for e in h.discovered()} == {"cluster:prod-eu"}
+
+        server.delete_pod("shop", "web-7c5ddbdf54-c")  # scaled down to two
+        await h.until(lambda: len(web_sightings(h)) == 6, "the new pod count")
+        assert latest(h) == each(2)
+
+        server.update_pod(replica("b", phase="Failed"))  # a replica that stopped no longer counts
+        await h.until(lambda: len(web_sightings(h)) == 9, "the count after a failure")
+        assert latest(h) == each(1)
+
+        server.update_pod(replica("pending"))  # the pending one starts
+        await h.until(lambda: len(web_sightings(h)) == 12, "the count after a start")
+        assert latest(h) == each(2)
+        await h.sync(2)
+        assert len(web_sightings(h)) == 12  # one event per container per change, nothing more
+        assert h.removed() == []  # the images ran throughout
+
+
+async def test_two_containers_running_one_image_are_two_sightings(harness: Harness) -> None:
+    two = pod("shop", "sidecars", repo="example.com/tool", n=20)
+    second = copy.deepcopy(two["spec"]["containers"][0])
+    second["name"] = "helper"
+    two["spec"]["containers"].append(second)
+    status = copy.deepcopy(two["status"]["containerStatuses"][0])
+    status["name"] = "helper"
+    two["status"]["containerStatuses"].append(status)
+    harness.server.add_pod(two)
+    await harness.until(lambda: sum(e.digest == digest(20) for e in harness.discovered()) == 2, "two")
+    got = {(e.container, e.pod_count, e.workload) for e in harness.discovered() if e.digest == digest(20)}
+    assert got == {("main", 1, "sidecars"), ("helper", 1, "sidecars")}
+
+
+async def test_a_workload_that_moves_to_a_new_digest_unlinks_the_old_one(harness: Harness) -> None:
+    harness.server.add_pod(pod("shop", "api", repo="example.com/api", n=30))
+    await harness.sync(1)
+    harness.server.update_pod(pod("shop", "api", repo="example.com/api", n=31))  # rolled to a new image
+    await harness.until(lambda: any(e.digest == digest(30) for e in harness.removed()), "old unlinked")
+    assert any(e.digest == digest(31) and e.pod_count == 1 for e in harness.discovered())

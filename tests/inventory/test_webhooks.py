@@ -19,12 +19,15 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from schemas.events import ImageDiscovered, ImageRemoved
-from services.common.config import Settings, load_settings
+from schemas import Topics, decode_event
+from schemas.events import ImageDiscovered, ImageRemoved, InventoryEvent
+from services.common.bus.memory import MemoryBus
 from services.common.errors import ConfigError
+from services.common.inventory import BusPublisher
 from services.inventory.webhooks.ecr import ecr_host, parse_ecr
 from services.inventory.webhooks.harbor import parse_harbor
 from services.inventory.webhooks.receiver import make_webhook_app
+from services.settings import Settings, load_settings
 from tests.harness.registry import free_port, manifest_descriptor, push_image, registry_server
 
 TOKEN = "hook-token"
@@ -32,21 +35,34 @@ NOW = "2026-12-07T12:00:00Z"
 DIGEST = "sha256:" + "cd" * 32
 
 
-class Recorder:
-    """The receiver's ``emit``: keeps what would be published on the inventory topic."""
+class Recorder(BusPublisher):
+    """The receiver's publisher: the service's own, onto an in-memory bus; ``events`` reads it back."""
 
     def __init__(self) -> None:
-        self.events: list[tuple[str, ImageDiscovered | ImageRemoved]] = []
+        self.bus = MemoryBus()
+        self._started = False
+        super().__init__(self.bus)
 
-    async def __call__(self, key: str, event: ImageDiscovered | ImageRemoved) -> None:
-        self.events.append((key, event))
+    async def publish(self, event: InventoryEvent) -> None:
+        if not self._started:  # the bus starts in the receiver's loop, on the first event
+            await self.bus.start()
+            self._started = True
+        await super().publish(event)
+
+    @property
+    def events(self) -> list[tuple[str, InventoryEvent]]:
+        """(key, event) of every record on the inventory topic (in order per key)."""
+        found = [(m.key.decode(), decode_event(m.topic, m.value)) for m in self.bus.records(Topics.INVENTORY)]
+        return [(key, e) for key, e in found if isinstance(e, ImageDiscovered | ImageRemoved)]
 
 
 def _settings(*hosts: str, accounts: tuple[str, ...] = ()) -> Settings:
     return load_settings(
         {"ASSAY_WEBHOOKS_LISTEN": "127.0.0.1:0", "ASSAY_WEBHOOKS_TOKEN": TOKEN},
-        registries=[{"host": h, "insecure": True, "ou": "payments"} for h in hosts],
-        aws={"ecr_registry_ids": list(accounts)},
+        overrides={
+            "registries": [{"host": h, "insecure": True, "ou": "payments"} for h in hosts],
+            "aws": {"ecr_registry_ids": list(accounts)},
+        },
     )
 
 

@@ -1,64 +1,29 @@
-"""AWS inventory and access: ECR repositories, ECS/Fargate tasks, ECR registry credentials.
+"""AWS inventory: ECR repositories and ECS/Fargate tasks.
 
-``clients`` opens aiobotocore clients from ``AwsConfig``; ``ecr`` crawls ECR's control plane;
-``ecs`` lists Running ECS tasks; ``ecr_auth`` turns ``get_authorization_token`` into registry
-credentials for ``RegistryClient``. ``AwsInventory`` is what ``assay service inventory`` runs
-beside the registry crawl; ``registry_client_factory`` is how the engine and the inventory
-build registry clients that can pull from ECR (and follow registry host overrides).
+``ecr`` crawls ECR's control plane, ``ecs`` lists Running ECS tasks (clients from
+``services/common/aws.py``). ``EcrPoller`` and ``EcsPoller`` are the ``Poller``s
+``assay service inventory`` runs beside the registry crawl (``polling.PollingSource`` publishes
+their deltas). Registry clients, ECR tokens included, come from ``services.oci.credentials.build``.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
-
-from schemas.events import ImageDiscovered, ImageRemoved
 from services.common.aws import AwsClients
-from services.common.config import RegistryConfig, Settings
+from services.common.config import AwsConfig
 from services.inventory.aws.ecr import DigestResolver, crawl_ecr
-from services.inventory.aws.ecs import EcsState, ecs_sightings
-from services.oci.ecr import EcrCredentials, parse_ecr_host
+from services.inventory.aws.ecs import ecs_sightings
+from services.inventory.deltas import Pass
 from services.oci.reference import parse_reference
-from services.oci.registry import CredentialsProvider, RegistryClient
+from services.oci.registry import RegistryClient
 
 __all__ = [
     "AwsClients",
-    "AwsInventory",
-    "EcrCredentials",
+    "EcrPoller",
+    "EcsPoller",
     "crawl_ecr",
-    "credentials_for",
     "ecs_sightings",
-    "registry_client_factory",
     "registry_resolver",
 ]
-
-
-def _configured_first(
-    credentials: EcrCredentials, registries: Sequence[RegistryConfig]
-) -> CredentialsProvider:
-    """ECR tokens for ECR hosts, unless a ``RegistryConfig`` for the host has a username."""
-    configured = {r.host for r in registries if r.username}
-
-    async def provide(host: str) -> tuple[str, str] | None:
-        if host in configured or parse_ecr_host(host) is None:
-            return None
-        return await credentials(host)
-
-    return provide
-
-
-def registry_client_factory(
-    settings: Settings, credentials: EcrCredentials
-) -> Callable[[Sequence[RegistryConfig]], RegistryClient]:
-    """Build ``RegistryClient``s that authenticate to ECR with tokens and follow host overrides."""
-
-    def make(registries: Sequence[RegistryConfig]) -> RegistryClient:
-        return RegistryClient(
-            registries,
-            credentials_provider=_configured_first(credentials, registries),
-            host_overrides=settings.aws.registry_host_overrides,
-        )
-
-    return make
 
 
 def registry_resolver(client: RegistryClient) -> DigestResolver:
@@ -70,44 +35,39 @@ def registry_resolver(client: RegistryClient) -> DigestResolver:
     return resolve
 
 
-class AwsInventory:
-    """One pass over ECR (``aws.ecr``) and ECS (``aws.ecs``) per ``poll``; remembers ECS state."""
+class EcrPoller:
+    """``Poller`` over ECR's control plane (``aws.ecr``); ``registry`` resolves tags on the data
+    plane when registry host overrides are configured. Deleted tags and images are removed on the
+    next pass (or at once, with EventBridge notifications: ``webhooks.ecr``)."""
 
-    def __init__(self, settings: Settings, clients: AwsClients, credentials: EcrCredentials) -> None:
-        self.settings = settings
-        self.clients = clients
-        self.credentials = credentials
-        self.ecs_state = EcsState()
+    name = "ecr"
 
-    @classmethod
-    def enabled(cls, settings: Settings) -> bool:
-        """Whether any AWS source is configured."""
-        return settings.aws.ecr or settings.aws.ecs
+    def __init__(self, clients: AwsClients, config: AwsConfig, registry: RegistryClient) -> None:
+        self._clients = clients
+        self._config = config
+        self._resolver = registry_resolver(registry) if config.registry_host_overrides else None
 
-    async def poll(self, registry: RegistryClient) -> AsyncIterator[ImageDiscovered | ImageRemoved]:
-        """Every ECR image and ECS task image now; then removals of ECS images gone since last time.
-
-        ``registry`` resolves digests on the data plane: always for ECS containers without
-        ``imageDigest``, and for ECR tags when registry host overrides are configured.
-        """
-        aws = self.settings.aws
-        resolver = registry_resolver(registry)
-        if aws.ecr:
-            ecr = await self.clients.client("ecr")
-            ecr_resolver = resolver if aws.registry_host_overrides else None
-            async for event in crawl_ecr(ecr, aws, resolve_digest=ecr_resolver):
-                yield event
-        if aws.ecs:
-            ecs = await self.clients.client("ecs")
-            polled: set[str] = set()
-            found = [e async for e in ecs_sightings(ecs, aws, resolve_digest=resolver, polled=polled)]
-            sightings, removed = self.ecs_state.diff(found, polled)
-            for sighting in sightings:
-                yield sighting
-            for removal in removed:
-                yield removal
+    async def poll(self) -> Pass:
+        ecr = await self._clients.client("ecr")
+        return await crawl_ecr(ecr, self._config, resolve_digest=self._resolver)
 
 
-def credentials_for(settings: Settings, clients: AwsClients) -> EcrCredentials:
-    """The process's ECR credentials provider."""
-    return EcrCredentials(clients, margin_s=settings.aws.ecr_token_margin_s)
+class EcsPoller:
+    """``Poller`` over the Running tasks of ECS clusters (``aws.ecs``); ``registry`` resolves tags of
+    containers ECS reports no ``imageDigest`` for. Clusters listed in full are complete: an image
+    whose last task stopped is removed."""
+
+    name = "ecs"
+
+    def __init__(self, clients: AwsClients, config: AwsConfig, registry: RegistryClient) -> None:
+        self._clients = clients
+        self._config = config
+        self._resolver = registry_resolver(registry)
+
+    async def poll(self) -> Pass:
+        ecs = await self._clients.client("ecs")
+        polled: set[str] = set()
+        found = [
+            e async for e in ecs_sightings(ecs, self._config, resolve_digest=self._resolver, polled=polled)
+        ]
+        return Pass(events=found, environments=frozenset(polled))

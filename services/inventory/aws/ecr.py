@@ -1,9 +1,9 @@
 """ECR inventory: every image of every repository of the configured ECR registries.
 
 ``describe_repositories`` then ``describe_images`` per repository, both through botocore
-paginators. One ``ImageDiscovered`` per (image, tag) (an untagged image gives one with an
-empty tag), environment ``registry:<account>.dkr.ecr.<region>.amazonaws.com``, size from
-``imageSizeInBytes``.
+paginators; one ``Pass`` per crawl (``deltas`` publishes what changed, removals included).
+One ``ImageDiscovered`` per (image, tag) (an untagged image gives one with an empty tag),
+environment ``registry:<account>.dkr.ecr.<region>.amazonaws.com``, size from ``imageSizeInBytes``.
 
 The digest is ECR's ``imageDigest`` (on AWS, the sha256 of the manifest). When a
 ``resolve_digest`` callable is given (the inventory passes one when a registry host override
@@ -24,6 +24,7 @@ from schemas.events import ImageDiscovered
 from services.common.clock import utcnow
 from services.common.config import AwsConfig
 from services.common.errors import RegistryError
+from services.inventory.deltas import Pass
 
 __all__ = ["DigestResolver", "crawl_ecr"]
 
@@ -49,14 +50,17 @@ async def _images(client: Any, registry_id: str, repository: str) -> AsyncIterat
             yield image
 
 
-async def crawl_ecr(
-    client: Any, config: AwsConfig, *, resolve_digest: DigestResolver | None = None
-) -> AsyncIterator[ImageDiscovered]:
-    """Discover the images of ``config.ecr_registry_ids`` (empty: the caller's own registry).
+async def crawl_ecr(client: Any, config: AwsConfig, *, resolve_digest: DigestResolver | None = None) -> Pass:
+    """The images of ``config.ecr_registry_ids`` (empty: the caller's own registry), as one pass.
 
-    A registry or repository that cannot be listed is logged and skipped.
+    A registry whose repositories were listed is complete (a tag or repository gone from it is
+    removed), except the repositories whose images could not be described or a tag not resolved;
+    those are logged and skipped.
     """
     wanted = set(config.ecr_repositories)
+    events: list[ImageDiscovered] = []
+    environments: set[str] = set()
+    incomplete: set[tuple[str, str]] = set()
     for registry_id in config.ecr_registry_ids or [""]:
         try:
             repositories = [r async for r in _repositories(client, registry_id)]
@@ -70,21 +74,29 @@ async def crawl_ecr(
             if wanted and name not in wanted:
                 continue
             host = str(repo.get("repositoryUri", "")).split("/", 1)[0]
+            environments.add(f"registry:{host}")
             try:
                 images = [i async for i in _images(client, str(repo.get("registryId", registry_id)), name)]
             except _AWS_ERRORS as exc:
                 log.warning("inventory: ECR %s/%s: cannot describe images: %s", host, name, exc)
+                incomplete.add((f"registry:{host}", name))
                 continue
             for image in images:
-                async for event in _events(host, name, image, resolve_digest):
-                    yield event
+                found, complete = await _events(host, name, image, resolve_digest)
+                events.extend(found)
+                if not complete:
+                    incomplete.add((f"registry:{host}", name))
+    return Pass(events=events, environments=frozenset(environments), incomplete=frozenset(incomplete))
 
 
 async def _events(
     host: str, repository: str, image: dict[str, Any], resolve_digest: DigestResolver | None
-) -> AsyncIterator[ImageDiscovered]:
+) -> tuple[list[ImageDiscovered], bool]:
+    """The sightings of one ECR image (one per tag), and whether every tag could be read."""
     ecr_digest = str(image.get("imageDigest", ""))
     size = int(image.get("imageSizeInBytes") or 0)
+    found: list[ImageDiscovered] = []
+    complete = True
     for tag in sorted(image.get("imageTags") or [""]):
         digest = ecr_digest
         if resolve_digest is not None and tag:
@@ -98,16 +110,21 @@ async def _events(
                     tag,
                     exc,
                 )
+                complete = False
                 continue
         if not digest.startswith("sha256:"):
             log.warning("inventory: ECR %s/%s:%s: no usable digest (%r)", host, repository, tag, digest)
+            complete = False
             continue
-        yield ImageDiscovered(
-            environment=f"registry:{host}",
-            registry=host,
-            repository=repository,
-            tag=tag,
-            digest=digest,
-            size_bytes=size,
-            discovered_at=utcnow(),
+        found.append(
+            ImageDiscovered(
+                environment=f"registry:{host}",
+                registry=host,
+                repository=repository,
+                tag=tag,
+                digest=digest,
+                size_bytes=size,
+                discovered_at=utcnow(),
+            )
         )
+    return found, complete

@@ -17,26 +17,26 @@ reported with ``scannable=False``: no node of ours can pull their images, the si
 linked and the digest is scanned wherever the same image is scannable. EC2 tasks are
 ``scannable=True``.
 
-``EcsState`` diffs one poll against the previous one so images whose last task stopped
-produce ``ImageRemoved``.
+``EcsPoller`` (``aws/__init__``) hands each poll to ``deltas``, so images whose last task
+stopped produce ``ImageRemoved``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from schemas.events import ImageDiscovered, ImageRemoved
+from schemas.events import ImageDiscovered
 from services.common.clock import utcnow
 from services.common.config import AwsConfig
 from services.common.errors import ReferenceError_, RegistryError
 from services.inventory.aws.ecr import DigestResolver
 from services.oci.reference import parse_reference
 
-__all__ = ["EcsState", "cluster_name", "ecs_sightings", "is_fargate"]
+__all__ = ["cluster_name", "ecs_sightings", "is_fargate"]
 
 log = logging.getLogger(__name__)
 
@@ -160,36 +160,3 @@ async def _sighting(
         workload=workload,
         scannable=not fargate,
     )
-
-
-class EcsState:
-    """The images seen in the previous poll of each environment, to emit removals."""
-
-    def __init__(self) -> None:
-        self._previous: dict[str, dict[tuple[str, str, str], ImageDiscovered]] = {}
-
-    def diff(
-        self, sightings: Iterable[ImageDiscovered], polled: Iterable[str]
-    ) -> tuple[list[ImageDiscovered], list[ImageRemoved]]:
-        """All sightings (inventory re-publishes each poll, like the registry crawl) and the
-        removals: images of a polled environment seen last time and not now."""
-        current: dict[str, dict[tuple[str, str, str], ImageDiscovered]] = {env: {} for env in polled}
-        found = list(sightings)
-        for event in found:
-            current.setdefault(event.environment, {})[(event.registry, event.repository, event.digest)] = (
-                event
-            )
-        removed = [
-            ImageRemoved(
-                environment=env,
-                digest=old.digest,
-                repository=old.repository,
-                registry=old.registry,
-                removed_at=utcnow(),
-            )
-            for env, images in current.items()
-            for key, old in self._previous.get(env, {}).items()
-            if key not in images
-        ]
-        self._previous.update(current)
-        return found, removed

@@ -13,18 +13,17 @@ from typing import Any, Final
 
 import msgspec
 
-from schemas.events import ImageDiscovered
 from services.common.errors import ReferenceError_
 from services.oci.reference import parse_reference
 
 __all__ = [
+    "ContainerImage",
     "ImageKey",
     "OwnerRef",
     "PodImages",
     "Sighting",
     "Workload",
     "controller_of",
-    "discovered_events",
     "is_running",
     "parse_image_id",
     "pod_images",
@@ -73,17 +72,26 @@ class OwnerRef(msgspec.Struct, frozen=True):
 
 
 class Sighting(msgspec.Struct, frozen=True):
-    """One image running in one workload: what an ``ImageDiscovered`` from a cluster says."""
+    """One image running in one container of one workload's pods: one ``ImageDiscovered``."""
 
     image: ImageKey
     tag: str
     workload: Workload
+    container: str = ""  # the pod spec's container (init and ephemeral containers included)
+
+
+class ContainerImage(msgspec.Struct, frozen=True):
+    """The image one container of a pod runs, and the tag its spec names."""
+
+    container: str
+    image: ImageKey
+    tag: str
 
 
 class PodImages(msgspec.Struct, frozen=True):
     """The images of a pod's containers, and the containers that could not be identified."""
 
-    images: list[tuple[ImageKey, str]]  # (image, tag from the pod spec), unique, in container order
+    images: list[ContainerImage]  # one per identified container, in container order
     problems: list[str]
 
 
@@ -186,7 +194,7 @@ def pod_images(pod: Obj) -> PodImages:
     status = _field(pod, "status")
     meta = _meta(pod)
     where = f"pod {meta.get('namespace', '')}/{meta.get('name', '')}"
-    images: list[tuple[ImageKey, str]] = []
+    images: list[ContainerImage] = []
     problems: list[str] = []
     for spec_field, status_field in _CONTAINER_FIELDS:
         specs = _by_name(spec.get(spec_field))
@@ -195,37 +203,16 @@ def pod_images(pod: Obj) -> PodImages:
             key, tag, reason = _image_of(spec_image, st)
             if key is None:
                 problems.append(f"{where}: container {name}: {reason}")
-            elif (key, tag) not in images:
-                images.append((key, tag))
+            else:
+                images.append(ContainerImage(container=name, image=key, tag=tag))
     return PodImages(images=images, problems=problems)
-
-
-def discovered_events(
-    pod: Obj, *, environment: str, workload: Workload, discovered_at: str
-) -> tuple[list[ImageDiscovered], list[str]]:
-    """The ``ImageDiscovered`` events a pod implies (none unless it is Running), and its problems."""
-    if not is_running(pod):
-        return [], []
-    found = pod_images(pod)
-    events = [
-        ImageDiscovered(
-            environment=environment,
-            registry=key.registry,
-            repository=key.repository,
-            digest=key.digest,
-            tag=tag,
-            discovered_at=discovered_at,
-            namespace=workload.namespace,
-            workload_kind=workload.kind,
-            workload=workload.name,
-        )
-        for key, tag in found.images
-    ]
-    return events, found.problems
 
 
 def sightings(pod: Obj, workload: Workload) -> list[Sighting]:
     """The sightings of a Running pod (empty otherwise): the state the watcher keeps per pod."""
     if not is_running(pod):
         return []
-    return [Sighting(image=key, tag=tag, workload=workload) for key, tag in pod_images(pod).images]
+    return [
+        Sighting(image=c.image, tag=c.tag, workload=workload, container=c.container)
+        for c in pod_images(pod).images
+    ]

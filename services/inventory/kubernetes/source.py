@@ -15,12 +15,13 @@ from typing import Any, Protocol
 
 import aiohttp
 import msgspec
+import yaml
 from kubernetes_asyncio import client, config
 from kubernetes_asyncio.client.exceptions import ApiException
 from kubernetes_asyncio.config.config_exception import ConfigException
 
-from services.common.config import ClusterConfig
 from services.common.errors import AssayError, ConfigError
+from services.inventory.settings import ClusterConfig
 
 __all__ = ["KubeError", "KubeSource", "PodSource", "WatchExpired", "open_source"]
 
@@ -186,11 +187,21 @@ def _decode_event(line: bytes, what: str) -> Obj:
 
 
 @contextlib.asynccontextmanager
-async def open_source(cluster: ClusterConfig) -> AsyncIterator[KubeSource]:
-    """Connect to a cluster from its kubeconfig (or the in-cluster service account when none is set)."""
+async def open_source(cluster: ClusterConfig, kubeconfig_text: str = "") -> AsyncIterator[KubeSource]:
+    """Connect to a cluster from a kubeconfig: ``kubeconfig_text`` (its contents, as stored by
+    ``assay environments add``), else the file ``cluster.kubeconfig``, else the in-cluster account."""
     configuration = client.Configuration()
+    source = "the kubeconfig stored with the environment"
     try:
-        if cluster.kubeconfig:
+        if kubeconfig_text:
+            loaded = yaml.safe_load(kubeconfig_text)
+            if not isinstance(loaded, dict):
+                raise ConfigException("not a kubeconfig (a YAML mapping)")
+            await config.load_kube_config_from_dict(
+                loaded, context=cluster.context or None, client_configuration=configuration
+            )
+        elif cluster.kubeconfig:
+            source = cluster.kubeconfig
             await config.load_kube_config(
                 config_file=cluster.kubeconfig,
                 context=cluster.context or None,
@@ -198,9 +209,9 @@ async def open_source(cluster: ClusterConfig) -> AsyncIterator[KubeSource]:
                 persist_config=False,
             )
         else:
+            source = "the in-cluster service account"
             config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
-    except (ConfigException, OSError) as exc:
-        source = cluster.kubeconfig or "the in-cluster service account"
+    except (ConfigException, OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"clusters[{cluster.name}]: cannot load {source}: {exc}") from exc
     async with client.ApiClient(configuration) as api:
         yield KubeSource(api)

@@ -7,8 +7,11 @@ means the version is too old, so the watcher lists again and diffs against what 
 publishes every pod added or deleted in the gap. Connection failures back off exponentially with
 full jitter. Every ``resync_interval_s`` the watcher lists and diffs anyway.
 
-Every change goes through ``ClusterState``: an ``ImageDiscovered`` for each new (image, tag,
-workload), an ``ImageRemoved`` when the last Running pod using an image is gone.
+Every change goes through ``ClusterState``: an ``ImageDiscovered`` for each (image, tag, workload,
+container) whose count of Running pods changed, carrying that ``pod_count``; an ``ImageRemoved``
+when the last Running pod using an image is gone (see ``state`` for a sighting that goes while the
+image still runs elsewhere). A watch event publishes its own change; a re-list publishes once, at
+its end, so a Deployment of fifty replicas is one sighting with ``pod_count`` 50.
 """
 
 from __future__ import annotations
@@ -17,14 +20,15 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from schemas.events import Event, ImageDiscovered, ImageRemoved
+from schemas.events import ImageDiscovered, ImageRemoved
 from services.common.clock import utcnow
-from services.common.config import ClusterConfig
+from services.common.inventory import Publisher
 from services.inventory.kubernetes.owners import OwnerResolver
 from services.inventory.kubernetes.pods import (
+    Sighting,
     Workload,
     is_running,
     pod_images,
@@ -33,14 +37,12 @@ from services.inventory.kubernetes.pods import (
     sightings,
 )
 from services.inventory.kubernetes.source import KubeError, PodSource, WatchExpired
-from services.inventory.kubernetes.state import ClusterState, Diff
+from services.inventory.kubernetes.state import ClusterState
+from services.inventory.settings import ClusterConfig
 
-__all__ = ["Backoff", "ClusterWatcher", "Emit"]
+__all__ = ["Backoff", "ClusterWatcher"]
 
 log = logging.getLogger(__name__)
-
-Emit = Callable[[Event], Awaitable[None]]
-"""Where the watcher's events go: the bus in the service, a list in tests."""
 
 
 class Backoff:
@@ -64,11 +66,11 @@ class Backoff:
 class ClusterWatcher:
     """Watches one cluster (all its namespaces, or the configured ones) until cancelled."""
 
-    def __init__(self, cluster: ClusterConfig, source: PodSource, emit: Emit) -> None:
+    def __init__(self, cluster: ClusterConfig, source: PodSource, publish: Publisher) -> None:
         self.cluster = cluster
         self.environment = f"cluster:{cluster.name}"
         self._source = source
-        self._emit = emit
+        self._publisher = publish
         self._owners = OwnerResolver(source, lookups=cluster.owner_lookups)
         self._state = ClusterState()
         self.resource_versions: dict[str, str] = {}  # namespace ("" for all) -> last version seen
@@ -123,9 +125,10 @@ class ClusterWatcher:
         listed = {pod_uid(p) for p in pods}
         for uid in self._state.pods(namespace or None):
             if uid not in listed:
-                await self._publish(self._state.update(uid, namespace, []))
+                self._state.update(uid, namespace, [])
         for pod in pods:
             await self._apply(pod)
+        await self._publish()
         log.info("inventory: %s: listed %d pods at version %s", self.environment, len(pods), version)
         return version
 
@@ -145,8 +148,10 @@ class ClusterWatcher:
                 raise KubeError(message, status=int(obj.get("code") or 0) or None)
             if kind in ("ADDED", "MODIFIED"):
                 await self._apply(obj)
+                await self._publish()
             elif kind == "DELETED":
-                await self._publish(self._state.update(pod_uid(obj), _namespace(obj), []))
+                self._state.update(pod_uid(obj), _namespace(obj), [])
+                await self._publish()
             elif not isinstance(kind, str) or not obj:
                 raise KubeError(f"not a watch event: {str(event)[:200]}")
             elif kind != "BOOKMARK":
@@ -157,20 +162,38 @@ class ClusterWatcher:
                 self.resource_versions[namespace] = version
             backoff.reset()
 
+    async def withdraw(self) -> None:
+        """Publish the removal of every image known to run (the environment itself was removed)."""
+        for uid in self._state.pods():
+            self._state.update(uid, "", [])
+        await self._publish()
+
     async def _apply(self, pod: Mapping[str, Any]) -> None:
         """Take a pod's current state: its sightings while Running, nothing otherwise."""
-        found: list[Any] = []
+        found: list[Sighting] = []
         if is_running(pod):
             workload: Workload = await self._owners.workload(pod)
             found = sightings(pod, workload)
             for problem in pod_images(pod).problems:
                 log.info("inventory: %s: %s", self.environment, problem)
-        await self._publish(self._state.update(pod_uid(pod), _namespace(pod), found))
+        self._state.update(pod_uid(pod), _namespace(pod), found)
 
-    async def _publish(self, diff: Diff) -> None:
+    async def _publish(self) -> None:
+        """Publish what changed since the last call: removals first, then sightings with pod counts."""
+        diff = self._state.take()
         now = utcnow()
-        for s in diff.discovered:
-            await self._emit(
+        for key in diff.removed:
+            await self._publisher.publish(
+                ImageRemoved(
+                    environment=self.environment,
+                    registry=key.registry,
+                    repository=key.repository,
+                    digest=key.digest,
+                    removed_at=now,
+                )
+            )
+        for s, count in diff.discovered:
+            await self._publisher.publish(
                 ImageDiscovered(
                     environment=self.environment,
                     registry=s.image.registry,
@@ -181,17 +204,9 @@ class ClusterWatcher:
                     namespace=s.workload.namespace,
                     workload_kind=s.workload.kind,
                     workload=s.workload.name,
+                    container=s.container,
+                    pod_count=count,
                     ou=self.cluster.ou,
-                )
-            )
-        for key in diff.removed:
-            await self._emit(
-                ImageRemoved(
-                    environment=self.environment,
-                    registry=key.registry,
-                    repository=key.repository,
-                    digest=key.digest,
-                    removed_at=now,
                 )
             )
 

@@ -1,0 +1,164 @@
+"""``assay environments add|list|remove``: clusters inventory watches, stored in PostgreSQL.
+
+``add cluster NAME --kubeconfig FILE`` stores the kubeconfig's contents (the command runs on an
+operator's machine, inventory in its cluster: they share no files) with an optional context,
+organisational unit and namespaces; inventory starts watching ``cluster:NAME`` within
+``ASSAY_ENVIRONMENTS_POLL_S`` and stops when it is removed, without a restart
+(``services/inventory/environments.py``). ``add cluster NAME --agent`` registers a cluster that runs
+its own inventory (agent mode) and prints how to run it and the Kafka user it needs. Adding a name
+again replaces it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from schemas.topics import Topics
+from services.common.errors import AssayError, ConfigError
+from services.common.store.postgres import Store
+from services.inventory.store import Environment, Environments
+
+if TYPE_CHECKING:
+    from services.settings import Settings
+
+__all__ = ["add_environments_command", "check_kubeconfig", "read_kubeconfig", "run_environments"]
+
+
+def add_environments_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``environments`` and its ``add``/``list``/``remove`` subcommands."""
+    env = sub.add_parser("environments", help="clusters inventory watches besides ASSAY_CLUSTERS")
+    envsub = env.add_subparsers(dest="environments_command", required=True)
+    add = envsub.add_parser(
+        "add", help="watch a cluster, or register an agent's (replaces one of the same name)"
+    )
+    add.add_argument("kind", choices=["cluster"])
+    add.add_argument("name", help="the environment is cluster:NAME")
+    how = add.add_mutually_exclusive_group(required=True)
+    how.add_argument("--kubeconfig", help="a kubeconfig file; its contents are stored, inventory watches it")
+    how.add_argument("--agent", action="store_true", help="the cluster runs its own inventory (agent mode)")
+    add.add_argument(
+        "--bootstrap", default="", help="with --agent: the Kafka the agent reaches (default: ours)"
+    )
+    add.add_argument("--context", default="", help="a context of that kubeconfig (default: its current one)")
+    add.add_argument("--ou", default="", help="the organisational unit owning the cluster's workloads")
+    add.add_argument("--namespace", action="append", default=[], help="watch only this namespace (repeat)")
+    remove = envsub.add_parser("remove", help="stop watching a cluster")
+    remove.add_argument("kind", choices=["cluster"])
+    remove.add_argument("name")
+    envsub.add_parser("list", help="every stored environment (never the kubeconfigs)")
+
+
+def check_kubeconfig(text: str, context: str) -> None:
+    """``ConfigError`` unless ``text`` is a kubeconfig with ``context`` (or a current-context)."""
+    try:
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"not a kubeconfig: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("contexts"), list):
+        raise ConfigError("not a kubeconfig: no contexts")
+    names = {c.get("name") for c in data["contexts"] if isinstance(c, dict)}
+    wanted = context or data.get("current-context") or ""
+    if not wanted:
+        raise ConfigError("the kubeconfig has no current-context: name one with --context")
+    if wanted not in names:
+        raise ConfigError(
+            f"the kubeconfig has no context {wanted!r} (it has: {', '.join(sorted(map(str, names)))})"
+        )
+
+
+def read_kubeconfig(file: str, context: str) -> str:
+    """The contents of ``file``, checked to be a kubeconfig with the context wanted."""
+    path = Path(file)
+    try:
+        text = path.read_text()
+        check_kubeconfig(text, context)
+    except OSError as exc:
+        raise ConfigError(f"--kubeconfig {path}: {exc.strerror or exc}") from exc
+    except ConfigError as exc:
+        raise ConfigError(f"--kubeconfig {path}: {exc}") from exc
+    return text
+
+
+async def _add(environments: Environments, args: argparse.Namespace, kubeconfig: str, bootstrap: str) -> None:
+    env = Environment(
+        kind=args.kind,
+        name=args.name,
+        mode="agent" if args.agent else "watch",
+        kubeconfig=kubeconfig,
+        context=args.context,
+        ou=args.ou,
+        namespaces=args.namespace,
+    )
+    created = await environments.put(env)
+    print(f"{'added' if created else 'replaced'}: {env.environment}{' (agent)' if args.agent else ''}")
+    if args.agent:
+        print("\n".join(agent_instructions(env, bootstrap, secrets.token_urlsafe(24))))
+
+
+def agent_instructions(env: Environment, bootstrap: str, password: str) -> list[str]:
+    """How to run the agent of ``env`` in its cluster, and the Kafka user it needs (with ``password``,
+    which is printed once and stored nowhere)."""
+    user = f"assay-agent-{env.name}"
+    cluster = json.dumps([{"name": env.name, "ou": env.ou}] if env.ou else [{"name": env.name}])
+    return [
+        f"Run `assay service inventory` in cluster {env.name}, with its own service account (a ClusterRole",
+        "with list and watch on pods), no registries and no database, and this environment:",
+        f"  ASSAY_CLUSTERS='{cluster}'",
+        f"  ASSAY_KAFKA_BOOTSTRAP={bootstrap or '<the central Kafka, reachable from that cluster>'}",
+        "  ASSAY_KAFKA_SECURITY_PROTOCOL=SASL_SSL",
+        "  ASSAY_KAFKA_SASL_MECHANISM=SCRAM-SHA-512",
+        f"  ASSAY_KAFKA_SASL_USERNAME={user}",
+        f"  ASSAY_KAFKA_SASL_PASSWORD={password}",
+        "  ASSAY_KAFKA_SSL_CAFILE=<the central brokers' CA bundle>",
+        f"Create that Kafka user, allowed to write {Topics.INVENTORY} only (the password is shown once):",
+        f"  kafka-configs.sh --bootstrap-server {bootstrap or 'BROKER'} --alter --entity-type users"
+        f" --entity-name {user} --add-config 'SCRAM-SHA-512=[password={password}]'",
+        f"  kafka-acls.sh --bootstrap-server {bootstrap or 'BROKER'} --add --allow-principal User:{user}"
+        f" --operation Write --topic {Topics.INVENTORY}",
+        # at start every service checks that Assay's topics exist, which needs Describe on them
+        f"  kafka-acls.sh --bootstrap-server {bootstrap or 'BROKER'} --add --allow-principal User:{user}"
+        " --operation Describe --topic assay. --resource-pattern-type prefixed",
+    ]
+
+
+def _line(env: Environment) -> str:
+    scope = ",".join(env.namespaces) or "all namespaces"
+    if env.mode == "agent":
+        return f"{env.environment}\tou={env.ou or '-'}\tagent"
+    return f"{env.environment}\tou={env.ou or '-'}\tcontext={env.context or '(current)'}\t{scope}"
+
+
+async def run_environments(settings: Settings, args: argparse.Namespace) -> int:
+    """Run one ``environments`` subcommand; 0 on success, 1 when there is nothing to remove, 2 on errors."""
+    try:
+        if not settings.pg.dsn:
+            raise ConfigError("ASSAY_PG_DSN is not set")
+        kubeconfig = ""
+        if args.environments_command == "add" and not args.agent:  # checked before anything is stored
+            kubeconfig = read_kubeconfig(args.kubeconfig, args.context)
+        store = await Store.connect(settings.pg.dsn, max_size=2)
+        try:
+            environments = Environments(store.pool)
+            if args.environments_command == "add":
+                await _add(environments, args, kubeconfig, args.bootstrap or settings.kafka.bootstrap)
+            elif args.environments_command == "remove":
+                if not await environments.remove(args.kind, args.name):
+                    print(f"assay environments: no environment {args.kind}:{args.name}", file=sys.stderr)
+                    return 1
+                print(f"removed: {args.kind}:{args.name}")
+            else:
+                for env in await environments.all():
+                    print(_line(env))
+        finally:
+            await store.close()
+    except AssayError as exc:
+        print(f"assay environments: error: {exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,76 @@
+"""Sources that look on an interval (the registry crawl, ECR, ECS) as ``InventorySource``s.
+
+A ``Poller`` answers one ``Pass`` per ``poll``; ``PollingSource`` calls it every ``interval_s``,
+publishes what changed since the previous pass (``deltas``) and, every ``full_interval_s``, every
+sighting again. ``once`` makes one pass and returns (``assay service inventory --once``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Protocol
+
+from services.common.clock import utcnow
+from services.common.inventory import Publisher
+from services.inventory.deltas import Deltas, Pass
+
+__all__ = ["Poller", "PollingSource"]
+
+log = logging.getLogger(__name__)
+
+
+class Poller(Protocol):
+    """One look at a source."""
+
+    @property
+    def name(self) -> str:
+        """For logs."""
+        ...
+
+    async def poll(self) -> Pass:
+        """Everything seen now, and where the look was complete."""
+        ...
+
+
+class PollingSource:
+    """``InventorySource`` over a ``Poller``: a pass per interval, deltas between full passes."""
+
+    def __init__(
+        self, poller: Poller, *, interval_s: float, full_interval_s: float, once: bool = False
+    ) -> None:
+        self.poller = poller
+        self.name = poller.name
+        self._interval_s = interval_s
+        self._full_interval_s = full_interval_s
+        self._once = once
+        self._deltas = Deltas()
+        self._last_full = -float("inf")
+
+    async def pass_once(self, publish: Publisher) -> int:
+        """One pass: publish its changes; the number of events published."""
+        found = await self.poller.poll()
+        full = time.monotonic() - self._last_full >= self._full_interval_s
+        events = self._deltas.changes(found, full=full, now=utcnow())
+        if full:
+            self._last_full = time.monotonic()
+        for event in events:
+            await publish.publish(event)
+        log.info(
+            "inventory: %s: %d sightings, published %d change(s)%s",
+            self.name,
+            len(found.events),
+            len(events),
+            " (full pass)" if full else "",
+        )
+        return len(events)
+
+    async def run(self, publish: Publisher, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await self.pass_once(publish)
+            if self._once:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self._interval_s)
