@@ -173,14 +173,14 @@ def _environments(work: Path) -> tuple[dict[str, str], dict[str, str], dict[str,
     """Child environments: default analyzers; with feeds, YARA and hashes loaded; packages only."""
     env = {k: v for k, v in os.environ.items() if k not in ("ASSAY_DB_PATH", "ASSAY_CONFIG")}
     env |= {"ASSAY_DATA_DIR": str(work / "data"), "SYFT_CHECK_FOR_APP_UPDATE": "false"}
-    env["ASSAY_LAYER_CACHE"] = "false"  # every run does the whole work
+    env["ASSAY_LAYER_CACHE_ENABLED"] = "false"  # every run does the whole work
     (work / "loaded").mkdir()
     loaded = write_loaded_content(work / "loaded")
     full_env = env | {
         "ASSAY_FEEDS_PATH": loaded["feeds_path"],
-        "ASSAY_YARA_RULES_DIR": loaded["yara_rules_dir"],
+        "ASSAY_MALWARE_YARA_RULES_DIR": loaded["yara_rules_dir"],
     }
-    full_env["ASSAY_SHA256_BLOCKLIST"] = loaded["sha256_blocklist"]
+    full_env["ASSAY_MALWARE_SHA256_BLOCKLIST"] = loaded["sha256_blocklist"]
     return env, full_env, env | {"ASSAY_CONTENT_ANALYZERS": ""}
 
 
@@ -286,6 +286,9 @@ def _ratios(done: dict[str, Measurement]) -> dict[str, float | None]:
             get("assay_full_many"), get("floor_isal_many"), "wall"
         ),
         "full/isal floor wall, big layer": ratio(get("assay_full_big"), get("floor_isal_big"), "wall"),
+        # CPU (user + system) ratios: on a loaded machine wall time is mostly waiting for a core
+        "full/isal floor CPU, debian": ratio(get("assay_full"), get("floor_isal"), "cpu"),
+        "full/isal floor CPU, many files": ratio(get("assay_full_many"), get("floor_isal_many"), "cpu"),
     }
 
 

@@ -24,10 +24,12 @@ class BenchError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Sample:
-    """One child process: wall seconds and its peak resident set size (KiB, from wait4)."""
+    """One child process: wall seconds, its peak resident set size (KiB, from wait4) and its CPU
+    seconds (user + system of the child and the children it waited for, from wait4)."""
 
     wall_s: float
     rss_kib: int
+    cpu_s: float = 0.0
 
 
 @dataclass(slots=True)
@@ -48,13 +50,20 @@ class Measurement:
     def rss_mib(self) -> float:
         return statistics.median(s.rss_kib for s in self.samples) / 1024
 
+    @property
+    def cpu(self) -> float:
+        """Median CPU seconds: what a loaded machine inflates least (wall time includes waiting)."""
+        return statistics.median(s.cpu_s for s in self.samples)
+
     def as_json(self) -> dict[str, Any]:
         return {
             "label": self.label,
             "argv": self.argv,
             "wall_s": [round(s.wall_s, 3) for s in self.samples],
             "rss_kib": [s.rss_kib for s in self.samples],
+            "cpu_s": [round(s.cpu_s, 3) for s in self.samples],
             "median_wall_s": round(self.wall, 3),
+            "median_cpu_s": round(self.cpu, 3),
             "median_rss_mib": round(self.rss_mib, 1),
             "summary": self.summary,
         }
@@ -93,7 +102,7 @@ def run_child(argv: Sequence[str], env: Mapping[str, str], stdout: Path) -> Samp
         raise BenchError(f"{shlex.join(argv)} exited {proc.returncode}:\n  " + "\n  ".join(tail))
     # GNU time may put a "Command exited ..." line first; the figure is the last line.
     rss_kib = int(rss_file.read_text().split()[-1]) if use_time else usage.ru_maxrss
-    return Sample(wall, rss_kib)
+    return Sample(wall, rss_kib, usage.ru_utime + usage.ru_stime)
 
 
 def measure(
@@ -110,6 +119,7 @@ def measure(
         m.samples.append(sample)
         print(
             f"  {m.label:<34} run {i + 1}/{repeat}: {sample.wall_s:7.2f} s {sample.rss_kib / 1024:7.1f} MiB"
+            f" {sample.cpu_s:7.2f} s CPU"
         )
     m.summary = summarise(out)
     out.unlink()
@@ -135,13 +145,14 @@ def ratio(a: Measurement | None, b: Measurement | None, attr: str) -> float | No
 
 def print_table(measurements: Sequence[Measurement], ratios: Mapping[str, float | None]) -> None:
     print()
-    print(f"{'measurement':<40} {'wall s (median, range)':>24} {'peak RSS MiB (median, range)':>30}  output")
+    head = f"{'wall s (median, range)':>24} {'CPU s (median)':>15} {'peak RSS MiB (median, range)':>30}"
+    print(f"{'measurement':<40} {head}  output")
     for m in measurements:
         walls = [s.wall_s for s in m.samples]
         rss = [s.rss_kib / 1024 for s in m.samples]
         wall_col = f"{m.wall:7.2f} ({min(walls):.2f}-{max(walls):.2f})"
         rss_col = f"{m.rss_mib:7.1f} ({min(rss):.0f}-{max(rss):.0f})"
-        print(f"{m.label:<40} {wall_col:>24} {rss_col:>30}  {m.summary}")
+        print(f"{m.label:<40} {wall_col:>24} {m.cpu:15.2f} {rss_col:>30}  {m.summary}")
     print()
     for name, value in ratios.items():
         print(f"{name:<48} {'n/a' if value is None else f'{value:.2f}x'}")

@@ -79,25 +79,44 @@ def _one_regex(sources: Sequence[str]) -> re.Pattern[str] | None:
     return re.compile("(?:" + "|".join(f"(?:{x})" for x in sources) + ")\\Z") if sources else None
 
 
-class RequestMatcher:
-    """All requests compiled once: exact paths by dict lookup, globs as regexes.
+def _glob_key(glob: str) -> tuple[str, str]:
+    """What a path needs for ``glob`` to match it: ``("name", N)``, a base name ``N`` (the glob's
+    last segment is literal); ``("ext", E)``, a base name ending in ``.E`` (the literal tail after
+    the last segment's last wildcard has a dot); else ``("prefix", P)``, to start with ``P`` (the
+    glob's literal start, maybe empty). ``*`` and ``?`` never match ``/``, and a ``**`` in the last
+    segment leaves a wildcard in it, so each key is a necessary condition."""
+    last = glob[glob.rfind("/") + 1 :]
+    wild = max(last.rfind("*"), last.rfind("?"))
+    if wild < 0:
+        return "name", last
+    tail = last[wild + 1 :]
+    if "." in tail:
+        return "ext", tail[tail.rfind(".") + 1 :]
+    return "prefix", re.split(r"[*?]", glob, maxsplit=1)[0]  # what the path must start with
 
-    A request whose only pattern is ``**`` matches every path without a regex. A glob of the
-    form ``**/NAME`` (no ``/`` in ``NAME``) is matched against the base name only, which saves
-    the regex from trying every ``/`` of the path. Matching runs for every path of every layer,
-    so the per-path cost is a dict lookup plus one regex over every base-name glob and one over
-    every other glob (most paths match none); only a path they match is tried per request.
+
+class RequestMatcher:
+    """All requests compiled once: exact paths by dict lookup, globs as regexes tried only on
+    the paths that can match them.
+
+    A request whose only pattern is ``**`` matches every path without a regex. Every other glob
+    is keyed by what its path's base name must be (a literal last segment) or end with (a
+    literal extension, ``**/*.jar``) or start with (its literal prefix): matching runs for every
+    path of every layer, so the per-path cost is three dict lookups (exact path, base name,
+    extension), one ``startswith`` and a regex only for the few globs whose key the path has
+    (most paths have none). A glob of the form ``**/NAME``
+    (no ``/`` in ``NAME``) is matched against the base name only, which saves the regex from
+    trying every ``/`` of the path.
     """
 
     def __init__(self, requests: Sequence[FileRequest]) -> None:
         self.requests = tuple(requests)
         self._exact: dict[str, list[FileRequest]] = {}
         everything: list[FileRequest] = []
-        # per request: a regex over the base name and one over the whole path (either may be None)
-        self._globs: list[tuple[re.Pattern[str] | None, re.Pattern[str] | None, FileRequest]] = []
-        all_base: list[str] = []
-        all_full: list[str] = []
-        for req in self.requests:
+        # every glob: (its request's position, its regex, whether it is matched on the base name)
+        self._globs: list[tuple[int, re.Pattern[str], bool]] = []
+        keyed: dict[str, dict[str, list[int]]] = {"name": {}, "ext": {}, "prefix": {}}
+        for position, req in enumerate(self.requests):
             globs = [p for p in req.patterns if any(c in p for c in "*?[")]
             for pattern in req.patterns:
                 if pattern not in globs:
@@ -105,16 +124,18 @@ class RequestMatcher:
             if "**" in globs:
                 everything.append(req)
                 continue
-            base = [_glob_to_regex(g[3:]) for g in globs if g.startswith("**/") and "/" not in g[3:]]
-            full = [_glob_to_regex(g) for g in globs if not (g.startswith("**/") and "/" not in g[3:])]
-            if base or full:
-                self._globs.append((_one_regex(base), _one_regex(full), req))
-                all_base.extend(base)
-                all_full.extend(full)
+            for glob in globs:
+                on_name = glob.startswith("**/") and "/" not in glob[3:]
+                source = _glob_to_regex(glob[3:] if on_name else glob)
+                kind, key = _glob_key(glob)
+                keyed[kind].setdefault(key, []).append(len(self._globs))
+                self._globs.append((position, re.compile(source + "\\Z"), on_name))
         self._everything = tuple(everything)
-        # one pass in C over every glob decides whether any request's own regexes need trying
-        self._any_base = _one_regex(all_base)
-        self._any_full = _one_regex(all_full)
+        self._by_name = keyed["name"]
+        self._by_ext = keyed["ext"]
+        # the other globs, tried when the path starts with their prefix (any path, for ``""``)
+        self._prefixes = tuple(keyed["prefix"])
+        self._by_prefix = [gid for ids in keyed["prefix"].values() for gid in ids]
 
     def match(self, path: str) -> list[FileRequest]:
         """The requests that want ``path`` (usually none)."""
@@ -124,15 +145,25 @@ class RequestMatcher:
         else:
             found = list(self._everything)
         name = path[path.rfind("/") + 1 :]
-        base_hit = self._any_base is not None and self._any_base.match(name) is not None
-        full_hit = self._any_full is not None and self._any_full.match(path) is not None
-        if base_hit or full_hit:
-            for on_base, on_full, req in self._globs:
-                hit = (base_hit and on_base is not None and on_base.match(name) is not None) or (
-                    full_hit and on_full is not None and on_full.match(path) is not None
-                )
-                if hit and req not in found:
-                    found.append(req)
+        by_name = self._by_name.get(name)
+        dot = name.rfind(".")
+        by_ext = self._by_ext.get(name[dot + 1 :]) if dot >= 0 else None
+        by_prefix = self._by_prefix if self._prefixes and path.startswith(self._prefixes) else None
+        if by_name is None and by_ext is None and by_prefix is None:
+            return found
+        hits: list[int] = []  # request positions, usually none
+        for ids in (by_name, by_ext, by_prefix):
+            for gid in ids or ():
+                position, regex, on_name = self._globs[gid]
+                if position not in hits and regex.match(name if on_name else path) is not None:
+                    hits.append(position)
+        if not hits:
+            return found
+        hits.sort()
+        for position in hits:
+            req = self.requests[position]
+            if req not in found:
+                found.append(req)
         return found
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import shutil
 import tempfile
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import IO, Protocol, cast
 
@@ -69,7 +70,21 @@ def accepted(reqs: Sequence[FileRequest], path: str, data: bytes) -> list[FileRe
 def magic_ok(req: FileRequest, head: bytes) -> bool:
     if req.text_only and b"\0" in head:
         return False
-    return not req.magic or any(head.startswith(m) for m in req.magic)
+    return not req.magic or head.startswith(req.magic)
+
+
+def _by_head(reqs: Sequence[FileRequest], head: bytes) -> list[FileRequest]:
+    """The requests ``magic_ok`` keeps for a file starting with ``head`` (run for every file read)."""
+    binary = b"\0" in head
+    return [r for r in reqs if not (r.text_only and binary) and (not r.magic or head.startswith(r.magic))]
+
+
+def _spools(reqs: Sequence[FileRequest]) -> bool:
+    """Whether any request wants a stream (a plain loop: no generator per file, as ``any`` needs)."""
+    for req in reqs:  # noqa: SIM110
+        if req.spool:
+            return True
+    return False
 
 
 class Kept:
@@ -78,6 +93,8 @@ class Kept:
     ``head`` is always there (a link is judged by ``magic`` as its target was); the content
     is either ``data`` or an open spooled temporary file, or neither when over the budget.
     """
+
+    __slots__ = ("data", "head", "on_disk", "pool", "size", "spool")
 
     def __init__(
         self,
@@ -88,13 +105,12 @@ class Kept:
         self.head = head
         self.data = data
         self.spool = spool
-        if data is not None:
-            self.size = len(data)
-        elif spool is not None:
+        self.on_disk = False
+        if spool is not None:
             self.size = spool.seek(0, io.SEEK_END)
+            self.on_disk = self.size > _SPOOL_IN_MEMORY
         else:
-            self.size = 0
-        self.on_disk = spool is not None and self.size > _SPOOL_IN_MEMORY
+            self.size = 0 if data is None else len(data)
         self.pool = ""  # which budget of ``Delivery.retain`` holds the content, if any
 
     def to_disk(self) -> None:
@@ -189,20 +205,20 @@ class Delivery:
         caller to keep for hard links or to ``close``. ``size``, when known, lets a small file
         be read in one piece.
         """
-        if 0 <= size <= _READ_WHOLE and not any(r.spool for r in eligible):
+        if 0 <= size <= _READ_WHOLE and not _spools(eligible):
             data = source.read()
             head = data[:_MAGIC_BYTES]
-            chosen = [r for r in eligible if magic_ok(r, head)]
+            chosen = _by_head(eligible, head)
             if not chosen:
                 return Kept(head)
             for req in accepted(chosen, path, data):
                 self.hit(req, path, layer_index, visible, mode, data, None)
             return Kept(head, data=data)
         head = read_head(source)
-        chosen = [r for r in eligible if magic_ok(r, head)]
+        chosen = _by_head(eligible, head)
         if not chosen:
             return Kept(head)
-        if not any(r.spool for r in chosen):
+        if not _spools(chosen):
             data = head + source.read()
             for req in accepted(chosen, path, data):
                 self.hit(req, path, layer_index, visible, mode, data, None)
@@ -242,30 +258,16 @@ class Delivery:
             return Kept(head)
         return Kept(head, spool=spool)
 
-    def retain(self, links: dict[str, Kept], path: str, kept: Kept) -> None:
+    def retain(self, links: OrderedDict[str, Kept], path: str, kept: Kept) -> None:
         """Keep ``kept`` for hard links within budget; past it keep only the first bytes.
 
         At most ``_LINK_ENTRIES`` files are kept, the most recent ones (a link follows its target in
         the tar, usually closely): older ones are let go, so the keep does not grow with the file
         count. A link to a file let go is reported as a link whose content was not kept.
         """
-        if kept.spool is not None and not kept.on_disk:
-            if self._link_spool_bytes + kept.size <= _LINK_SPOOL_MEMORY:
-                self._link_spool_bytes += kept.size
-                kept.pool = "spool"
-            elif self._link_disk_bytes + kept.size <= self._link_disk_budget:
-                kept.to_disk()
-                self._link_disk_bytes += kept.size
-                kept.pool = "disk"
-            else:
-                kept.drop_content()
-        elif kept.on_disk:
-            if self._link_disk_bytes + kept.size <= self._link_disk_budget:
-                self._link_disk_bytes += kept.size
-                kept.pool = "disk"
-            else:
-                kept.drop_content()
-        elif kept.has_content:
+        if kept.spool is not None:
+            self._keep_spooled(kept)
+        elif kept.data is not None:  # most files: small, read whole
             if self._link_bytes + kept.size <= _LINK_BUDGET:
                 self._link_bytes += kept.size
                 kept.pool = "memory"
@@ -276,17 +278,36 @@ class Delivery:
             self._release(previous)
         links[path] = kept
         while len(links) > _LINK_ENTRIES:
-            self._release(links.pop(next(iter(links))))
+            self._release(links.popitem(last=False)[1])
+
+    def _keep_spooled(self, kept: Kept) -> None:
+        if not kept.on_disk:
+            if self._link_spool_bytes + kept.size <= _LINK_SPOOL_MEMORY:
+                self._link_spool_bytes += kept.size
+                kept.pool = "spool"
+            elif self._link_disk_bytes + kept.size <= self._link_disk_budget:
+                kept.to_disk()
+                self._link_disk_bytes += kept.size
+                kept.pool = "disk"
+            else:
+                kept.drop_content()
+        elif self._link_disk_bytes + kept.size <= self._link_disk_budget:
+            self._link_disk_bytes += kept.size
+            kept.pool = "disk"
+        else:
+            kept.drop_content()
 
     def _release(self, kept: Kept) -> None:
-        if kept.pool == "spool":
-            self._link_spool_bytes -= kept.size
-        elif kept.pool == "disk":
-            self._link_disk_bytes -= kept.size
-        elif kept.pool == "memory":
+        pool = kept.pool
+        if pool == "memory":
             self._link_bytes -= kept.size
+        elif pool == "spool":
+            self._link_spool_bytes -= kept.size
+        elif pool == "disk":
+            self._link_disk_bytes -= kept.size
         kept.pool = ""
-        kept.close()
+        if kept.spool is not None:
+            kept.close()
 
     def hit(
         self,

@@ -58,8 +58,10 @@ class _Bridge:
         except LayerError as exc:
             await asyncio.to_thread(self.put, exc)
             return
-        except Exception as exc:
-            await asyncio.to_thread(self.put, LayerError(f"layer stream failed: {exc}"))
+        except Exception as exc:  # a registry or read error mid-blob: the layer's failure, cause kept
+            error = LayerError(f"layer stream failed: {exc}")
+            error.__cause__ = exc  # raised in the walk thread (``chunks``), so not ``raise ... from``
+            await asyncio.to_thread(self.put, error)
             return
         await asyncio.to_thread(self.put, self._END)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections import OrderedDict
 from collections.abc import Sequence
 
 from services.common.errors import LayerError
@@ -23,7 +24,15 @@ from services.engine.walk.deliver import Delivery, Kept, Readable, magic_ok, ove
 from services.engine.walk.hits import OnHit, OnSkip
 from services.engine.walk.local import walk_directory
 from services.engine.walk.paths import OPAQUE_MARKER, WHITEOUT_PREFIX, LayerState, Upper, normalize, text_name
-from services.engine.walk.tarstream import TarFormatError, TarMember, TarStream
+from services.engine.walk.tarstream import (
+    DATA_TYPES,
+    DIRECTORY,
+    HARD_LINK,
+    SYMLINK,
+    TarFormatError,
+    TarMember,
+    TarStream,
+)
 
 _DRAIN = 1 << 20
 
@@ -75,7 +84,8 @@ class _Layer:
         self.describe = describe
         self.excluded = excluded
         self.state = state
-        self.links: dict[str, Kept] = {}
+        # oldest first: past ``_LINK_ENTRIES`` the oldest is let go (``OrderedDict.popitem`` in O(1))
+        self.links: OrderedDict[str, Kept] = OrderedDict()
 
 
 class LayerWalker(Delivery):
@@ -95,6 +105,9 @@ class LayerWalker(Delivery):
         self.dir_matcher = RequestMatcher([r for r in requests if r.directories])
         self.upper = Upper()
         self.image_bytes = 0
+        # paths this short and shallow are within the path budgets without measuring their bytes
+        self._path_chars = budget.path_bytes_max // 4
+        self._path_depth = budget.path_depth_max
 
     def match(self, path: str) -> list[FileRequest]:
         return self._matcher.match(path)
@@ -154,14 +167,17 @@ class LayerWalker(Delivery):
         describe = layer.describe
         current = "(layer header)"
         entries = 0
+        entries_max = self.budget.entries_per_layer_max
+        entry = self._entry
         tar = TarStream(reader)
         try:
             for member in tar.members():
-                current = text_name(member.name)
+                name = member.name
+                current = name if name.isascii() else text_name(name)
                 entries += 1
-                if entries > self.budget.entries_per_layer_max:
-                    raise BudgetExceeded("entries_per_layer_max", self.budget.entries_per_layer_max, describe)
-                self._entry(tar, member, current, layer)
+                if entries > entries_max:
+                    raise BudgetExceeded("entries_per_layer_max", entries_max, describe)
+                entry(tar, member, current, layer)
         except TarFormatError as exc:
             raise LayerError(f"{describe}: unreadable tar stream: {exc} (while reading {current!r})") from exc
         except LayerError as exc:
@@ -177,25 +193,34 @@ class LayerWalker(Delivery):
         if path.count("/") >= budget.path_depth_max:
             raise BudgetExceeded("path_depth_max", budget.path_depth_max, f"{where}: path {path[:200]!r}...")
 
+    def _whiteout(self, path: str, state: LayerState) -> bool:
+        """Record ``path`` if it is a whiteout (``.wh.NAME``, ``.wh..wh..opq``); whether it was one."""
+        base = path[path.rfind("/") + 1 :]
+        if not base.startswith(WHITEOUT_PREFIX):
+            return False
+        if state.record:
+            parent = path[: -len(base)].rstrip("/")
+            if base == OPAQUE_MARKER:
+                state.opaque.add(parent)
+            else:
+                target = base[len(WHITEOUT_PREFIX) :]
+                state.deleted.add(f"{parent}/{target}" if parent else target)
+        return True
+
     def _entry(self, tar: TarStream, member: TarMember, name: str, layer: _Layer) -> None:
-        path = normalize(name)
+        # the per-member path of the walk: most members are matched, found unwanted and left here
+        path = normalize(name) if name.startswith("./") else name.strip("/")
         if not path:
             return
-        self.check_path(path, layer.describe)
-        state, excluded, layer_index = layer.state, layer.excluded, layer.index
-        base = path[path.rfind("/") + 1 :]
-        if base.startswith(WHITEOUT_PREFIX):
-            if state.record:
-                parent = path[: -len(base)].rstrip("/")
-                if base == OPAQUE_MARKER:
-                    state.opaque.add(parent)
-                else:
-                    target = base[len(WHITEOUT_PREFIX) :]
-                    state.deleted.add(f"{parent}/{target}" if parent else target)
+        if len(path) > self._path_chars or path.count("/") >= self._path_depth:
+            self.check_path(path, layer.describe)
+        state = layer.state
+        if WHITEOUT_PREFIX in path and self._whiteout(path, state):
             return
-        if member.issym() and state.record:
+        type_ = member.type
+        if type_ == SYMLINK and state.record:
             state.symlinks.add(path)
-        if member.isdir():
+        if type_ == DIRECTORY:
             if self.directories:
                 self._directory(member, path, layer)
             return
@@ -204,27 +229,26 @@ class LayerWalker(Delivery):
             return
         if state.record:
             state.present.add(path)
-        if not (member.isreg() or member.islnk()):
+        link = type_ == HARD_LINK
+        if not (link or type_ in DATA_TYPES):
             return
-        if excluded:
-            wanted = [r for r in wanted if r.name not in excluded]
+        if layer.excluded:
+            wanted = [r for r in wanted if r.name not in layer.excluded]
             if not wanted:
                 return
         visible = not self.upper.hides(path)
-        size = 0 if member.islnk() else member.size
-        eligible = self.eligible(wanted, path, layer_index, visible, member.mode, size)
+        eligible = self.eligible(wanted, path, layer.index, visible, member.mode, 0 if link else member.size)
         if not eligible:
             return
-        if member.islnk():
-            self._link(eligible, path, layer_index, visible, member, layer.links)
-            return
-        if member.sparse:
+        if link:
+            self._link(eligible, path, layer.index, visible, member, layer.links)
+        elif member.sparse:
             for req in eligible:
                 if req.report_oversize:
-                    self.skip(req, path, layer_index, "sparse file: its content is not read")
-            return
-        kept = self.deliver(eligible, path, layer_index, visible, member.mode, tar, member.size)
-        self.retain(layer.links, path, kept)
+                    self.skip(req, path, layer.index, "sparse file: its content is not read")
+        else:
+            kept = self.deliver(eligible, path, layer.index, visible, member.mode, tar, member.size)
+            self.retain(layer.links, path, kept)
 
     def _link(
         self,
@@ -233,7 +257,7 @@ class LayerWalker(Delivery):
         layer_index: int,
         visible: bool,
         member: TarMember,
-        links: dict[str, Kept],
+        links: OrderedDict[str, Kept],
     ) -> None:
         """Serve a hard link from its target's kept content (a link member carries no data, size 0)."""
         target = normalize(text_name(member.linkname))

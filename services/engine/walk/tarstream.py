@@ -16,13 +16,18 @@ data is not handed out. Names are decoded as UTF-8 with surrogate escapes, as ta
 from __future__ import annotations
 
 from collections.abc import Iterator
+from zlib import adler32
 
 from services.engine.walk.deliver import Readable
 
 BLOCK = 512
+_ZERO_BLOCK = bytes(BLOCK)
 _SKIP_CHUNK = 1 << 20
+_MERGE_MAX = 64 * 1024  # up to this many unread bytes of a member are read along with the next header
 _REGULAR = frozenset(b"0\x007")
 _SPARSE = ord("S")
+DATA_TYPES = _REGULAR | {_SPARSE}  # members whose data is a regular file's content (``isreg``)
+HARD_LINK, SYMLINK, DIRECTORY = 0x31, 0x32, 0x35  # "1", "2", "5"
 _PAX = frozenset(b"xgX")
 _LONGNAME, _LONGLINK = ord("L"), ord("K")
 _KNOWN = frozenset(b"0\x0071234567LKSxgX")
@@ -47,16 +52,16 @@ class TarMember:
         self.sparse = sparse
 
     def isreg(self) -> bool:
-        return self.type in _REGULAR or self.type == _SPARSE
+        return self.type in DATA_TYPES
 
     def islnk(self) -> bool:
-        return self.type == 0x31  # "1"
+        return self.type == HARD_LINK
 
     def issym(self) -> bool:
-        return self.type == 0x32  # "2"
+        return self.type == SYMLINK
 
     def isdir(self) -> bool:
-        return self.type == 0x35  # "5"
+        return self.type == DIRECTORY
 
 
 def _text(raw: bytes) -> str:
@@ -71,19 +76,38 @@ def _number(raw: bytes) -> int:
         for byte in raw[1:]:
             value = (value << 8) + byte
         return value - (256 ** (len(raw) - 1)) if raw[0] == 0o377 else value
-    text = raw.split(b"\0", 1)[0].strip()
     try:
-        return int(text or b"0", 8)
+        return int(raw.split(b"\0", 1)[0].strip() or b"0", 8)
     except ValueError as exc:
         raise TarFormatError("invalid header") from exc
 
 
+def _byte_sum(block: bytes) -> int:
+    """The sum of a 512-byte block's bytes, in C: adler32's low half is 1 + the sum of its input
+    modulo 65521, and 256 bytes sum to at most 65,280, so each half's sum is exact."""
+    return (adler32(block[:256]) & 0xFFFF) + (adler32(block[256:]) & 0xFFFF) - 2
+
+
+def _field(block: bytes, start: int, end: int) -> int:
+    """``_number(block[start:end])``, without its splitting when the field is octal digits and a
+    NUL, as every writer puts them (anything else takes the general path)."""
+    if block[end - 1] == 0:
+        try:
+            return int(block[start : end - 1], 8)
+        except ValueError:
+            pass
+    return _number(block[start:end])
+
+
 def _checksum_ok(block: bytes) -> bool:
+    field = block[148:156]
+    unsigned = _byte_sum(block) - sum(field) + 256  # the checksum field counts as 8 spaces
+    if field == b"%06o\0 " % unsigned:  # as tarfile, GNU tar and Go write it
+        return True
     try:
-        stored = _number(block[148:156])
+        stored = _number(field)
     except TarFormatError:
         return False
-    unsigned = sum(block) - sum(block[148:156]) + 256  # the checksum field counts as 8 spaces
     if stored == unsigned:
         return True
     signed = 256 + sum(b - 256 if b > 127 else b for b in block[:148] + block[156:])
@@ -143,35 +167,51 @@ class TarStream:
         """Every member, in order; each one's data must be read (or is skipped) before the next."""
         pax_global: dict[str, str] = {}
         while True:
-            if not self._finish_member():
-                return
-            member = self._next(pax_global)
+            left, pad = self._left, self._pad
+            if left > _MERGE_MAX:  # a large member's rest is skipped in pieces
+                if not self._finish_member():
+                    return
+                left = pad = 0
+            self._left = self._pad = 0
+            member = self._next(pax_global, left, pad)  # a small rest is read with the next header
             if member is None:
                 return
             self.offset += 1
-            has_data = member.isreg() or member.type not in _KNOWN
+            type_ = member.type
+            has_data = type_ in DATA_TYPES or type_ not in _KNOWN
             self._left = member.size if has_data else 0
             self._pad = -self._left % BLOCK
             if member.sparse:  # stored data is not the file's content: never handed out
                 self._finish_member()
             yield member
 
-    def _next(self, pax_global: dict[str, str]) -> TarMember | None:
+    def _next(self, pax_global: dict[str, str], left: int = 0, pad: int = 0) -> TarMember | None:
+        """The next member's header, after skipping ``left`` bytes of the previous member's data and
+        ``pad`` of padding (one read for all three: most members are small)."""
         pax: dict[str, str] = {}
         long_name: str | None = None
         long_link: str | None = None
         while True:
-            block = self._read_exact(BLOCK)
-            if len(block) < BLOCK and self.offset == 0:
-                raise TarFormatError("empty file" if not block else "truncated header")
-            if len(block) < BLOCK or block.count(0) == BLOCK:
-                return None  # end of archive (zero block), or the stream ends between members
+            skip = left + pad
+            raw = self._read_exact(skip + BLOCK)
+            if len(raw) < skip + BLOCK:
+                if len(raw) < left:
+                    raise TarFormatError("unexpected end of data")
+                if self.offset == 0:
+                    raise TarFormatError("empty file" if not raw else "truncated header")
+                # the stream ends between members (or right after the last file's data, without
+                # its padding: umoci 0.4.7 writes that)
+                return None
+            block = raw[skip:] if skip else raw
+            left = pad = 0
+            if block == _ZERO_BLOCK:
+                return None  # end of archive
             if not _checksum_ok(block):
                 if self.offset == 0:
                     raise TarFormatError("bad checksum")
                 return None  # tarfile, too, ends a stream at a later bad header
             type_ = block[156]
-            size = _number(block[124:136])
+            size = _field(block, 124, 136)
             if size < 0:
                 raise TarFormatError("invalid header: negative size")
             if type_ in _PAX:
@@ -184,21 +224,32 @@ class TarStream:
             if type_ == _LONGLINK:
                 long_link = _text(self._data_block(size))
                 continue
-            return self._member(block, type_, size, {**pax_global, **pax}, long_name, long_link)
+            extended = {**pax_global, **pax} if pax_global or pax else None
+            return self._member(block, type_, size, extended, long_name, long_link)
 
     @staticmethod
     def _member(
-        block: bytes, type_: int, size: int, pax: dict[str, str], long_name: str | None, long_link: str | None
+        block: bytes,
+        type_: int,
+        size: int,
+        pax: dict[str, str] | None,
+        long_name: str | None,
+        long_link: str | None,
     ) -> TarMember:
         name = _text(block[0:100])
-        if block[257:265] == b"ustar\x0000":
+        if block[345] and block[257:265] == b"ustar\x0000":  # a ustar name prefix, when there is one
             prefix = _text(block[345:500])
             if prefix:
                 name = prefix + "/" + name
         if type_ == 0 and name.endswith("/"):
-            type_ = 0x35
+            type_ = DIRECTORY
         name = long_name if long_name is not None else name
-        linkname = long_link if long_link is not None else _text(block[157:257])
+        linkname = _text(block[157:257]) if block[157] else ""
+        if long_link is not None:
+            linkname = long_link
+        mode = _field(block, 100, 108)
+        if pax is None:
+            return TarMember(name, linkname, size, mode, type_, type_ == _SPARSE)
         name = pax.get("path", name)
         linkname = pax.get("linkpath", linkname)
         if "size" in pax:
@@ -209,7 +260,7 @@ class TarStream:
         if size < 0:
             raise TarFormatError("invalid header: negative size")
         sparse = type_ == _SPARSE or any(k.startswith("GNU.sparse.") for k in pax)
-        return TarMember(name, linkname, size, _number(block[100:108]), type_, sparse)
+        return TarMember(name, linkname, size, mode, type_, sparse)
 
 
 def _pax_records(data: bytes) -> dict[str, str]:
