@@ -6,7 +6,8 @@ For every fixture image present (Debian, Alpine, the rpm images, the planted-con
   (join key: purl type, name, version; see ``purl_key``);
 * on the planted-content image, each planted secret and whether Assay and Trivy report it
   (by path), plus what each reports that was not planted;
-* the UNKNOWN share of Assay's CVE findings (with ``--vulndata``, else no matching);
+* the UNKNOWN share of Assay's CVE findings (with ``--vulndata``, else no matching; CVSS by CVE
+  id from the CVE JSON 5 records of ``--cvelist`` when that folder exists);
 * wall time and peak RSS of ``assay scan`` without content analysis, with it, and with it plus
   threat feeds loaded (``assay feeds update``), and of syft and Trivy.
 
@@ -15,7 +16,7 @@ Trivy runs offline (its databases cannot be downloaded here): ``trivy image --in
 --skip-files '**/*.jar'``; its package list is taken from ``--format cyclonedx``, which needs no
 vulnerability database (``--format json --list-all-pkgs`` does). Numbers are printed, never asserted.
 
-    .venv/bin/python benchmarks/accuracy.py [--fixtures DIR] [--vulndata DIR] [--json FILE]
+    .venv/bin/python benchmarks/accuracy.py [--fixtures DIR] [--vulndata DIR] [--cvelist DIR] [--json FILE]
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ IMAGES = {  # name -> OCI layout under the fixtures dir
     "alpine": "oci/alpine",
     "rhel9": "rpm/oci/rhel9",
     "centos7": "rpm/oci/centos7",
+    "amzn2023": "rpm/oci/amzn2023",
+    "ol5": "rpm/oci/ol5",
     "content": "content/oci/planted",
 }
 _OS_TYPES = frozenset({"deb", "apk", "rpm", "alpm", "opkg"})
@@ -296,6 +299,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--fixtures", type=Path, default=default_fixtures)
     parser.add_argument("--vulndata", type=Path, default=Path("/work/shared/vulndata"))
+    parser.add_argument(
+        "--cvelist", type=Path, default=Path("/work/shared/cvelist"), help="CVE JSON 5 records"
+    )
     parser.add_argument("--images", default=",".join(IMAGES), help="comma list of " + ", ".join(IMAGES))
     parser.add_argument("--json", type=Path, help="also write every figure as JSON")
     return parser.parse_args(argv)
@@ -307,9 +313,10 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     print(f"assay: {tools.assay}\nsyft:  {tools.syft or 'not found'}\ntrivy: {tools.trivy or 'not found'}")
     result: dict[str, Any] = {"images": {}}
     if vulndata is not None:
-        sample, _ = tools.run("db", [tools.assay, "db", "update", "--source", str(vulndata)])
+        cvss = ["--cvss", str(args.cvelist)] if args.cvelist.is_dir() else []
+        sample, _ = tools.run("db", [tools.assay, "db", "update", "--source", str(vulndata), *cvss])
         result["db"] = timing("assay db update", sample, str(vulndata))
-        print(f"advisory DB built from {vulndata} in {sample.wall_s:.1f} s")
+        print(f"advisory DB built from {vulndata} {' '.join(cvss)} in {sample.wall_s:.1f} s")
     else:
         print(f"no advisory data at {args.vulndata}: CVE figures are empty")
     for name in args.images.split(","):

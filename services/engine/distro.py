@@ -9,12 +9,12 @@ Checked in order:
    ``etc/debian_version`` supplies it when it is numeric.
 2. ``etc/alpine-release``, ``etc/debian_version``.
 3. The Red Hat family's ``NAME release VERSION (CODENAME)`` files, most specific first:
-   Rocky, AlmaLinux, CentOS, Fedora, Amazon Linux's ``etc/system-release``, then
+   Rocky, AlmaLinux, CentOS, Fedora, Oracle Linux, Amazon Linux's ``etc/system-release``, then
    ``etc/redhat-release`` (which the others often link to).
 4. A distroless Debian image with neither os-release nor debian_version still has dpkg's
    per-package ``var/lib/dpkg/status.d/`` files: Debian, release unknown.
 
-IDs are os-release's (``rhel``, ``centos``, ``rocky``, ``almalinux``, ``fedora``, ``amzn``,
+IDs are os-release's (``rhel``, ``centos``, ``rocky``, ``almalinux``, ``fedora``, ``amzn``, ``ol``,
 ``debian``, ``ubuntu``, ``alpine``), the keys services/vulndb/resolvers.py maps to OSV ecosystems.
 """
 
@@ -31,6 +31,7 @@ _REDHAT_FAMILY: tuple[str, ...] = (
     "etc/almalinux-release",
     "etc/centos-release",
     "etc/fedora-release",
+    "etc/oracle-release",  # Oracle Linux 5-6 have no os-release, and their redhat-release says RHEL
     "etc/system-release",
     "etc/redhat-release",
 )

@@ -28,10 +28,12 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from schemas.events import AdvisoryBuildPublished
-from services.common.config import Settings
 from services.common.errors import VulnDBError
 from services.common.objectstore import DirectoryObjectStore, ObjectStore, object_store_for
 from services.vulndb.db import VulnDB
+
+if TYPE_CHECKING:
+    from services.settings import Settings
 
 __all__ = [
     "BuildFollower",
@@ -242,6 +244,15 @@ class BuildFollower:
         except VulnDBError as exc:
             log.error("advisory database: %s; keeping build %s", exc, self.holder.build_id)
             return False
+
+    async def first(self, stop: asyncio.Event, *, poll_s: float = 5.0) -> None:
+        """Until the holder has a database (or ``stop``): an engine scanning before the first build
+        is stored would find no vulnerability at all (a new install, the updater still building)."""
+        if self.holder.build_id is None and not stop.is_set():
+            log.warning("advisory database: waiting for the first build (the updater's) before scanning")
+        while self.holder.build_id is None and not stop.is_set():
+            await wait_for_any(stop, None, timeout_s=poll_s)
+            await self.step()
 
     async def run(self, stop: asyncio.Event, *, interval_s: float, wake: asyncio.Event | None = None) -> None:
         """``step`` at once, then every ``interval_s`` or when ``wake`` is set, until ``stop``."""

@@ -2,11 +2,12 @@
 
 A gap is raised when the image's distribution is unknown, unsupported or past its end of
 security support (``distro_eol.json`` beside this module, a small dated table), or when the inventory
-holds packages of an ecosystem the advisory database has no records for. The matcher
-reports gaps as notes carrying a machine-readable marker (``[coverage:KIND:SUBJECT]``);
-``gaps_from_notes`` reads them back, so the gaps reach the policy through the
-``ScanCompleted`` notes the engine already publishes. The policy turns each gap into a
-``Coverage`` finding with the id ``coverage:KIND:SUBJECT``.
+holds packages of an ecosystem the advisory database has no records for. The matcher returns
+the gaps as ``schemas.records.CoverageGap`` records and the engine publishes them on
+``ScanCompleted.gaps``; each also becomes a report note ending in a marker
+(``[coverage:KIND:SUBJECT]``), which ``gaps_from_notes`` reads back for events from engines that
+predate the ``gaps`` field. The policy turns each gap into a ``Coverage`` finding with the id
+``coverage:KIND:SUBJECT``.
 """
 
 from __future__ import annotations
@@ -21,35 +22,13 @@ from typing import Final
 
 import msgspec
 
+from schemas.records import CoverageGap as CoverageGap  # re-exported: the matcher's gaps
 from schemas.records import Distro
 
 NO_DATABASE_NOTE: Final = "no advisory database loaded"  # the engine's note when matching is skipped
 _MARKER: Final = re.compile(r"\s*\[coverage:(?P<kind>[a-z-]+):(?P<subject>[^\]]+)\]$")
 _MAJOR_MINOR: Final = re.compile(r"^(\d+)(?:\.(\d+))?")
 _BY_MINOR: Final = frozenset({"ubuntu", "alpine"})  # releases named major.minor
-
-
-class CoverageGap(msgspec.Struct, frozen=True, kw_only=True):
-    """Something the scan could not check.
-
-    ``kind``: ``no-advisories`` (an ecosystem without advisory data), ``unknown-distro``,
-    ``unsupported-distro``, ``eol-distro``, ``no-database``. ``subject`` names what (an
-    ecosystem, ``debian-11``); ``severity`` is LOW or MEDIUM.
-    """
-
-    kind: str
-    subject: str
-    message: str
-    severity: str = "MEDIUM"
-
-    @property
-    def id(self) -> str:
-        """The finding id: ``coverage:KIND:SUBJECT``."""
-        return f"coverage:{self.kind}:{self.subject}"
-
-    def note(self) -> str:
-        """The report note: the message and the marker ``gaps_from_notes`` reads back."""
-        return f"{self.message} [{self.id}]"
 
 
 def no_advisories(ecosystem: str, package_type: str) -> CoverageGap:
@@ -104,7 +83,13 @@ def gaps_from_notes(notes: Iterable[str]) -> list[CoverageGap]:
             continue
         kind, subject = m.group("kind"), m.group("subject")
         severity = "LOW" if kind == "no-advisories" and subject in _LANGUAGE_ECOSYSTEMS else "MEDIUM"
-        gap = CoverageGap(kind=kind, subject=subject, message=note[: m.start()], severity=severity)
+        try:
+            gap = msgspec.convert(
+                {"kind": kind, "subject": subject, "message": note[: m.start()], "severity": severity},
+                CoverageGap,
+            )
+        except msgspec.ValidationError:  # a marker of a kind this version does not know: not a gap
+            continue
         out.setdefault(gap.id, gap)
     return list(out.values())
 
@@ -164,9 +149,12 @@ def distro_gap(distro: Distro | None, today: dt.date) -> CoverageGap | None:
     return None
 
 
-def scan_gaps(notes: Iterable[str], distro: Distro | None, today: dt.date) -> list[CoverageGap]:
-    """Every gap of one scan: those its notes carry, then the distribution's support status."""
-    gaps = gaps_from_notes(notes)
+def scan_gaps(
+    notes: Iterable[str], distro: Distro | None, today: dt.date, *, gaps: Iterable[CoverageGap] = ()
+) -> list[CoverageGap]:
+    """Every gap of one scan: ``gaps`` (``ScanCompleted.gaps``; when there are none, those its
+    ``notes`` carry, as an older engine reported them), then the distribution's support status."""
+    gaps = list({g.id: g for g in gaps}.values()) or gaps_from_notes(notes)
     eol = distro_gap(distro, today)
     if eol is not None and eol.id not in {g.id for g in gaps}:
         gaps.append(eol)

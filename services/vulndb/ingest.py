@@ -22,20 +22,18 @@ import contextlib
 import fcntl
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-
-import msgspec
 
 from services.common.errors import VulnDBError
 from services.vulndb import osv
 from services.vulndb.db import VulnDB
 from services.vulndb.feeds import FEED_KINDS, update_feed
+from services.vulndb.ingest_unit import advisory_unit, selector
 from services.vulndb.run import Say, Ticker, UpdateRun, now
-from services.vulndb.sources import Problem, Unit, is_url, plan, read_json_dir, read_zip
+from services.vulndb.sources import plan
 from services.vulndb.stats import MAX_REPORTED_ERRORS, IngestError, SourceStats, Tally, UpdateStats
-from services.vulndb.store import DatabaseWriter, SourceState, previous_sources
-from services.vulndb.versions import ecosystem_base
+from services.vulndb.store import SourceState, previous_sources
 
 __all__ = [
     "MAX_REPORTED_ERRORS",
@@ -44,147 +42,6 @@ __all__ = [
     "UpdateStats",
     "update_db",
 ]
-
-
-class _UnitTally(msgspec.Struct, kw_only=True):
-    records: int = 0
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-
-def _selector(ecosystems: Sequence[str] | None) -> Callable[[str], bool]:
-    if not ecosystems:
-        return lambda _ecosystem: True
-    wanted = frozenset(ecosystem_base(e) for e in ecosystems)
-    return lambda ecosystem: ecosystem_base(ecosystem) in wanted
-
-
-def _ingest(
-    items: Iterator[tuple[str, bytes] | Problem],
-    label: str,
-    writer: DatabaseWriter,
-    keep: Callable[[str], bool],
-    tally: Tally,
-    tick: Callable[[str], None],
-) -> _UnitTally:
-    """Decode and store every item of one source (the writer has ``begin`` it)."""
-    unit = _UnitTally()
-    for item in items:
-        unit.records += 1
-        tally.records += 1
-        tick(f"{label}: {unit.records} records read")
-        if isinstance(item, Problem):
-            tally.error(f"{label}:{item.name}", item.reason)
-            continue
-        name, data = item
-        try:
-            record = osv.decode_record(data)
-        except msgspec.MsgspecError as exc:
-            tally.error(f"{label}:{name}", str(exc))
-            continue
-        if record.withdrawn:
-            tally.withdrawn += 1
-            continue
-        outcome, _rows = writer.add(record, keep)
-        if outcome == "added":
-            unit.added += 1
-        elif outcome == "updated":
-            unit.updated += 1
-        elif outcome == "unchanged":
-            unit.unchanged += 1
-        elif outcome == "duplicate":
-            tally.duplicates += 1
-        else:
-            tally.skipped += 1
-    tally.added += unit.added
-    tally.updated += unit.updated
-    tally.unchanged += unit.unchanged
-    return unit
-
-
-def _read(unit: Unit, path: Path) -> Iterator[tuple[str, bytes] | Problem]:
-    return read_json_dir(path) if unit.kind == "json-dir" else read_zip(path)
-
-
-async def _advisory_unit(
-    run: UpdateRun,
-    unit: Unit,
-    selection: str,
-    keep: Callable[[str], bool],
-    tally: Tally,
-    missing: list[str],
-) -> SourceStats:
-    label = unit.ecosystem or Path(unit.location).name
-    got, path = await run.obtain(unit.location, label, unit.kind, selection)
-    before = run.previous.get(unit.location)
-    if got.status == "unchanged":
-        run.say(f"{label}: unchanged")
-        return SourceStats(
-            location=unit.location,
-            ecosystem=unit.ecosystem,
-            status="unchanged",
-            advisories=before.advisories if before else 0,
-        )
-    if got.status == "missing":
-        run.say(f"{label}: not found (HTTP 404), skipped")
-        missing.append(unit.ecosystem)
-        if before is None or before.status != "missing":
-            writer = await run.open_writer()
-            removed = await asyncio.to_thread(writer.drop_source, unit.location)
-            tally.removed += removed
-            state = SourceState(
-                name=unit.location,
-                kind=unit.kind,
-                ecosystem=unit.ecosystem,
-                selection=selection,
-                status="missing",
-                updated_at=now(),
-            )
-            await asyncio.to_thread(writer.set_source, state)
-        return SourceStats(location=unit.location, ecosystem=unit.ecosystem, status="missing")
-    writer = await run.open_writer()
-    if before is not None and before.selection != selection:
-        # Rows were kept with another ecosystem filter: nothing of them can be reused.
-        await asyncio.to_thread(writer.drop_source, unit.location)
-    await asyncio.to_thread(writer.begin, unit.location)
-    try:
-        counts = await asyncio.to_thread(_ingest, _read(unit, path), label, writer, keep, tally, run.tick)
-        removed, stored = await asyncio.to_thread(writer.finish)
-    finally:
-        if is_url(unit.location):
-            with contextlib.suppress(OSError):
-                path.unlink()
-    tally.removed += removed
-    v = got.validators
-    state = SourceState(
-        name=unit.location,
-        kind=unit.kind,
-        ecosystem=unit.ecosystem,
-        selection=selection,
-        fingerprint=v.fingerprint(),
-        etag=v.etag,
-        last_modified=v.last_modified,
-        records=counts.records,
-        advisories=stored,
-        updated_at=now(),
-    )
-    await asyncio.to_thread(writer.set_source, state)
-    run.say(
-        f"{label}: {counts.records} records: {counts.added} new, {counts.updated} changed, "
-        f"{counts.unchanged} unchanged, {removed} removed; {stored} advisories stored"
-    )
-    return SourceStats(
-        location=unit.location,
-        ecosystem=unit.ecosystem,
-        records=counts.records,
-        advisories=stored,
-        added=counts.added,
-        updated=counts.updated,
-        unchanged=counts.unchanged,
-        removed=removed,
-        bytes=got.bytes,
-    )
 
 
 async def update_db(
@@ -263,17 +120,15 @@ async def _update(
     say = progress or (lambda _line: None)
     units = plan(source, ecosystems)
     selection = ",".join(sorted(ecosystems)) if ecosystems else "*"
-    keep = _selector(ecosystems)
+    keep = selector(ecosystems)
     previous = None if full else await asyncio.to_thread(previous_sources, db_path)
     tally = Tally()
     per_unit: list[SourceStats] = []
     missing: list[str] = []
     if ecosystems and units and all(u.kind == "zip" and u.ecosystem for u in units):
         present = {u.ecosystem for u in units}
-        for eco in ecosystems:
-            if eco not in present:
-                missing.append(eco)
-                per_unit.append(SourceStats(location=source, ecosystem=eco, status="missing"))
+        missing.extend(eco for eco in ecosystems if eco not in present)
+        per_unit.extend(SourceStats(location=source, ecosystem=eco, status="missing") for eco in missing)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     run: UpdateRun | None = None
     try:
@@ -283,19 +138,8 @@ async def _update(
             )
             run = UpdateRun(db_path, tmp, previous, say, Ticker(status), stack)
             for unit in units:
-                per_unit.append(await _advisory_unit(run, unit, selection, keep, tally, missing))
-            planned = {u.location for u in units}
-            for name, state in run.previous.items():
-                if state.kind not in FEED_KINDS and name not in planned:
-                    writer = await run.open_writer()
-                    removed = await asyncio.to_thread(writer.drop_source, name)
-                    tally.removed += removed
-                    say(f"{state.ecosystem or name}: no longer a source, {removed} advisories removed")
-                    per_unit.append(
-                        SourceStats(
-                            location=name, ecosystem=state.ecosystem, status="removed", removed=removed
-                        )
-                    )
+                per_unit.append(await advisory_unit(run, unit, selection, keep, tally, missing))
+            per_unit.extend(await _drop_unplanned(run, {u.location for u in units}, tally))
             loaded: list[SourceStats] = []
             for kind, location in feeds.items():
                 if location:
@@ -304,33 +148,66 @@ async def _update(
                 return await asyncio.to_thread(
                     _unchanged_stats, db_path, per_unit + loaded, missing, tally, started, say
                 )
-            writer = run.writer
-            counts = await asyncio.to_thread(writer.counts)
-            if counts["advisories"] == 0:
-                raise VulnDBError(
-                    f"no advisories ingested from {source} "
-                    f"({tally.records} records read, {tally.error_count} errors); database not replaced"
-                )
-            tally.duplicates += counts["advisory_copies"] - counts["advisories"]
-            sources = await asyncio.to_thread(writer.sources)
-            meta = {
-                **_previous_meta(previous, db_path),
-                **run.meta,
-                "built_at": now(),
-                "source": source,
-                "sources": osv.ENCODER.encode(list(sources.values())).decode(),
-                "advisories": str(counts["advisories"]),
-                "affected": str(counts["affected"]),
-                "kev": str(counts["kev"]),
-                "epss": str(counts["epss"]),
-                "cvss": str(counts["cvss"]),
-            }
-            await asyncio.to_thread(writer.commit, meta)
+            counts = await _commit(run, source, previous, db_path, tally)
     except BaseException:
         if run is not None and run.writer is not None:
             run.writer.abort()
         raise
-    stats = UpdateStats(
+    stats = _stats(db_path, tally, counts, missing, per_unit + loaded, started)
+    say(_done_line(stats))
+    return stats
+
+
+async def _drop_unplanned(run: UpdateRun, planned: set[str], tally: Tally) -> list[SourceStats]:
+    """Advisory sources of the previous build that are no longer planned: their rows go."""
+    out: list[SourceStats] = []
+    for name, state in run.previous.items():
+        if state.kind in FEED_KINDS or name in planned:
+            continue
+        writer = await run.open_writer()
+        removed = await asyncio.to_thread(writer.drop_source, name)
+        tally.removed += removed
+        run.say(f"{state.ecosystem or name}: no longer a source, {removed} advisories removed")
+        out.append(SourceStats(location=name, ecosystem=state.ecosystem, status="removed", removed=removed))
+    return out
+
+
+async def _commit(
+    run: UpdateRun, source: str, previous: dict[str, SourceState] | None, db_path: Path, tally: Tally
+) -> dict[str, int]:
+    """Check the new build holds advisories, write its meta rows and commit it; its counts."""
+    writer = run.writer
+    assert writer is not None  # the caller returned early when nothing was written
+    counts = await asyncio.to_thread(writer.counts)
+    if counts["advisories"] == 0:
+        raise VulnDBError(
+            f"no advisories ingested from {source} "
+            f"({tally.records} records read, {tally.error_count} errors); database not replaced"
+        )
+    tally.duplicates += counts["advisory_copies"] - counts["advisories"]
+    sources = await asyncio.to_thread(writer.sources)
+    meta = {
+        **_previous_meta(previous, db_path),
+        **run.meta,
+        "built_at": now(),
+        "source": source,
+        "sources": osv.ENCODER.encode(list(sources.values())).decode(),
+        **{key: str(counts[key]) for key in ("advisories", "affected", "kev", "epss", "cvss")},
+    }
+    await asyncio.to_thread(writer.commit, meta)
+    return counts
+
+
+def _stats(
+    db_path: Path,
+    tally: Tally,
+    counts: dict[str, int],
+    missing: list[str],
+    sources: list[SourceStats],
+    started: float,
+) -> UpdateStats:
+    """What an update that wrote a new build did."""
+    return UpdateStats(
         db_path=str(db_path),
         records=tally.records,
         advisories=counts["advisories"],
@@ -345,18 +222,20 @@ async def _update(
         error_count=tally.error_count,
         errors=tally.errors,
         missing=missing,
-        sources=per_unit + loaded,
+        sources=sources,
         kev=counts["kev"],
         epss=counts["epss"],
         seconds=round(time.monotonic() - started, 3),
     )
-    say(
+
+
+def _done_line(stats: UpdateStats) -> str:
+    return (
         f"done: {stats.advisories} advisories ({stats.added} new, {stats.updated} changed, "
         f"{stats.removed} removed), {stats.affected} affected packages, {stats.withdrawn} withdrawn, "
         f"{stats.kev} known exploited, {stats.epss} EPSS scores, {stats.error_count} errors "
         f"in {stats.seconds}s"
     )
-    return stats
 
 
 def _previous_meta(previous: dict[str, SourceState] | None, db_path: Path) -> dict[str, str]:

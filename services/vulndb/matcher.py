@@ -6,12 +6,14 @@ ecosystems, package names and version to look up. OS packages are looked up by t
 an OS package installed (``owner``) is looked up as that OS package, in the distribution's
 records, because the distribution patches its copy (a backported fix keeps the upstream
 version number); when the owner is itself in the inventory its own findings already
-cover the package, which is then not reported again. A version is affected when
-``ranges.affected`` says so.
+cover the package, which is then not reported again. A RHEL-family package that its vendor
+has no record of is looked up in a rebuild's records (``Query.fallbacks``), per package. A
+version is affected when ``ranges.affected`` says so.
 
 All advisories naming one vulnerability for one package (a GHSA, a PYSEC and a distro
 record of the same CVE) become one ``VulnMatch`` keyed by its CVE, listing every id, with
-the smallest fixed version above the installed one and the best severity. Anything that
+the smallest fixed version above the installed one and the best severity; an RPM
+distribution's erratum becomes one match per CVE it fixes (``errata.py``). Anything that
 cannot be matched becomes a note (coverage gaps carry a marker, see ``coverage.py``),
 never an exception.
 """
@@ -25,8 +27,9 @@ from typing import Any, Final
 import msgspec
 
 from schemas.records import Distro, PackageRecord, VulnMatch
+from schemas.vocabulary import FixState
 from services.common.errors import VulnDBError
-from services.vulndb import cvss_source, ranges, severity
+from services.vulndb import cvss_source, errata, ranges, severity
 from services.vulndb.coverage import CoverageGap, no_advisories
 from services.vulndb.db import Advisory, AffectedPackage, VulnDB
 from services.vulndb.resolvers import RESOLVERS, Query, Resolver, owner_record
@@ -45,6 +48,7 @@ __all__ = [
 ]
 
 MAX_DETAILS: Final = 2000
+_NAMES_SHOWN: Final = 10  # packages named in a stand-in note
 
 FIXED: Final = "fixed"
 NOT_FIXED: Final = "not-fixed"
@@ -86,7 +90,7 @@ def _words(obj: Mapping[str, Any] | None) -> Iterable[str]:
             yield value.strip().lower()
 
 
-def fix_state(advisory: Advisory, entry: AffectedPackage, fixed: str) -> str:
+def fix_state(advisory: Advisory, entry: AffectedPackage, fixed: str) -> FixState:
     """``fixed`` when a fixed version is known, ``wont-fix`` when the publisher says none will come."""
     if fixed:
         return FIXED
@@ -115,7 +119,9 @@ def _listed_fix(version: str, entry: AffectedPackage, compare: Compare) -> str:
     return min(above, key=cmp_to_key(compare)) if above else ""
 
 
-def _to_match(pkg: PackageRecord, ecosystem: str, advisory: Advisory, fixed: str, state: str) -> VulnMatch:
+def _to_match(
+    pkg: PackageRecord, ecosystem: str, advisory: Advisory, fixed: str, state: FixState
+) -> VulnMatch:
     rated = severity.assess(advisory, ecosystem)
     return VulnMatch(
         vuln_id=preferred_id(advisory),
@@ -214,6 +220,8 @@ class _Matcher:
         # (purl, name, version) -> the package's matches so far and its version ordering
         self.found: dict[tuple[str, str, str], tuple[list[VulnMatch], Compare]] = {}
         self.related: dict[str, tuple[str, ...]] = {}  # advisory id -> the CVEs it fixes (RHSA/ALSA)
+        # (type, stand-in ecosystem, own ecosystem, whether the own vendor's exist) -> packages
+        self.stood_in: dict[tuple[str, str, str, bool], list[str]] = {}
 
     def note(self, item: str | CoverageGap) -> None:
         if isinstance(item, CoverageGap):
@@ -244,8 +252,9 @@ class _Matcher:
         if not isinstance(query, Query):
             self.note(query)
             return
-        ecosystems = self._ecosystems(query, pkg)
-        if not ecosystems:
+        primary = self._held(query.ecosystems)
+        stand_ins = [held for group in query.fallbacks if (held := self._held(group))]
+        if not primary and not stand_ins:
             self.note(no_advisories(query.ecosystem, pkg.type))
             return
         try:
@@ -258,6 +267,20 @@ class _Matcher:
         except InvalidVersion as exc:
             self.note(f"{pkg.name} {pkg.version} not matched: {exc}")
             return
+        if primary and self._lookup(pkg, query, primary, compare):
+            return
+        # Per package: one the image's own vendor has no record of takes the first stand-in's that has one.
+        for held in stand_ins:
+            if self._lookup(pkg, query, held, compare):
+                key = (pkg.type, held[0], query.ecosystem, bool(primary))
+                self.stood_in.setdefault(key, []).append(pkg.name)
+                return
+
+    def _held(self, ecosystems: Iterable[str]) -> list[str]:
+        return [e for e in ecosystems if self.db.has_ecosystem(e)]
+
+    def _lookup(self, pkg: PackageRecord, query: Query, ecosystems: list[str], compare: Compare) -> bool:
+        """Evaluate every record of ``ecosystems`` naming the package; whether there was any."""
         seen: set[str] = set()
         for ecosystem in ecosystems:
             for name in query.names:
@@ -266,19 +289,20 @@ class _Matcher:
                         continue
                     seen.add(advisory.id)
                     self._evaluate(pkg, query.version, ecosystem, advisory, compare)
+        return bool(seen)
 
-    def _ecosystems(self, query: Query, pkg: PackageRecord) -> list[str]:
-        """The ecosystems of ``query`` the database holds, else those of its first stand-in that it holds."""
-        held = [e for e in query.ecosystems if self.db.has_ecosystem(e)]
-        for group in () if held else query.fallbacks:
-            held = [e for e in group if self.db.has_ecosystem(e)]
-            if held:
-                self.note(
-                    f"{pkg.type} packages matched with {ecosystem_base(held[0])} records ({held[0]}): "
-                    f"the database has none for {query.ecosystem}"
-                )
-                break
-        return held
+    def _stand_in_notes(self) -> list[str]:
+        notes = []
+        for (kind, ecosystem, own, partly), listed in self.stood_in.items():
+            used = f"matched with {ecosystem_base(ecosystem)} records ({ecosystem})"
+            if not partly:
+                notes.append(f"{kind} packages {used}: the database has none for {own}")
+                continue
+            names = sorted(set(listed))
+            more = f" and {len(names) - _NAMES_SHOWN} more" if len(names) > _NAMES_SHOWN else ""
+            shown = ", ".join(names[:_NAMES_SHOWN])
+            notes.append(f"{kind} packages without a {own} record {used}: {shown}{more}")
+        return notes
 
     def _evaluate(
         self, pkg: PackageRecord, version: str, ecosystem: str, advisory: Advisory, compare: Compare
@@ -293,7 +317,7 @@ class _Matcher:
             self.note(f"{pkg.name} {pkg.version}: {advisory.id}: {note}")
         if not verdict.affected:
             return
-        best: tuple[str, str] | None = None  # (fixed, fix state) of the entry that applies
+        best: tuple[str, FixState] | None = None  # (fixed, fix state) of the entry that applies
         for entry in advisory.affected:
             try:
                 hit, entry_fixed = ranges.affected(version, entry, compare)
@@ -344,11 +368,20 @@ class _Matcher:
             for m in matches
         ]
 
+    def _by_cve(self, found: list[VulnMatch], compare: Compare) -> list[VulnMatch]:
+        """One package's matches, one per vulnerability, errata split by the CVEs they fix."""
+        out: dict[str, VulnMatch] = {}
+        for merged in merge_aliases(found, compare):
+            for m in errata.per_cve(merged, self.related):
+                out[m.vuln_id] = _merge(out[m.vuln_id], m, compare) if m.vuln_id in out else m
+        return list(out.values())
+
     def result(self) -> MatchResult:
-        merged = [m for found, compare in self.found.values() for m in merge_aliases(found, compare)]
+        merged = [m for found, compare in self.found.values() for m in self._by_cve(found, compare)]
         merged = self._rated(self._exploitation(merged))
         matches = sorted(merged, key=lambda m: (m.package_name, m.package_version, m.vuln_id))
-        return MatchResult(matches=matches, notes=list(self.notes), gaps=list(self.gaps.values()))
+        notes = [*self.notes, *self._stand_in_notes()]
+        return MatchResult(matches=matches, notes=notes, gaps=list(self.gaps.values()))
 
 
 def match_packages(db: VulnDB, distro: Distro | None, packages: Sequence[PackageRecord]) -> MatchResult:

@@ -28,9 +28,10 @@ class Query(msgspec.Struct, frozen=True):
     ``ecosystem`` and ``alt_ecosystems`` are every OSV ecosystem whose records apply (the
     matcher reads those the database holds, e.g. the BaseOS and AppStream streams of one
     RHEL release); ``name`` and ``alt_names`` are spellings of the package's name there.
-    ``fallbacks`` are stand-ins, each one vendor's ecosystems, for when the database holds
-    none of those: the records of another rebuild of the same RHEL release (AlmaLinux's for a
-    CentOS or Rocky image). The matcher reads the first group it holds, and says so.
+    ``fallbacks`` are stand-ins, each one vendor's ecosystems, for a package the database has
+    no record of in those: the records of another rebuild of the same RHEL release (AlmaLinux's
+    for a CentOS or Rocky image). Per package, the matcher reads the first group naming it,
+    and says so.
     """
 
     ecosystem: str
@@ -117,7 +118,18 @@ def _release(name: str) -> DistroEcosystems:
 
 
 _ALMA, _ROCKY = _release("AlmaLinux"), _release("Rocky Linux")
-_ORACLE, _AMAZON = _release("Oracle Linux"), _release("Amazon Linux")  # from updateinfo.xml (updateinfo.py)
+_ORACLE = _release("Oracle Linux")  # ELSA, from Oracle's OVAL (elsa.py) or updateinfo.xml
+
+
+def _amazon(distro: Distro) -> tuple[str, ...]:
+    """Amazon Linux 2 and 2023 by VERSION_ID; the Amazon Linux AMI (2015.03-2018.03) is release "1".
+
+    Its ALAS ids name the release the same way (``updateinfo.py``): ALAS2023-, ALAS2-, ALAS-.
+    """
+    major = _major(distro)
+    if not major:
+        return ()
+    return ("Amazon Linux:1",) if 2010 <= int(major) <= 2018 else (f"Amazon Linux:{major}",)
 
 
 DEB_DISTROS: Final[dict[str, DistroEcosystems]] = {"debian": _debian, "ubuntu": _ubuntu}
@@ -128,10 +140,10 @@ RPM_DISTROS: Final[dict[str, DistroEcosystems]] = {
     "almalinux": _ALMA,
     "rocky": _ROCKY,
     "ol": _ORACLE,
-    "amzn": _AMAZON,  # VERSION_ID "2" or "2023": its own packages and ALAS, no RHEL stand-in
+    "amzn": _amazon,  # VERSION_ID "2" or "2023": its own packages and ALAS, no RHEL stand-in
 }
-# RHEL and its rebuilds ship the same sources at the same release numbers: when a database has
-# no records of the image's own vendor, another's for the same major release stand in.
+# RHEL and its rebuilds ship the same sources at the same release numbers: for a package the
+# database has no record of from the image's own vendor, another's for the same major release stand in.
 RPM_FALLBACKS: Final[dict[str, tuple[DistroEcosystems, ...]]] = {
     "rhel": (_ALMA, _ROCKY),
     "centos": (_ALMA, _ROCKY),

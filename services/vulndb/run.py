@@ -6,10 +6,10 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from services.common.clock import utcnow
 from services.vulndb.sources import Fetched, Validators, fetch, file_stamp, is_url
 from services.vulndb.store import DatabaseWriter, SourceState
 
@@ -37,8 +37,8 @@ class Ticker:
 
 
 def now() -> str:
-    """The current UTC time, RFC 3339 to the second."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The current UTC time, RFC 3339 to the second (``services.common.clock``)."""
+    return utcnow()
 
 
 def mb(n: int) -> str:

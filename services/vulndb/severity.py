@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Final
 import msgspec
 from cvss import CVSS2, CVSS3, CVSS4, CVSSError
 
+from schemas.vocabulary import SEVERITIES, Severity, severity_rank
 from services.vulndb import osv
 from services.vulndb.versions import ecosystem_base
 
@@ -40,8 +41,7 @@ if TYPE_CHECKING:  # db's reader returns cvss_source ratings, which rate with th
     from services.vulndb.db import Advisory
 
 UNKNOWN: Final = "UNKNOWN"
-_RANK: Final = {"UNKNOWN": 0, "NONE": 0, "LOW": 1, "MEDIUM": 2, "HIGH": 3, "CRITICAL": 4}
-_WORDS: Final = {
+_WORDS: Final[dict[str, Severity]] = {
     "CRITICAL": "CRITICAL",
     "HIGH": "HIGH",
     "IMPORTANT": "HIGH",  # Red Hat
@@ -74,18 +74,18 @@ class Assessment(msgspec.Struct, frozen=True, kw_only=True):
     ``source`` names where ``severity`` came from ("" when UNKNOWN).
     """
 
-    severity: str = UNKNOWN
+    severity: Severity = UNKNOWN
     score: float = 0.0
     vector: str = ""
     source: str = ""
 
 
 def rank(word: str) -> int:
-    """Order of severity words: UNKNOWN = NONE < LOW < MEDIUM < HIGH < CRITICAL."""
-    return _RANK.get(word, 0)
+    """Order of severity words: UNKNOWN = NONE < LOW < MEDIUM < HIGH < CRITICAL (``schemas.vocabulary``)."""
+    return len(SEVERITIES) - 1 - severity_rank(word) if word in SEVERITIES else 0
 
 
-def normalize(word: str) -> str:
+def normalize(word: str) -> Severity:
     """A publisher's severity word in Assay's vocabulary, or UNKNOWN.
 
     Only the first word counts: Ubuntu writes priorities such as "low (requires JavaScript)".
@@ -94,7 +94,7 @@ def normalize(word: str) -> str:
     return _WORDS.get(parts[0].upper(), UNKNOWN) if parts else UNKNOWN
 
 
-def band(score: float) -> str:
+def band(score: float) -> Severity:
     """NVD qualitative band of a CVSS v3/v4 score (0.0, "None", counts as UNKNOWN here)."""
     if score >= 9.0:
         return "CRITICAL"
@@ -107,7 +107,7 @@ def band(score: float) -> str:
     return UNKNOWN
 
 
-def rating(score: float, version: str) -> str:
+def rating(score: float, version: str) -> Severity:
     """The rating the CVSS specification gives ``score``: v2 by the NVD v2 ranges, v3/v4 per spec."""
     if version == "cvss_v2":
         return "HIGH" if score >= 7.0 else "MEDIUM" if score >= 4.0 else "LOW"
@@ -155,7 +155,7 @@ def _best_cvss(entries: Iterable[osv.Severity]) -> Assessment | None:
     return Assessment(severity=rating(score, source), score=score, vector=vector, source=source)
 
 
-def _word(obj: Mapping[str, Any] | None, *keys: str) -> str:
+def _word(obj: Mapping[str, Any] | None, *keys: str) -> Severity:
     for key in keys:
         value = obj.get(key) if obj else None
         if isinstance(value, str) and normalize(value) != UNKNOWN:
@@ -163,7 +163,7 @@ def _word(obj: Mapping[str, Any] | None, *keys: str) -> str:
     return UNKNOWN
 
 
-def _vendor_word(advisory: Advisory, base: str) -> str:
+def _vendor_word(advisory: Advisory, base: str) -> Severity:
     """The distribution's own rating word for an advisory, or UNKNOWN."""
     entries = [e.ecosystem_specific for e in advisory.affected]
     if base == "Debian":
@@ -254,7 +254,7 @@ def _from_number(entry: osv.Severity) -> Assessment | None:
     return Assessment(severity=rating(score, source), score=score, source=source)
 
 
-def _from_entry(entry: osv.Severity) -> str:
+def _from_entry(entry: osv.Severity) -> Severity:
     numeric = _from_number(entry)
     if numeric is not None:
         return band(numeric.score)

@@ -17,7 +17,9 @@ becomes one OSV record:
 
 The same update as one JSON document, as Trivy's vuln-list mirror stores each (``id``,
 ``title``, ``issued.date``, ``severity``, ``packages[]``, ``references[]``, ``cveids[]``),
-reads the same way; it has no ``<release>``, so it needs ``ecosystem``.
+reads the same way; it has no ``<release>``, so it needs ``ecosystem`` unless its ALAS id names
+it. Oracle's errata come as OVAL definitions rather than updateinfo; the same entry point reads
+them (``elsa.py``).
 
 Pure: bytes in, OSV JSON out. ``python -m services.vulndb.updateinfo FILE [ECOSYSTEM] OUTDIR``
 writes one ``<id>.json`` per record into a folder ``assay db update --source`` reads.
@@ -37,9 +39,14 @@ from xml.etree.ElementTree import Element, SubElement
 
 import msgspec
 
+from services.vulndb import elsa
+
 __all__ = ["UpdateinfoError", "main", "records"]
 
 _RELEASE: Final = re.compile(r"^(?P<name>.*\S)\s+(?P<major>\d+)(?:\.\d+)*$")
+# Amazon's ids name the release: ALAS2023-..., ALAS2-..., ALAS-... (Amazon Linux AMI, "1"), and
+# Amazon Linux 2's Extras topics after it (ALAS2KERNEL-5.10-2022-001, ALAS2NITRO-ENCLAVES-2023-002)
+_ALAS: Final = re.compile(r"^ALAS(?P<release>\d*)(?:[A-Z][A-Z0-9.-]*?)?-\d{4}-\d+$")
 _SRPM: Final = re.compile(r"^(?P<name>.+)-[^-]+-[^-]+\.src\.rpm$")
 _DATE_FORMATS: Final = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
 
@@ -65,10 +72,15 @@ def _date(node: Element, tag: str) -> str:
 
 
 def _ecosystem(update: Element, given: str) -> str:
+    """``given``, else from ``<release>``, the pkglist collection's ``<name>`` or an ALAS id."""
     if given:
         return given
-    m = _RELEASE.match(_text(update, "release"))
-    return f"{m.group('name')}:{m.group('major')}" if m else ""
+    for text in (_text(update, "release"), _text(update, "pkglist/collection/name")):
+        m = _RELEASE.match(text)
+        if m:
+            return f"{m.group('name')}:{m.group('major')}"
+    m = _ALAS.match(_text(update, "id"))
+    return f"Amazon Linux:{m.group('release') or '1'}" if m else ""
 
 
 def _fixes(update: Element) -> dict[tuple[str, str], None]:
@@ -148,15 +160,19 @@ def _from_json(doc: dict[str, Any]) -> Element:
     return update
 
 
+def _json(data: bytes) -> Any:
+    try:
+        return msgspec.json.decode(data)
+    except msgspec.DecodeError as exc:
+        raise UpdateinfoError(f"not JSON: {exc}") from exc
+
+
 def _updates(data: bytes, ecosystem: str) -> list[Element]:
     if data.lstrip()[:1] == b"{":
-        try:
-            doc = msgspec.json.decode(data)
-        except msgspec.DecodeError as exc:
-            raise UpdateinfoError(f"not JSON: {exc}") from exc
+        doc = _json(data)
         if not isinstance(doc, dict) or "id" not in doc:
             raise UpdateinfoError("not an update document (no id)")
-        if not ecosystem:
+        if not ecosystem and not _ALAS.match(str(doc["id"])):  # an ALAS id names its release
             raise UpdateinfoError("a JSON update names no release: give its ecosystem")
         return [_from_json(doc)]
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:  # no entity expansion from a mirror's file
@@ -173,7 +189,8 @@ def _updates(data: bytes, ecosystem: str) -> list[Element]:
 def records(data: bytes, ecosystem: str = "") -> Iterator[dict[str, Any]]:
     """The OSV records (as JSON-ready dicts) of the security updates in an updateinfo document.
 
-    ``data`` is an updateinfo.xml (may be gzip-compressed) or one vuln-list JSON update.
+    ``data`` is an updateinfo.xml (may be gzip-compressed), one vuln-list JSON update, or one
+    vuln-list Oracle OVAL definition (``elsa.py``: it names its own releases).
     ``ecosystem`` (e.g. ``"Amazon Linux:2023"``) overrides the one derived from each update's
     ``<release>``; an XML update without either is skipped. Raises ``UpdateinfoError`` when
     ``data`` is neither (or is JSON and no ``ecosystem`` is given).
@@ -183,6 +200,9 @@ def records(data: bytes, ecosystem: str = "") -> Iterator[dict[str, Any]]:
             data = gzip.decompress(data)
         except (OSError, EOFError) as exc:
             raise UpdateinfoError(f"not a gzip stream: {exc}") from exc
+    if data.lstrip()[:1] == b"{" and elsa.is_elsa_document(doc := _json(data)):
+        yield from elsa.records(doc)
+        return
     for update in _updates(data, ecosystem):
         found = _record(update, ecosystem)
         if found is not None:

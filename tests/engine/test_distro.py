@@ -169,6 +169,17 @@ def test_specific_release_file_wins_over_redhat_release() -> None:
     )
 
 
+def test_oracle_linux_6_without_os_release_is_oracle_not_the_rhel_its_redhat_release_names() -> None:
+    files = {
+        "etc/redhat-release": b"Red Hat Enterprise Linux Server release 6.10 (Santiago)\n",
+        "etc/oracle-release": b"Oracle Linux Server release 6.10\n",
+        "etc/system-release": b"Oracle Linux Server release 6.10\n",
+    }
+    found = detect(files)
+    assert found is not None
+    assert (found.id, found.version_id) == ("ol", "6.10")
+
+
 def test_os_release_wins_over_release_files() -> None:
     files = {
         "etc/os-release": CENTOS7,
@@ -197,6 +208,7 @@ def test_request_asks_for_every_release_file_and_distroless_status_d() -> None:
         "etc/system-release",
         "etc/rocky-release",
         "etc/almalinux-release",
+        "etc/oracle-release",
         "var/lib/dpkg/status.d/libc6",
     ):
         assert matcher.match(path) == [REQUEST], path

@@ -67,7 +67,9 @@ def report(planted: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) ->
     )
     assert loaded.returncode == 0, loaded.stderr
     assert "urls.txt: 1 URLs" in loaded.stdout
-    scanned = _run(data, "scan", planted["target"], "--format", "json", ASSAY_YARA_RULES_DIR=str(rules))
+    scanned = _run(
+        data, "scan", planted["target"], "--format", "json", ASSAY_MALWARE_YARA_RULES_DIR=str(rules)
+    )
     assert scanned.returncode == 0, scanned.stderr
     result: dict[str, Any] = json.loads(scanned.stdout)
     return result

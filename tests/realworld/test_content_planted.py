@@ -124,16 +124,17 @@ async def test_no_secret_value_reaches_a_topic_or_postgresql(planted: dict[str, 
     and every stored row (findings, scans) hold only redacted evidence."""
     from schemas import encode_event
     from schemas.events import FindingEvent
-    from services.common.config import Settings
     from services.common.store.postgres import Store
     from services.engine.catalogers.registry import select
     from services.engine.content.registry import ContentAnalysis
+    from services.engine.content.settings import LayerCacheSettings
     from services.engine.core import detect
     from services.engine.image.targets import parse_target
     from services.policy.catalog import load_rulesets
     from services.policy.service import make_policy_handler
+    from services.settings import Settings
 
-    content = ContentAnalysis.from_settings(Settings(layer_cache=False))
+    content = ContentAnalysis.from_settings(Settings(layer_cache=LayerCacheSettings(enabled=False)))
     image = await parse_target(planted["target"]).open()
     async with image:
         bound = content.bind(image.info.layers)

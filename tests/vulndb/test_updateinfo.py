@@ -104,8 +104,12 @@ async def test_rocky_8_image_matched_with_its_own_errata(
     assert [
         (m.package_name, m.vuln_id, m.fixed_version, m.severity, m.severity_source) for m in result.matches
     ] == [
-        ("lz4", "RLSA-2021:2575", "1.8.3-3.el8_4", "MEDIUM", "rocky"),
-        ("rubygem-bson", "RLSA-2019:1972", "4.3.0-2.module+el8.4.0+592+03ff458a", "HIGH", "rocky"),
+        ("lz4", "CVE-2021-3520", "1.8.3-3.el8_4", "MEDIUM", "rocky"),
+        ("rubygem-bson", "CVE-2019-8324", "4.3.0-2.module+el8.4.0+592+03ff458a", "HIGH", "rocky"),
+    ]
+    assert [m.advisory_ids for m in result.matches] == [
+        ["CVE-2021-3520", "RLSA-2021:2575"],
+        ["CVE-2019-8324", "RLSA-2019:1972"],
     ]
     assert result.gaps == []
 
@@ -115,6 +119,7 @@ async def test_rocky_8_image_matched_with_its_own_errata(
     [
         (Distro(id="amzn", version_id="2023"), "Amazon Linux:2023"),
         (Distro(id="amzn", version_id="2"), "Amazon Linux:2"),
+        (Distro(id="amzn", version_id="2018.03"), "Amazon Linux:1"),  # the Amazon Linux AMI
         (Distro(id="ol", version_id="8.9"), "Oracle Linux:8"),
     ],
 )
@@ -131,8 +136,10 @@ AMAZON_2 = Distro(id="amzn", version_id="2", pretty_name="Amazon Linux 2")
 
 
 def test_an_alas_update_from_the_vuln_list_mirror() -> None:
+    rlsa = ALAS.read_bytes().replace(b'"ALAS2-2018-939"', b'"RLSA-2021:2575"')
     with pytest.raises(UpdateinfoError, match="give its ecosystem"):
-        list(records(ALAS.read_bytes()))
+        list(records(rlsa))  # a JSON update whose id names no release
+    assert list(records(ALAS.read_bytes())) == list(records(ALAS.read_bytes(), "Amazon Linux:2"))
     (alas,) = records(ALAS.read_bytes(), "Amazon Linux:2")
     assert (alas["id"], alas["database_specific"]["severity"], alas["published"]) == (
         "ALAS2-2018-939",
@@ -160,7 +167,35 @@ async def test_amazon_linux_2_matched_with_alas(tmp_path: Path) -> None:
     patched = msgspec.structs.replace(kernel, version="4.9.76-38.79.amzn2", purl="pkg:rpm/amazon/kernel@p")
     with VulnDB.open(db_path) as db:
         result = match_packages(db, AMAZON_2, [kernel, patched])
+    # reported by the CVEs the ALAS fixes, as Trivy does, each keeping the ALAS id and its rating
     assert [(m.package_version, m.vuln_id, m.severity, m.severity_source) for m in result.matches] == [
-        ("4.9.75-25.55.amzn2", "ALAS2-2018-939", "CRITICAL", "amazon")
+        ("4.9.75-25.55.amzn2", "CVE-2017-5715", "CRITICAL", "amazon"),
+        ("4.9.75-25.55.amzn2", "CVE-2017-5754", "CRITICAL", "amazon"),
     ]
+    assert all("ALAS2-2018-939" in m.advisory_ids for m in result.matches)
     assert result.gaps == []
+
+
+ALAS2023 = Path(__file__).parent / "testdata" / "updateinfo" / "alas2023-updateinfo.xml"
+
+
+@pytest.mark.parametrize(
+    ("ident", "ecosystem"),
+    [
+        ("ALAS2023-2023-001", "Amazon Linux:2023"),
+        ("ALAS2-2023-1958", "Amazon Linux:2"),
+        ("ALAS-2018-1001", "Amazon Linux:1"),
+        ("ALAS2KERNEL-5.10-2022-001", "Amazon Linux:2"),  # Amazon Linux 2's Extras
+        ("ALAS2NITRO-ENCLAVES-2023-002", "Amazon Linux:2"),
+    ],
+)
+def test_amazons_updateinfo_names_its_release_in_the_collection_or_the_id(ident: str, ecosystem: str) -> None:
+    data = ALAS2023.read_bytes()
+    (rec,) = records(data)  # no <release>: the collection's <name> says "Amazon Linux 2023"
+    assert {a["package"]["ecosystem"] for a in rec["affected"]} == {"Amazon Linux:2023"}
+    assert {a["package"]["name"] for a in rec["affected"]} == {"rsyslog", "rsyslog-openssl"}
+    bare = data.replace(b"<name>Amazon Linux 2023</name>", b"").replace(
+        b"ALAS2023-2023-001</id>", f"{ident}</id>".encode()
+    )
+    (rec,) = records(bare)  # nor a collection name: the id prefix names the release
+    assert {a["package"]["ecosystem"] for a in rec["affected"]} == {ecosystem}
