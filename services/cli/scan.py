@@ -11,8 +11,10 @@ severity or worse remains after suppression (Coverage and ImageScan findings nev
 Suppression never drops a finding: entries of ``--ignore-file``
 (until their ``expires`` date), ``not_affected``/``fixed`` statements of ``--vex`` OpenVEX
 documents and, with ``--ignore-unfixed``, vulnerabilities without a fixed version move a
-finding to the report's ``suppressed`` list with the reason. Coverage gaps (an end-of-life
-or unknown distribution, an ecosystem without advisory data) are ``Coverage`` findings.
+finding to the report's ``suppressed`` list with the reason; a ruleset file's ``ignore_files``,
+``vex`` and ``ignore_unfixed`` keys add to them (as they apply in the policy service). Coverage
+gaps (an end-of-life or unknown distribution, an ecosystem without advisory data) are
+``Coverage`` findings.
 """
 
 from __future__ import annotations
@@ -20,130 +22,30 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import sys
-import uuid
-from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
-from schemas.events import ScanCompleted
-from services.cli.formats import build_report, formatter
-from services.cli.formats.report import ExpiredIgnore, Report, Suppressed
+from schemas.vocabulary import DETECTION_CATEGORIES, severity_rank
+from services.cli.formats import formatter
 from services.cli.scan_filter import ShowFilter, filter_report
 from services.common.clock import utcnow
-from services.common.config import Settings
-from services.common.errors import AssayError, ImageError, VulnDBError
-from services.engine.analyze import Analysis
-from services.engine.core import complete_scan
-from services.engine.isolate import IsolatedRequest, analyse_in_process, analyse_isolated
-from services.engine.sbom import read_sbom
+from services.common.errors import AssayError
+from services.engine.usecase import scan_local
+from services.policy.assess import assess
 from services.policy.catalog import load_ruleset_file
-from services.policy.rules import DETECTION_CATEGORIES
-from services.policy.ruleset import DEFAULT_RULESET, Outcome, Ruleset, cve_finding, evaluate, severity_rank
-from services.vulndb.coverage import scan_gaps
-from services.vulndb.db import VulnDB
-from services.vulndb.suppress import Decider, IgnoreRule, Suppressor, parse_ignore_file, partition
-from services.vulndb.vex import Statement, VexFilter, parse_openvex
+from services.policy.report import Report
+from services.policy.ruleset import DEFAULT_RULESET, Ruleset
+from services.policy.suppress_accept import Acceptance, combined, load_acceptance
+
+if TYPE_CHECKING:
+    from services.settings import Settings
 
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
 DEFAULT_IGNORE_FILE = ".assayignore"  # read from the working directory, as Trivy reads .trivyignore
-
-
-class Acceptance(msgspec.Struct, frozen=True, kw_only=True):
-    """What the user accepts: ignore-file rules, VEX statements, and whether unfixed ones count."""
-
-    rules: list[IgnoreRule] = []
-    statements: list[Statement] = []
-    ignore_unfixed: bool = False
-    problems: list[str] = []
-
-
-def load_acceptance(
-    ignore_files: Sequence[str], vex_files: Sequence[str], *, ignore_unfixed: bool
-) -> Acceptance:
-    """Read the ignore files and VEX documents; ``OSError`` if one cannot be read at all."""
-    rules: list[IgnoreRule] = []
-    statements: list[Statement] = []
-    problems: list[str] = []
-    for name in ignore_files:
-        parsed = parse_ignore_file(name, Path(name).read_bytes())
-        rules += parsed.rules
-        problems += parsed.problems
-    for name in vex_files:
-        doc = parse_openvex(name, Path(name).read_bytes())
-        statements += doc.statements
-        problems += doc.problems
-    return Acceptance(rules=rules, statements=statements, ignore_unfixed=ignore_unfixed, problems=problems)
-
-
 FAIL_ON_CATEGORIES = frozenset({"CVE", *DETECTION_CATEGORIES})
-
-
-def assemble(
-    detections: ScanCompleted, acceptance: Acceptance, today: dt.date, ruleset: Ruleset = DEFAULT_RULESET
-) -> Report:
-    """Policy, suppression and coverage applied to one scan's detections: the report."""
-    digest = detections.image.digest
-    suppressor = Suppressor(acceptance.rules, today=today, ignore_unfixed=acceptance.ignore_unfixed)
-    vex = VexFilter(acceptance.statements, image_digest=digest, image_ref=detections.image.ref)
-    deciders: list[Decider] = [suppressor.by_rule, vex.decide, suppressor.by_fix_state]
-    kept, dropped = partition(detections.matches, deciders)
-    gaps = scan_gaps(detections.notes, detections.image.distro, today)
-    evaluated = evaluate(
-        ruleset,
-        digest=digest,
-        matches=kept,
-        gaps=gaps,
-        detections=detections.detections,
-        image_ref=detections.image.ref,
-    )
-    outcome = Outcome(findings=evaluated.active, counts=evaluated.counts, alert_reason=evaluated.alert_reason)
-    suppressed = [
-        Suppressed(
-            finding=cve_finding(ruleset, m, digest=digest),
-            reason=d.reason,
-            kind=d.kind,
-            source=d.source,
-        )
-        for m, d in dropped
-    ]
-    suppressed += [
-        Suppressed(
-            finding=f,
-            reason=f.suppression,
-            kind="ruleset",
-            source=f"{ruleset.source or ruleset.name}#{f.policy_rule}",
-        )
-        for f in evaluated.findings
-        if f.suppression
-    ]
-    expired = [
-        ExpiredIgnore(
-            id=r.id, package=r.package, expires=r.expires, reason=r.reason, source=r.source, matches=n
-        )
-        for r, n in suppressor.expired_hits(detections.matches)
-    ]
-    return build_report(
-        detections,
-        outcome,
-        suppressed=suppressed,
-        expired_ignores=expired,
-        notes=[f"ignore/VEX input: {p}" for p in acceptance.problems],
-    )
-
-
-def _sbom_analysis(path: str, settings: Settings) -> Analysis:
-    """The packages of the SBOM file at ``path``, read within the parsed-file budget."""
-    limit = settings.budget.parsed_file_bytes_max
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(limit + 1)
-    except OSError as exc:
-        raise ImageError(f"sbom:{path}: cannot read: {exc.strerror}") from exc
-    if len(data) > limit:
-        raise ImageError(f"sbom:{path}: larger than {limit} bytes (ASSAY_BUDGET_PARSED_FILE_BYTES_MAX)")
-    return read_sbom(path, data)
 
 
 async def scan_report(
@@ -156,33 +58,11 @@ async def scan_report(
 ) -> Report:
     """Scan one target and assess it: the report ``assay scan`` prints.
 
-    The one scan-and-assess path of the no-server modes (``assay scan``, the Harbor adapter).
-    Raises ``AssayError`` when the target cannot be read; a missing advisory database is a
-    warning on stderr and a note in the report, not an error. ``match_advisories=False``
-    (``--scanners`` without ``vuln``) lists packages without matching them.
+    The engine's scan use case (``services/engine/usecase.py``) then policy's assessment
+    (``services/policy/assess.py``), as the Harbor adapter composes them.
     """
-    vulndb: VulnDB | None = None
-    try:
-        if match_advisories:
-            vulndb = VulnDB.open(settings.effective_db_path)
-    except VulnDBError as exc:
-        print(f"assay: warning: {exc}", file=sys.stderr)
-    try:
-        if target.startswith("sbom:"):  # a document's packages, no image: matched and assessed alike
-            analysis = await asyncio.to_thread(_sbom_analysis, target.removeprefix("sbom:"), settings)
-        else:
-            tags = ["directory"] if target.startswith("dir:") else ["image"]
-            # analysed in a child process under the scan budget (services/engine/isolate.py)
-            request = IsolatedRequest(target=target, settings=settings, catalog_tags=tags)
-            analyse = analyse_isolated if settings.scan_isolation else analyse_in_process
-            isolated = (await analyse(request)).analysis
-            assert isolated is not None  # no size limit was asked for
-            analysis = isolated
-        detections = complete_scan(analysis, scan_id=uuid.uuid4().hex, vulndb=vulndb)
-    finally:
-        if vulndb is not None:
-            vulndb.close()
-    return assemble(detections, acceptance, dt.date.fromisoformat(utcnow()[:10]), ruleset)
+    detections = await scan_local(settings, target, match_advisories=match_advisories)
+    return assess(detections, acceptance, dt.date.fromisoformat(utcnow()[:10]), ruleset)
 
 
 class ScanOptions(msgspec.Struct, frozen=True, kw_only=True):
@@ -264,5 +144,5 @@ async def run_scan(settings: Settings, target: str, options: ScanOptions) -> int
         await asyncio.to_thread(Path(options.output).write_text, text)
     else:
         sys.stdout.write(text)
-    _warn(report, acceptance)
+    _warn(report, combined(acceptance, ruleset.acceptance))  # the ruleset's ignore/VEX problems too
     return exit_status(report, options)

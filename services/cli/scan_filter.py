@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 import msgspec
 
-from services.cli.formats.report import Report
+from services.policy.report import Report
 from services.policy.ruleset import counts_by_severity
 
 __all__ = ["ShowFilter", "compile_globs", "filter_report"]

@@ -6,12 +6,14 @@ import hashlib
 from collections.abc import Sequence
 
 from schemas.events import ScanCompleted
+from schemas.records import CoverageGap
 from services.common.clock import utcnow
 from services.engine.analyze import Analysis, analyze
 from services.engine.budget import ScanBudget
 from services.engine.catalogers.interface import Cataloger
 from services.engine.content.interface import ContentAnalyzer
 from services.engine.image.interface import OpenedImage
+from services.vulndb.coverage import no_database
 from services.vulndb.db import VulnDB
 from services.vulndb.matcher import match_packages
 
@@ -61,12 +63,15 @@ def complete_scan(
     """
     notes: list[str] = []
     matches = []
+    gaps: list[CoverageGap] = []
     if vulndb is None:
         notes.append("no advisory database loaded: vulnerability matching skipped (run `assay db update`)")
+        gaps.append(no_database())
     else:
         result = match_packages(vulndb, analysis.image.distro, analysis.packages)
         matches = result.matches
         notes.extend(result.notes)
+        gaps.extend(result.gaps)
     if analysis.image.distro is None and analysis.packages:
         notes.append("operating system not recognised: OS packages cannot be matched to advisories")
     return ScanCompleted(
@@ -77,6 +82,7 @@ def complete_scan(
         unknowns=analysis.unknowns,
         detections=analysis.detections,
         notes=notes,
+        gaps=gaps,
         environments=list(environments),
         analyzer_version=version,
         completed_at=utcnow(),

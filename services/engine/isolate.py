@@ -24,25 +24,24 @@ import resource
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import msgspec
 
-from schemas.events import ScanCompleted, ScanRequested
-from services.common.config import RegistryConfig, Settings
+from services.common.aws import AwsClients
+from services.common.config import RegistryConfig
 from services.common.errors import AssayError, ImageError
 from services.engine.analyze import Analysis, analyze
 from services.engine.budget import BudgetExceeded, ScanBudget
+from services.engine.catalogers.interface import Cataloger
 from services.engine.catalogers.registry import select
 from services.engine.content.registry import ContentAnalysis
-from services.engine.core import complete_scan
+from services.engine.credentials import engine_client_factory
 from services.engine.image.targets import parse_target
 from services.oci.registry import RegistryClient
+from services.settings import Settings  # at run time: msgspec decodes the child's request with it
 
-if TYPE_CHECKING:
-    from services.engine.worker import EngineDeps
-
-__all__ = ["IsolatedRequest", "IsolatedResult", "analyse_in_process", "analyse_isolated", "scan_in_child"]
+__all__ = ["AnalysisTools", "IsolatedRequest", "IsolatedResult", "analyse_in_process", "analyse_isolated"]
 
 log = logging.getLogger(__name__)
 
@@ -77,45 +76,56 @@ def _apply_limits(budget: ScanBudget) -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
-async def analyse_in_process(request: IsolatedRequest) -> IsolatedResult:
-    """Open the image, check its size, walk it once, here (the child's work; ``scan_isolation`` off).
+@dataclass(frozen=True)
+class AnalysisTools:
+    """What an in-process analysis uses when a long-running engine built it once at start-up."""
 
-    Errors raise (``AssayError``) rather than coming back in the result.
+    catalogers: tuple[Cataloger, ...]
+    content: ContentAnalysis | None = None
+    client_factory: _ClientFactory | None = None
+
+
+async def analyse_in_process(request: IsolatedRequest, tools: AnalysisTools | None = None) -> IsolatedResult:
+    """Open the image, check its size, walk it once, here (the child's work; ``scan.isolation`` off).
+
+    ``tools``: the engine's catalogers, content analyzers and registry clients; None builds them
+    from ``request`` (a child, ``assay scan``). Errors raise (``AssayError``) rather than coming
+    back in the result.
     """
+    if tools is not None:
+        return await _open_and_walk(request, tools)
     settings = request.settings
-    if request.registry_credentials:
-        from services.inventory.aws import AwsClients, credentials_for, registry_client_factory
-
+    content = ContentAnalysis.from_settings(settings) if request.content else None
+    catalogers = select(tuple(request.catalog_tags))
+    if request.registry_credentials:  # the engine's credential chain, ECR tokens included
         async with AwsClients(settings.aws) as aws:
-            factory = registry_client_factory(settings, credentials_for(settings, aws))
-            return await _open_and_walk(request, factory)
-    return await _open_and_walk(request, None)
+            factory = engine_client_factory(settings, aws)
+            return await _open_and_walk(request, AnalysisTools(catalogers, content, factory))
+    return await _open_and_walk(request, AnalysisTools(catalogers, content))
 
 
-async def _open_and_walk(request: IsolatedRequest, factory: _ClientFactory | None) -> IsolatedResult:
+async def _open_and_walk(request: IsolatedRequest, tools: AnalysisTools) -> IsolatedResult:
     settings = request.settings
     source = parse_target(
         request.target,
         registries=settings.registries,
         platform=settings.platform,
-        client_factory=factory,
+        client_factory=tools.client_factory,
         budget=settings.budget,
     )
-    content = ContentAnalysis.from_settings(settings) if request.content else None
     image = await source.open()  # the manifest and config only: layers stream in analyze()
     async with image:
         size = sum(max(0, layer.size) for layer in image.info.layers)
         if 0 < request.max_image_bytes < size:
             return IsolatedResult(too_large=size)
-        bound = content.bind(image.info.layers) if content is not None else None
-        analysis = await analyze(
-            image,
-            select(tuple(request.catalog_tags)),
-            bound.analyzers if bound is not None else (),
-            settings.budget,
-        )
+        # the layer cache may be S3 (blocking botocore calls): off the event loop, which also
+        # carries the engine's other scans and the consumer's heartbeats
+        content = tools.content
+        bound = await asyncio.to_thread(content.bind, image.info.layers) if content is not None else None
+        analyzers = bound.analyzers if bound is not None else ()
+        analysis = await analyze(image, tools.catalogers, analyzers, settings.budget)
         if bound is not None:
-            bound.commit()
+            await asyncio.to_thread(bound.commit)
     return IsolatedResult(analysis=analysis)
 
 
@@ -192,34 +202,6 @@ async def analyse_isolated(request: IsolatedRequest) -> IsolatedResult:
     if result.error:
         raise ImageError(result.error)
     return result
-
-
-async def scan_in_child(
-    deps: EngineDeps, event: ScanRequested, *, max_image_bytes: int
-) -> ScanCompleted | int:
-    """The engine's scan of one request: analysed in a child, matched here.
-
-    Returns the ``ScanCompleted``, or the image's size when it is over ``max_image_bytes``
-    (nothing was pulled); raises ``ImageError`` as ``analyse_isolated`` does.
-    """
-    request = IsolatedRequest(
-        target=event.image_ref,
-        settings=deps.settings,
-        content=deps.content is not None,
-        max_image_bytes=max_image_bytes,
-        registry_credentials=True,
-    )
-    result = await analyse_isolated(request)
-    if result.analysis is None:
-        return result.too_large
-    with deps.advisory_db() as vulndb:
-        return complete_scan(
-            result.analysis,
-            scan_id=event.scan_id,
-            vulndb=vulndb,
-            environments=event.environments,
-            version=deps.analysis_version,
-        )
 
 
 if __name__ == "__main__":

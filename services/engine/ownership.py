@@ -4,62 +4,20 @@ A language package whose files belong to an OS package (``python3-requests`` ins
 ``requests-2.28.1.egg-info``; ``liblog4j2-java`` installs ``log4j-core.jar``) is marked as
 owned by it, so that matching uses the distribution's advisories instead of upstream's.
 
-dpkg keeps its file lists beside the status file (``var/lib/dpkg/info/NAME[:ARCH].list``);
-distroless images keep ``var/lib/dpkg/status.d/NAME.md5sums`` instead. apk and rpm carry
-file lists inside their databases, so their catalogers put them on ``RawPackage.files``.
+apk and rpm carry file lists inside their databases, so their catalogers put them on
+``RawPackage.files``; dpkg keeps them beside its status file, read as the dpkg cataloger's
+companion (``catalogers/debian/companions.py``) and held here under a name until bound.
 The index holds one entry per OS-owned path: it grows with the package database, not
 with the bytes in the image.
 """
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterable, Iterator
-
-from services.engine.requests import FileRequest
+from collections.abc import Iterable
 
 OS_PACKAGE_TYPES = frozenset({"deb", "apk", "rpm"})
 # Paths the index holds per image (about 80 bytes each): real images own a few hundred thousand.
 OWNED_PATHS_MAX = 1_000_000
-
-REQUEST = FileRequest(
-    name="dpkg-file-lists",
-    patterns=("var/lib/dpkg/info/*.list", "var/lib/dpkg/status.d/*.md5sums"),
-    max_bytes=32 * 1024 * 1024,
-)
-
-
-def dpkg_list_package(path: str) -> str:
-    """The package a dpkg list file belongs to: ``info/libssl3:amd64.list`` -> ``libssl3``."""
-    base = path.rsplit("/", 1)[-1]
-    for suffix in (".list", ".md5sums"):
-        if base.endswith(suffix):
-            base = base[: -len(suffix)]
-            break
-    return base.split(":", 1)[0]
-
-
-def iter_dpkg_list(path: str, data: bytes) -> Iterator[str]:
-    """Owned paths (no leading slash) of a ``.list`` (one absolute path a line) or ``.md5sums`` file.
-
-    Lines are read one at a time: a 32 MiB list never becomes a list of millions of strings.
-    """
-    md5sums = path.endswith(".md5sums")
-    for raw in io.BytesIO(data):
-        line = raw.decode("utf-8", errors="backslashreplace")
-        if md5sums:
-            parts = line.split(None, 1)
-            if len(parts) != 2:
-                continue
-            line = parts[1]
-        entry = line.strip().lstrip("/")
-        if entry and entry != ".":
-            yield entry
-
-
-def parse_dpkg_list(path: str, data: bytes) -> list[str]:
-    """``iter_dpkg_list`` as a list (small files, tests)."""
-    return list(iter_dpkg_list(path, data))
 
 
 def location_path(location: str) -> str:
@@ -73,9 +31,9 @@ class OwnershipIndex:
     Compact, because dpkg file lists are image content an attacker controls: a path is held
     as its hash (an int, not the string) mapped to a small owner number, and at most
     ``max_paths`` paths are held; once full, the rest of each list is not read and
-    ``dropped`` counts the lists cut short. Owners are purls, or dpkg
-    package names bound to a purl later (``add_pending`` during the walk, ``bind`` once the
-    status file has been read). A 64-bit hash collision could give a path a wrong owner;
+    ``dropped`` counts the lists cut short. Owners are purls, or package names of a companion
+    file list (dpkg's) bound to a purl later (``add_pending`` during the walk, ``bind`` once
+    the status file has been read). A 64-bit hash collision could give a path a wrong owner;
     at a few million paths the chance is below one in a million.
     """
 
@@ -108,13 +66,13 @@ class OwnershipIndex:
         """Paths owned by the package ``owner_purl`` (the first owner of a path wins)."""
         self._add(paths, self._number(owner_purl, owner_purl))
 
-    def add_pending(self, paths: Iterable[str], dpkg_name: str) -> None:
-        """Paths from a dpkg file list, owned by whichever deb package ``bind`` names ``dpkg_name``."""
-        self._add(paths, self._number("dpkg:" + dpkg_name, ""))
+    def add_pending(self, paths: Iterable[str], name: str) -> None:
+        """Paths from a companion file list (dpkg's), owned by whichever package ``bind`` names ``name``."""
+        self._add(paths, self._number("pending:" + name, ""))
 
-    def bind(self, dpkg_name: str, owner_purl: str) -> None:
-        """The deb package that owns ``dpkg_name``'s listed paths (the first one bound wins)."""
-        number = self._numbers.get("dpkg:" + dpkg_name)
+    def bind(self, name: str, owner_purl: str) -> None:
+        """The package that owns ``name``'s listed paths (the first one bound wins)."""
+        number = self._numbers.get("pending:" + name)
         if number is not None and not self._purls[number]:
             self._purls[number] = owner_purl
 

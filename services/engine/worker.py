@@ -1,34 +1,46 @@
 """The engine service's core: a scan request in, detections (or a failure) out.
 
-Plain async code with no transport in sight; ``services.cli.service`` connects it to the bus.
+Plain async code with no transport in sight; ``services/engine/main.py`` connects it to the bus.
+The scan itself is the one scan use case (``usecase.scan_image``) ``assay scan`` runs too.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from schemas.events import Event, ScanCompleted, ScanFailed, ScanRequested, ScanSkipped
 from schemas.records import LayerInfo
 from schemas.topics import Topics
 from services.common.clock import utcnow
-from services.common.config import RegistryConfig, Settings
-from services.common.errors import AssayError
-from services.common.runner import Handler, Outgoing
+from services.common.config import RegistryConfig
+from services.common.errors import ImageError, ReferenceError_, RegistryError, VulnDBError
+from services.common.runner import FATAL_ERRORS, Handler, Outgoing
 from services.engine.catalogers.interface import Cataloger
 from services.engine.content.registry import ContentAnalysis
-from services.engine.core import ANALYZER_VERSION, detect
-from services.engine.image.targets import TRANSPORTS, parse_target
-from services.engine.isolate import scan_in_child
+from services.engine.core import ANALYZER_VERSION
+from services.engine.image.targets import TRANSPORTS
+from services.engine.isolate import AnalysisTools, IsolatedRequest
+from services.engine.usecase import scan_image
 from services.oci.registry import RegistryClient
 from services.vulndb.builds import BuildHolder
 from services.vulndb.db import VulnDB
 
+if TYPE_CHECKING:
+    from services.settings import Settings
+
 log = logging.getLogger(__name__)
+
+IMAGE_ERRORS: tuple[type[Exception], ...] = (ImageError, RegistryError, ReferenceError_)
+"""What fails one scan (``ScanFailed``): the image, its reference or its registry."""
+
+FATAL_ERRORS_ENGINE: tuple[type[BaseException], ...] = (*FATAL_ERRORS, VulnDBError)
+"""What stops the engine's consumer (``run_service(fatal_errors=...)``) instead of dead-lettering
+the request: a broken advisory database is no image's fault, and the supervisor restarts the worker."""
 
 LOCAL_TRANSPORTS = frozenset(TRANSPORTS) - {"registry"}
 """Scan targets on the engine's own disk: ``assay scan`` reads them, the engine never does."""
@@ -50,7 +62,7 @@ class EngineDeps:
     # then replaces ``vulndb``; switched without a restart
     advisories: BuildHolder | None = None
     analysis_version: str = ANALYZER_VERSION  # services.engine.core.analysis_version of ``content``
-    # analyse each image in a child process (services/engine/isolate.py: settings.scan_isolation);
+    # analyse each image in a child process (services/engine/isolate.py: settings.scan.isolation);
     # the child builds catalogers, content analyzers and registry clients from ``settings``
     isolate: bool = False
 
@@ -105,18 +117,11 @@ def make_engine_handler(deps: EngineDeps) -> Handler:
     async def handle(event: Event) -> Sequence[Outgoing]:
         if not isinstance(event, ScanRequested):
             return []
-        if not serves(deps.settings.engine_site, event.sites):
+        if not serves(deps.settings.engine.site, event.sites):
             return []  # another site's engines scan it (registry <-> cluster links)
         if refused := local_target_refusal(event):
             log.warning("engine: %s", refused.error)
             return [Outgoing(Topics.DETECTIONS, event.digest, refused)]
-        source = parse_target(
-            event.image_ref,
-            registries=deps.settings.registries,
-            platform=deps.settings.platform,
-            client_factory=deps.registry_client_factory,
-            budget=deps.settings.budget,
-        )
         started = time.monotonic()
         log.info("engine: scanning %s (scan %s)", event.image_ref, event.scan_id)
         if deps.on_start is not None:
@@ -137,50 +142,43 @@ def make_engine_handler(deps: EngineDeps) -> Handler:
             )
             return [Outgoing(Topics.DETECTIONS, event.digest, skipped)]
 
+        request = IsolatedRequest(
+            target=event.image_ref,
+            settings=deps.settings,
+            content=deps.content is not None,
+            max_image_bytes=limit,
+            registry_credentials=True,  # a child builds ECR tokens and host overrides as ``tools`` has them
+        )
+        tools = AnalysisTools(deps.catalogers, deps.content, deps.registry_client_factory)
         try:
-            if deps.isolate:  # a child process per image, under the scan budget (engine/isolate.py)
-                outcome = await scan_in_child(deps, event, max_image_bytes=limit)
-                if isinstance(outcome, int):
-                    return too_large(outcome)
-                _log_scanned(event.image_ref, started, outcome)
-                return [Outgoing(Topics.DETECTIONS, event.digest, outcome)]
-            image = await source.open()  # the manifest and config only: layers stream in detect()
-            async with image:
-                size = image_size(image.info.layers)
-                if 0 < limit < size:
-                    return too_large(size)
-                # the layer cache may be S3 (blocking botocore calls): off the event loop, which
-                # also carries the other scans and the consumer's heartbeats
-                bound = (
-                    await asyncio.to_thread(deps.content.bind, image.info.layers) if deps.content else None
-                )
-                with deps.advisory_db() as vulndb:
-                    completed = await detect(
-                        image,
-                        scan_id=event.scan_id,
-                        catalogers=deps.catalogers,
-                        vulndb=vulndb,
-                        environments=event.environments,
-                        analyzers=bound.analyzers if bound else (),
-                        version=deps.analysis_version,
-                        budget=deps.settings.budget,
-                    )
-                if bound:
-                    await asyncio.to_thread(bound.commit)
-        except AssayError as exc:
-            failed = ScanFailed(
+            outcome = await scan_image(
+                request,
+                isolate=deps.isolate,  # a child process per image, under the scan budget (engine/isolate.py)
+                advisory_db=deps.advisory_db,
                 scan_id=event.scan_id,
-                digest=event.digest,
-                image_ref=event.image_ref,
-                error=str(exc),
-                failed_at=utcnow(),
+                environments=event.environments,
+                version=deps.analysis_version,
+                tools=tools,
             )
+        except IMAGE_ERRORS as exc:  # the image's fault; anything else (advisory DB, store) stops the worker
             log.warning("engine: scan of %s failed: %s", event.image_ref, exc)
-            return [Outgoing(Topics.DETECTIONS, event.digest, failed)]
-        _log_scanned(event.image_ref, started, completed)
-        return [Outgoing(Topics.DETECTIONS, event.digest, completed)]
+            return [Outgoing(Topics.DETECTIONS, event.digest, _failed(event, exc))]
+        if isinstance(outcome, int):
+            return too_large(outcome)
+        _log_scanned(event.image_ref, started, outcome)
+        return [Outgoing(Topics.DETECTIONS, event.digest, outcome)]
 
     return handle
+
+
+def _failed(event: ScanRequested, exc: Exception) -> ScanFailed:
+    return ScanFailed(
+        scan_id=event.scan_id,
+        digest=event.digest,
+        image_ref=event.image_ref,
+        error=str(exc),
+        failed_at=utcnow(),
+    )
 
 
 def _log_scanned(image_ref: str, started: float, completed: ScanCompleted) -> None:

@@ -16,7 +16,6 @@ import msgspec
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from services.cli.formats.json_format import render_json
 from services.harbor.jobs import Jobs, TooManyJobs
 from services.harbor.models import (
     ERROR_MIME,
@@ -31,6 +30,7 @@ from services.harbor.models import (
 )
 from services.harbor.report import harbor_report
 from services.harbor.scanner import RequestError, pull_target
+from services.policy.report import report_json
 
 __all__ = ["JOBS", "make_app"]
 
@@ -94,7 +94,7 @@ async def _report(request: web.Request) -> web.Response:
     if job.status == "failed" or job.report is None:
         return _error(500, job.error)
     if RAW_REPORT_MIME in request.headers.get("Accept", ""):
-        response = web.Response(body=render_json(job.report).encode(), status=200)
+        response = web.Response(body=report_json(job.report).encode(), status=200)
         response.headers["Content-Type"] = RAW_REPORT_MIME
         return response
     metadata = request.app[_METADATA]

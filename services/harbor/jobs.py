@@ -17,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from services.cli.formats.report import Report
 from services.common.errors import AssayError
 from services.harbor.models import ScanRequest
 from services.harbor.scanner import RequestError, ScanImage
+from services.policy.report import Report
 
 __all__ = ["Job", "Jobs", "TooManyJobs"]
 

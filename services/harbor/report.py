@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Final
 
 from schemas.records import Finding, VulnMatch
-from services.cli.formats.report import Report, match_index
 from services.harbor.models import (
     Artifact,
     HarborSeverity,
@@ -13,6 +12,7 @@ from services.harbor.models import (
     Scanner,
     VulnerabilityItem,
 )
+from services.policy.report import Report, match_index
 
 __all__ = ["harbor_report", "harbor_severity"]
 

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import re
 from collections.abc import Awaitable, Callable
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
 import msgspec
 
-from services.cli.formats.report import Report
-from services.cli.scan import Acceptance, scan_report
-from services.common.config import RegistryConfig, Settings
+from services.common.clock import utcnow
+from services.common.config import RegistryConfig
+from services.engine.usecase import scan_local
 from services.harbor.models import DOCKER_MANIFEST, OCI_MANIFEST, ScanRequest
+from services.policy.assess import assess
+from services.policy.report import Report
+from services.policy.suppress_accept import Acceptance
+
+if TYPE_CHECKING:
+    from services.settings import Settings
 
 __all__ = ["RequestError", "ScanImage", "pull_target", "registry_scanner"]
 
@@ -73,11 +80,13 @@ def pull_target(request: ScanRequest) -> tuple[str, RegistryConfig]:
 
 
 def registry_scanner(settings: Settings, acceptance: Acceptance | None = None) -> ScanImage:
-    """Scan what Harbor asks for with ``assay scan``'s path, pulling only from Harbor's registry."""
+    """Scan what Harbor asks for as ``assay scan`` does (the engine's scan use case, then policy's
+    assessment under the default ruleset), pulling only from Harbor's registry."""
 
     async def scan(request: ScanRequest) -> Report:
         target, registry = pull_target(request)
         scoped = msgspec.structs.replace(settings, registries=[registry])
-        return await scan_report(scoped, target, acceptance or Acceptance())
+        detections = await scan_local(scoped, target)
+        return assess(detections, acceptance or Acceptance(), dt.date.fromisoformat(utcnow()[:10]))
 
     return scan

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
-from services.common.config import Settings
 from services.common.errors import VulnDBError
 from services.common.serve import serve_app
 from services.harbor.app import make_app
@@ -22,6 +22,9 @@ from services.harbor.models import (
 )
 from services.harbor.scanner import registry_scanner
 from services.vulndb.db import VulnDB
+
+if TYPE_CHECKING:
+    from services.settings import Settings
 
 __all__ = ["adapter_metadata", "run"]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from schemas.topics import Topics
 from services.common.bus.interface import Bus
-from services.common.config import Settings
 from services.common.objectstore import DirectoryObjectStore, ObjectStore
 from services.common.runner import Outgoing, publish_event, run_service
 from services.common.store.postgres import Store
@@ -17,6 +17,9 @@ from services.policy.inventories import Inventories
 from services.policy.rematch import Publish
 from services.policy.service import make_policy_handler
 from services.vulndb.builds import BuildFollower, BuildHolder
+
+if TYPE_CHECKING:
+    from services.settings import Settings
 
 __all__ = ["bus_publisher", "run_policy"]
 
@@ -50,7 +53,7 @@ async def run_policy(
     """
     # the updater's builds: the configured object store, else <data_dir>/objects (one machine)
     advisories = advisories or objects or DirectoryObjectStore(settings.effective_data_dir / "objects")
-    rulesets = load_rulesets(settings.rulesets_dir)
+    rulesets = load_rulesets(settings.rulesets.dir)
     inventories = Inventories(store, objects)  # in the object store (S3) when one is configured
     handler = make_policy_handler(store, rulesets, inventories)
     holder = BuildHolder(settings.effective_data_dir / "advisory-builds" / "policy", advisories)
@@ -59,7 +62,7 @@ async def run_policy(
         rulesets=rulesets,
         builds=BuildFollower(holder, store.builds.latest_announcement, settings.effective_db_path),
         publish=bus_publisher(bus),
-        interval_s=settings.rematch_interval_s,
+        interval_s=settings.rematch.interval_s,
         updater_interval_s=settings.updater.interval_s,
         inventories=inventories,
     )

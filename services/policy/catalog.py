@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from services.policy.rules import RulesetError, parse_ruleset
+from services.policy.rules import RulesetError, RulesetSpec, parse_ruleset
 from services.policy.ruleset import DEFAULT_NAME, Ruleset, default_ruleset
+from services.policy.suppress_accept import Acceptance, load_acceptance
 
 __all__ = ["Rulesets", "load_ruleset_file", "load_rulesets"]
 
@@ -46,7 +47,22 @@ def load_ruleset_file(path: Path) -> Ruleset:
         data = path.read_bytes()
     except OSError as exc:
         raise RulesetError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    return Ruleset.from_spec(parse_ruleset(str(path), data), str(path))
+    spec = parse_ruleset(str(path), data)
+    return Ruleset.from_spec(spec, str(path), _acceptance(path, spec))
+
+
+def _acceptance(path: Path, spec: RulesetSpec) -> Acceptance:
+    """The ignore files and VEX documents a ruleset file names, relative to its directory."""
+    if not (spec.ignore_files or spec.vex or spec.ignore_unfixed):
+        return Acceptance()
+    try:
+        return load_acceptance(
+            [path.parent / name for name in spec.ignore_files],
+            [path.parent / name for name in spec.vex],
+            ignore_unfixed=spec.ignore_unfixed,
+        )
+    except OSError as exc:
+        raise RulesetError(f"{path}: cannot read {exc.filename}: {exc.strerror or exc}") from exc
 
 
 def load_rulesets(directory: str = "") -> Rulesets:

@@ -3,18 +3,20 @@ and turned into the lifecycle events and alerts to publish. Shared by the handle
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Collection, Sequence
 
 from schemas.events import Alert, FindingEvent
-from schemas.records import Detection, Finding, VulnMatch
+from schemas.records import CoverageGap, Detection, Finding, VulnMatch
 from schemas.topics import Topics
+from schemas.vocabulary import LifecycleState
 from services.common.runner import Outgoing
-from services.common.store.findings import LifecycleState
 from services.common.store.postgres import Store
 from services.policy.catalog import Rulesets
-from services.policy.ruleset import DEFAULT_NAME, Outcome, evaluate
-from services.vulndb.coverage import CoverageGap
+from services.policy.ruleset import DEFAULT_NAME, Outcome, Ruleset, evaluate
+from services.policy.store import Lifecycle
+from services.policy.suppress_accept import accept
 
 __all__ = ["REMATCH_CATEGORIES", "evaluate_image", "lifecycle_events", "ruleset_groups"]
 
@@ -29,7 +31,7 @@ async def ruleset_groups(store: Store, rulesets: Rulesets, digest: str) -> dict[
     image seen nowhere). An assignment naming a ruleset this process does not know falls back
     to ``default``, with a warning."""
     groups: dict[str, list[str]] = {}
-    for environment, name in (await store.lifecycle.environment_rulesets(digest)).items():
+    for environment, name in (await Lifecycle(store.pool).environment_rulesets(digest)).items():
         if name not in rulesets:
             log.warning("policy: %s is assigned unknown ruleset %r; using default", environment, name)
             name = DEFAULT_NAME
@@ -90,6 +92,35 @@ def _alert(
     return [Outgoing(Topics.ALERTS, digest, alert)]
 
 
+def _outcome(
+    ruleset: Ruleset,
+    digest: str,
+    image_ref: str,
+    now: str,
+    matches: Sequence[VulnMatch],
+    environments: Sequence[str],
+    gaps: Sequence[CoverageGap],
+    detections: Sequence[Detection],
+    *,
+    carried: Sequence[Finding],
+) -> Outcome:
+    """One image under one ruleset, the ruleset's acceptance applied first (its ignore files, VEX
+    documents and ``ignore_unfixed``, as ``assay scan`` applies them): what it accepts is suppressed."""
+    today = dt.date.fromisoformat(now[:10])
+    accepted = accept(ruleset.acceptance, matches, digest=digest, image_ref=image_ref, today=today)
+    return evaluate(
+        ruleset,
+        digest=digest,
+        matches=accepted.kept,
+        accepted=accepted.dropped,
+        environment=", ".join(environments),
+        gaps=gaps,
+        detections=detections,
+        carried=carried,
+        image_ref=image_ref,
+    )
+
+
 async def evaluate_image(
     store: Store,
     rulesets: Rulesets,
@@ -111,25 +142,19 @@ async def evaluate_image(
     ``resolve_unassigned``: resolve the findings of rulesets that no longer apply to the image.
     """
     out: list[Outgoing] = []
+    lifecycle = Lifecycle(store.pool)
     groups = await ruleset_groups(store, rulesets, digest)
     for name, environments in groups.items():
         ruleset = rulesets[name]
         carried: list[Finding] = []
         if categories is not None:
             carried = [
-                f for f in await store.lifecycle.active_findings(digest, name) if f.category not in categories
+                f for f in await lifecycle.active_findings(digest, name) if f.category not in categories
             ]
-        outcome = evaluate(
-            ruleset,
-            digest=digest,
-            matches=matches,
-            environment=", ".join(environments),
-            gaps=gaps,
-            detections=detections,
-            carried=carried,
-            image_ref=image_ref,
+        outcome = _outcome(
+            ruleset, digest, image_ref, now, matches, environments, gaps, detections, carried=carried
         )
-        changes = await store.lifecycle.apply_evaluation(
+        changes = await lifecycle.apply_evaluation(
             evaluation_id=evaluation_id,
             digest=digest,
             ruleset=name,
@@ -141,8 +166,8 @@ async def evaluate_image(
         )
         out += _alert(outcome, changes, digest=digest, image_ref=image_ref, ruleset=name, now=now)
     if resolve_unassigned:
-        for stale in sorted(set(await store.lifecycle.rulesets_of(digest)) - set(groups)):
-            changes = await store.lifecycle.apply_evaluation(
+        for stale in sorted(set(await lifecycle.rulesets_of(digest)) - set(groups)):
+            changes = await lifecycle.apply_evaluation(
                 evaluation_id=evaluation_id, digest=digest, ruleset=stale, findings=[], categories=categories
             )
             out += lifecycle_events(

@@ -13,21 +13,24 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
+from typing import Final
 
 from schemas.events import Alert
 from schemas.records import Finding
 from schemas.topics import Topics
+from schemas.vocabulary import Category
 from services.common.runner import Outgoing
 from services.common.store.builds import STALE_ID, SYSTEM_DIGEST, AdvisoryBuild, rfc3339
 from services.common.store.postgres import Store
 from services.policy.evaluation import lifecycle_events
 from services.policy.ruleset import DEFAULT_NAME, finding_id
+from services.policy.store import Lifecycle
 
 __all__ = ["STALE_ID", "SYSTEM_DIGEST", "check_freshness", "is_stale", "stale_finding"]
 
 log = logging.getLogger(__name__)
 
-_CATEGORY = "Coverage"
+_CATEGORY: Final[Category] = "Coverage"
 
 
 def is_stale(build: AdvisoryBuild, now: dt.datetime, interval_s: float) -> bool:
@@ -62,14 +65,16 @@ async def check_freshness(store: Store, interval_s: float) -> Sequence[Outgoing]
     now = await store.builds.now()
     stale = is_stale(build, now, interval_s)
     active = [
-        f for f in await store.lifecycle.active_findings(SYSTEM_DIGEST, DEFAULT_NAME) if f.id == STALE_ID
+        f
+        for f in await Lifecycle(store.pool).active_findings(SYSTEM_DIGEST, DEFAULT_NAME)
+        if f.id == STALE_ID
     ]
     if stale == bool(active):
         return []  # already recorded (or already resolved): nothing new to say
     finding = stale_finding(build, now, interval_s)
     stamp = rfc3339(now)
     evaluation = f"freshness:{stamp}:{'stale' if stale else 'fresh'}"
-    changes = await store.lifecycle.apply_evaluation(
+    changes = await Lifecycle(store.pool).apply_evaluation(
         evaluation_id=evaluation,
         digest=SYSTEM_DIGEST,
         ruleset=DEFAULT_NAME,

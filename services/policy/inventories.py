@@ -15,8 +15,8 @@ import msgspec
 from schemas.events import ScanCompleted
 from services.common.errors import StoreError
 from services.common.objectstore import ObjectStore
-from services.common.store.findings import StoredScan
 from services.common.store.postgres import Store
+from services.common.store.scans import StoredScan
 
 __all__ = ["Inventories", "MissingInventory", "inventory_key"]
 

@@ -29,11 +29,12 @@ from schemas.records import ImageInfo, PackageRecord
 from services.common.clock import utcnow
 from services.common.errors import VulnDBError
 from services.common.runner import Outgoing
-from services.common.store.findings import StoredScan
 from services.common.store.postgres import Store
+from services.common.store.scans import StoredScan, latest_scans
 from services.policy.catalog import Rulesets
 from services.policy.evaluation import REMATCH_CATEGORIES, evaluate_image
 from services.policy.inventories import Inventories, MissingInventory
+from services.policy.store import Lifecycle
 from services.vulndb.builds import BuildHolder, file_build_id
 from services.vulndb.coverage import scan_gaps
 from services.vulndb.db import VulnDB
@@ -92,7 +93,7 @@ async def rematch(
                 store, rulesets, db, scan, kept, publish=publish, evaluation_id=evaluation_id, today=today
             )
 
-    counts = await asyncio.gather(*(one(scan) for scan in await store.lifecycle.latest_scans(digest)))
+    counts = await asyncio.gather(*(one(scan) for scan in await latest_scans(store.pool, digest)))
     return sum(counts)
 
 
@@ -124,7 +125,7 @@ async def _rematch_image(
         image_ref=image.ref,
         now=now,
         matches=result.matches,
-        gaps=scan_gaps(result.notes, image.distro, day),
+        gaps=scan_gaps(result.notes, image.distro, day, gaps=result.gaps),
         categories=REMATCH_CATEGORIES,
     )
     if events:
@@ -144,14 +145,15 @@ async def rematch_if_new(
 ) -> int | None:
     """Rematch against ``db`` (build id ``build``) unless that build was rematched already; None when
     nothing was done (same build, or another replica holds the rematch lock)."""
-    if await store.lifecycle.get_state(ADVISORY_BUILD_KEY) == build:
+    lifecycle = Lifecycle(store.pool)
+    if await lifecycle.get_state(ADVISORY_BUILD_KEY) == build:
         return None
-    async with store.lifecycle.exclusive(REMATCH_LOCK) as mine:
-        if not mine or await store.lifecycle.get_state(ADVISORY_BUILD_KEY) == build:
+    async with store.exclusive(REMATCH_LOCK) as mine:
+        if not mine or await lifecycle.get_state(ADVISORY_BUILD_KEY) == build:
             return None
         log.info("rematch: advisory database %s is new; rematching stored inventories", build)
         count = await rematch(store, rulesets, db, publish=publish, inventories=inventories, build=build)
-        await store.lifecycle.set_state(ADVISORY_BUILD_KEY, build)
+        await lifecycle.set_state(ADVISORY_BUILD_KEY, build)
         log.info("rematch: %s done, %d finding events published", build, count)
         return count
 

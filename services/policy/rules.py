@@ -14,6 +14,14 @@ A ruleset file::
         match: {category: InsecureContent, path: "/usr/share/doc/*"}
         action: {suppress: true, reason: "example keys shipped in documentation"}
 
+Accepted vulnerabilities (``services/policy/suppress_accept.py``) may be named too, applied in
+``assay scan --ruleset FILE`` and in the policy service alike; paths are relative to the
+ruleset file and read when the ruleset is loaded::
+
+    ignore_files: [prod.assayignore]   # .assayignore/.trivyignore lines (exp:YYYY-MM-DD) or YAML
+    vex: [vex/app.openvex.json]        # OpenVEX documents: not_affected/fixed statements
+    ignore_unfixed: false              # suppress vulnerabilities without a fixed version
+
 A threshold key is a severity (that severity or worse is *not* implied: exactly that severity),
 ``TOTAL``, or a finding category (e.g. ``MaliciousFile: 1``). Severity and ``TOTAL`` counts
 cover the findings of ``threshold_categories``; suppressed findings never count.
@@ -30,15 +38,18 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any
 
 import msgspec
 import yaml
 
 from schemas.records import Finding
+from schemas.vocabulary import CATEGORIES, DETECTION_CATEGORIES, FIX_STATES, SEVERITIES, severity_rank
 from services.common.errors import AssayError
 
 __all__ = [
+    "CATEGORIES",
+    "DETECTION_CATEGORIES",
     "FIX_STATES",
     "SEVERITIES",
     "Action",
@@ -49,25 +60,9 @@ __all__ = [
     "parse_ruleset",
 ]
 
-SEVERITIES: Final = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN")
-FIX_STATES: Final = ("fixed", "not-fixed", "wont-fix")
-DETECTION_CATEGORIES: Final = (
-    "InsecureContent",
-    "MaliciousFile",
-    "MaliciousURL",
-    "MaliciousIP",
-    "InsecureCode",
-    "Package",
-)
-CATEGORIES: Final = ("CVE", "Coverage", "ImageScan", *DETECTION_CATEGORIES)
-
 
 class RulesetError(AssayError):
     """A ruleset file is invalid, or a ruleset name is unknown; the message names file and rule."""
-
-
-def _rank(severity: str) -> int:
-    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES) - 1
 
 
 class Match(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -86,7 +81,7 @@ class Match(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
         """Whether ``f`` satisfies every condition given."""
         if self.category is not None and f.category not in _as_list(self.category):
             return False
-        if self.severity is not None and _rank(f.severity) > _rank(self.severity):
+        if self.severity is not None and severity_rank(f.severity) > severity_rank(self.severity):
             return False
         if self.cvss_min is not None and f.cvss_score < self.cvss_min:
             return False
@@ -129,6 +124,9 @@ class RulesetSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     image_scan_severity: str = "HIGH"
     rules: list[Rule] = []
     description: str = ""
+    ignore_files: list[str] = []
+    vex: list[str] = []
+    ignore_unfixed: bool = False
 
 
 def _as_list(value: str | list[str]) -> list[str]:

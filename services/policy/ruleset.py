@@ -25,9 +25,11 @@ from importlib import resources
 
 import msgspec
 
-from schemas.records import Detection, Finding, VulnMatch
-from services.policy.rules import SEVERITIES, Rule, RulesetSpec, parse_ruleset
-from services.vulndb.coverage import CoverageGap
+from schemas.records import CoverageGap, Detection, Finding, VulnMatch
+from schemas.vocabulary import SEVERITIES, Severity, as_severity, severity_rank
+from services.policy.rules import Rule, RulesetSpec, parse_ruleset
+from services.policy.suppress import Decision
+from services.policy.suppress_accept import Acceptance
 
 __all__ = [
     "DEFAULT_NAME",
@@ -61,21 +63,24 @@ class Ruleset(msgspec.Struct, frozen=True, kw_only=True):
     thresholds: dict[str, int] = msgspec.field(
         default_factory=lambda: {"CRITICAL": 1, "HIGH": 5, "TOTAL": 25}
     )
-    image_scan_severity: str = "HIGH"
+    image_scan_severity: Severity = "HIGH"
     threshold_categories: list[str] = msgspec.field(default_factory=lambda: ["CVE"])
     rules: list[Rule] = []
     source: str = ""
+    # the ignore files, VEX documents and ignore_unfixed the file names (read at load)
+    acceptance: Acceptance = msgspec.field(default_factory=Acceptance)
 
     @classmethod
-    def from_spec(cls, spec: RulesetSpec, source: str) -> Ruleset:
-        """The runtime ruleset of a parsed file."""
+    def from_spec(cls, spec: RulesetSpec, source: str, acceptance: Acceptance | None = None) -> Ruleset:
+        """The runtime ruleset of a parsed file (``acceptance``: what its suppression keys name)."""
         return cls(
             name=spec.name,
             thresholds=dict(spec.thresholds),
-            image_scan_severity=spec.image_scan_severity,
+            image_scan_severity=as_severity(spec.image_scan_severity),  # parse_ruleset checked it
             threshold_categories=list(spec.threshold_categories),
             rules=list(spec.rules),
             source=source,
+            acceptance=acceptance or Acceptance(),
         )
 
 
@@ -115,14 +120,9 @@ def image_name(image_ref: str) -> str:
     return image_ref.split("@", 1)[0]
 
 
-def severity_rank(severity: str) -> int:
-    """0 for CRITICAL up to 4 for UNKNOWN (and anything unrecognised)."""
-    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES) - 1
-
-
 def counts_by_severity(findings: Iterable[Finding]) -> dict[str, int]:
     """Counts per severity, every severity present (zero where none)."""
-    counts = dict.fromkeys(SEVERITIES, 0)
+    counts: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
     for f in findings:
         counts[f.severity if f.severity in counts else "UNKNOWN"] += 1
     return counts
@@ -230,6 +230,30 @@ def _threshold_reason(ruleset: Ruleset, counted: Sequence[Finding], everything: 
     return "; ".join(passed)
 
 
+def _cve_findings(
+    ruleset: Ruleset,
+    matches: Sequence[VulnMatch],
+    accepted: Sequence[tuple[VulnMatch, Decision]],
+    *,
+    digest: str,
+    environment: str,
+) -> list[Finding]:
+    """The CVE findings, most severe first: matches through the rules, accepted ones suppressed."""
+    cves = [
+        apply_rules(ruleset, cve_finding(ruleset, m, digest=digest, environment=environment)) for m in matches
+    ]
+    cves += [
+        msgspec.structs.replace(
+            cve_finding(ruleset, m, digest=digest, environment=environment),
+            suppression=d.reason,
+            policy_rule=f"{d.kind}:{d.source}",
+        )
+        for m, d in accepted
+    ]
+    cves.sort(key=lambda f: (severity_rank(f.severity), f.package_name, f.id))
+    return cves
+
+
 def evaluate(
     ruleset: Ruleset,
     *,
@@ -240,18 +264,18 @@ def evaluate(
     detections: Sequence[Detection] = (),
     carried: Sequence[Finding] = (),
     image_ref: str = "",
+    accepted: Sequence[tuple[VulnMatch, Decision]] = (),
 ) -> Outcome:
     """Findings of one image under ``ruleset``, and an ImageScan finding past a threshold.
 
     ``carried`` are findings evaluated earlier that count toward thresholds without being
     evaluated again (a rematch carries the stored detection findings: detections are not
     in the advisory database). Only non-suppressed findings count. ``image_ref`` names the image
-    in the ImageScan finding's title (the digest when empty).
+    in the ImageScan finding's title (the digest when empty). ``accepted`` are matches the
+    ruleset's acceptance suppressed (``suppress_accept.accept``): CVE findings suppressed with
+    the decision's reason, ``policy_rule`` naming its source.
     """
-    cves = [
-        apply_rules(ruleset, cve_finding(ruleset, m, digest=digest, environment=environment)) for m in matches
-    ]
-    cves.sort(key=lambda f: (severity_rank(f.severity), f.package_name, f.id))
+    cves = _cve_findings(ruleset, matches, accepted, digest=digest, environment=environment)
     content = [
         apply_rules(ruleset, detection_finding(ruleset, d, digest=digest, environment=environment))
         for d in detections

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import cast, get_args
+from typing import get_args
 
 from schemas.events import Event, ScanCompleted, ScanFailed, ScanSkipped
+from schemas.vocabulary import ImageStatus
 from services.common.clock import utcnow
 from services.common.runner import Handler, Outgoing
-from services.common.store.postgres import ImageStatus, Store
+from services.common.store.postgres import Store
 from services.policy.catalog import Rulesets
 from services.policy.evaluation import evaluate_image
 from services.policy.inventories import Inventories
@@ -45,9 +46,7 @@ def make_policy_handler(store: Store, rulesets: Rulesets, inventories: Inventori
                 reason = f"scan skipped with unknown status {event.status!r}: {event.reason}"
                 await store.set_status(event.digest, "failed", scan_id=event.scan_id, error=reason)
                 return []
-            await store.set_status(
-                event.digest, cast(ImageStatus, event.status), scan_id=event.scan_id, error=event.reason
-            )
+            await store.set_status(event.digest, event.status, scan_id=event.scan_id, error=event.reason)
             return []
         if not isinstance(event, ScanCompleted):
             return []
@@ -62,7 +61,7 @@ def make_policy_handler(store: Store, rulesets: Rulesets, inventories: Inventori
             image_ref=event.image.ref,
             now=now,
             matches=event.matches,
-            gaps=scan_gaps(event.notes, event.image.distro, dt.date.fromisoformat(now[:10])),
+            gaps=scan_gaps(event.notes, event.image.distro, dt.date.fromisoformat(now[:10]), gaps=event.gaps),
             detections=event.detections,
             resolve_unassigned=True,
         )

@@ -16,12 +16,13 @@ from schemas.records import Distro, ImageInfo, LayerInfo, PackageRecord, VulnMat
 from services.cli.formats import formatter
 from services.cli.formats.cyclonedx import build_bom
 from services.cli.formats.cyclonedx_vulns import add_vulnerabilities
-from services.cli.formats.report import Report, Suppressed
 from services.cli.formats.sarif import to_sarif
-from services.cli.scan import Acceptance, assemble
+from services.policy.assess import assess
+from services.policy.report import Report, Suppressed
 from services.policy.ruleset import DEFAULT_RULESET, cve_finding
+from services.policy.suppress import IgnoreRule
+from services.policy.suppress_accept import Acceptance
 from services.vulndb.coverage import no_advisories
-from services.vulndb.suppress import IgnoreRule
 
 LAYER = "sha256:" + "62" * 32
 DIGEST = "sha256:" + "25" * 32
@@ -96,7 +97,7 @@ def report() -> Report:
         completed_at="2026-11-23T10:00:00Z",
     )
     rule = IgnoreRule(id="GHSA-7rjr-3q55-vv33", reason="not reachable", source="ignore.yaml#1")
-    return assemble(detections, Acceptance(rules=[rule]), dt.date(2026, 11, 23))
+    return assess(detections, Acceptance(rules=[rule]), dt.date(2026, 11, 23))
 
 
 def test_assembled_report(report: Report) -> None:

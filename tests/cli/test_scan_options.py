@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 
 from schemas.records import Detection, Finding, ImageInfo, PackageRecord, Unknown
-from services.cli.formats.report import Report
 from services.cli.scan_filter import ShowFilter, compile_globs, filter_report
 from services.engine.content.malware.analyzer import EICAR
+from services.policy.report import Report
 from tests.realworld.scan import run_scan
 
 

@@ -6,14 +6,9 @@ import tracemalloc
 
 from services.engine.analyze import analyze
 from services.engine.budget import ScanBudget
+from services.engine.catalogers.debian.companions import dpkg_list_package, iter_dpkg_list, parse_dpkg_list
 from services.engine.catalogers.registry import select
-from services.engine.ownership import (
-    OwnershipIndex,
-    dpkg_list_package,
-    iter_dpkg_list,
-    location_path,
-    parse_dpkg_list,
-)
+from services.engine.ownership import OwnershipIndex, location_path
 from tests.engine.memimage import Entry, Layer, MemoryImage
 
 _OS_RELEASE = b'ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n'

@@ -17,14 +17,14 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from schemas.records import Finding, ImageInfo, VulnMatch
-from services.cli.formats.report import Report
-from services.common.config import load_settings
 from services.common.errors import ImageError
 from services.harbor.app import make_app
 from services.harbor.jobs import Jobs
 from services.harbor.models import RAW_REPORT_MIME, REPORT_MIME, ScanRequest
 from services.harbor.scanner import RequestError, pull_target
 from services.harbor.service import adapter_metadata
+from services.policy.report import Report
+from services.settings import load_settings
 from tests.harbor.spec import response_mime, schema_errors
 
 DIGEST = "sha256:" + "ab" * 32

@@ -17,13 +17,14 @@ import msgspec
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from services.cli.scan import Acceptance, scan_report
-from services.common.config import load_settings
+from services.cli.scan import scan_report
 from services.harbor.app import make_app
 from services.harbor.jobs import Jobs
 from services.harbor.models import REPORT_MIME
 from services.harbor.scanner import registry_scanner
 from services.harbor.service import adapter_metadata
+from services.policy.suppress_accept import Acceptance
+from services.settings import load_settings
 from tests.harbor.spec import schema_errors
 from tests.harness.registry import manifest_descriptor, push_image, registry_server
 

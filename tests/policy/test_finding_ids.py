@@ -11,16 +11,19 @@ from pathlib import Path
 import pytest
 
 from schemas.records import Detection, VulnMatch
-from services.cli.scan import Acceptance, assemble
-from services.common.config import Settings
+from services.common.config import DataSettings
 from services.common.store.postgres import Store
 from services.engine.catalogers.registry import select
 from services.engine.content.registry import ContentAnalysis
+from services.engine.content.settings import LayerCacheSettings
 from services.engine.core import detect
 from services.engine.image.targets import parse_target
+from services.policy.assess import assess
 from services.policy.catalog import load_rulesets
 from services.policy.ruleset import DEFAULT_RULESET, detection_finding, evaluate, finding_id
 from services.policy.service import make_policy_handler
+from services.policy.suppress_accept import Acceptance
+from services.settings import Settings
 from services.vulndb.db import VulnDB
 
 _DIGEST = "sha256:" + "ab" * 32
@@ -86,7 +89,7 @@ async def test_every_finding_assay_scan_reports_is_stored_by_the_pipeline_with_t
     target = fixtures / image
     if not target.is_dir():
         pytest.fail(f"fixture image {target} is missing: run tests/fixtures/build-*.sh")
-    settings = Settings(data_dir=str(tmp_path), layer_cache=False)
+    settings = Settings(data=DataSettings(dir=str(tmp_path)), layer_cache=LayerCacheSettings(enabled=False))
     image_source = parse_target(f"oci:{target}", registries=[], platform="linux/amd64")
     opened = await image_source.open()
     with VulnDB.open(vuln_db) as db:
@@ -95,7 +98,7 @@ async def test_every_finding_assay_scan_reports_is_stored_by_the_pipeline_with_t
             scanned = await detect(
                 opened, scan_id=f"scan-{image}", catalogers=select(), vulndb=db, analyzers=bound.analyzers
             )
-    report = assemble(scanned, Acceptance(), dt.date.today())
+    report = assess(scanned, Acceptance(), dt.date.today())
     reported = [f.finding_id for f in report.findings]
     assert len(reported) == len(set(reported)), "assay scan reports two findings under one id"
 

@@ -16,6 +16,7 @@ from services.common.store import Store
 from services.policy.catalog import Rulesets, load_rulesets
 from services.policy.ruleset import finding_id
 from services.policy.service import make_policy_handler
+from services.policy.store import Lifecycle
 from tests.harness.seed import sight
 
 DIGEST = "sha256:" + "ef" * 32
@@ -88,25 +89,25 @@ async def test_assignment_precedence_environment_over_ou_over_default(store: Sto
     await _claim(store, "registry:a", ou="team-a")
     await _claim(store, "cluster:b", ou="team-a")
     await _claim(store, "cluster:c")
-    lifecycle = store.lifecycle
+    lifecycle, assigned = Lifecycle(store.pool), store.assignments
     assert await lifecycle.environment_rulesets(DIGEST) == {
         "cluster:b": "default",
         "cluster:c": "default",
         "registry:a": "default",
     }
-    await lifecycle.assign("ou", "team-a", "prod")
-    await lifecycle.assign("environment", "cluster:b", "lenient")
-    await lifecycle.assign("ou", "", "lenient")  # an environment without OU never takes an "" OU assignment
+    await assigned.assign("ou", "team-a", "prod")
+    await assigned.assign("environment", "cluster:b", "lenient")
+    await assigned.assign("ou", "", "lenient")  # an environment without OU never takes an "" OU assignment
     assert await lifecycle.environment_rulesets(DIGEST) == {
         "cluster:b": "lenient",
         "cluster:c": "default",
         "registry:a": "prod",
     }
-    assert await lifecycle.unassign("environment", "cluster:b")
-    assert not await lifecycle.unassign("environment", "cluster:b")
+    assert await assigned.unassign("environment", "cluster:b")
+    assert not await assigned.unassign("environment", "cluster:b")
     assert (await lifecycle.environment_rulesets(DIGEST))["cluster:b"] == "prod"
-    await lifecycle.assign("ou", "team-a", "lenient")  # re-assigning replaces
-    assert [(a.scope, a.name, a.ruleset) for a in await lifecycle.assignments()] == [
+    await assigned.assign("ou", "team-a", "lenient")  # re-assigning replaces
+    assert [(a.scope, a.name, a.ruleset) for a in await assigned.all()] == [
         ("ou", "", "lenient"),
         ("ou", "team-a", "lenient"),
     ]
@@ -149,7 +150,7 @@ async def test_new_changed_resolved_and_redelivery(store: Store, rulesets: Rules
     assert (changed.severity, changed.fixed_version, changed.fix_state) == ("CRITICAL", "1.1", "fixed")
     alerts = [(o.key, o.event.reason) for o in second if isinstance(o.event, Alert)]
     assert alerts == [(DIGEST, "CRITICAL 1 >= 1")]
-    states = await store.lifecycle.finding_states(DIGEST)
+    states = await Lifecycle(store.pool).finding_states(DIGEST)
     assert collections.Counter(states.values()) == {"new": 3, "changed": 1, "resolved": 1}
     assert {f.id for f in await store.findings(DIGEST)} == {
         "CVE-2024-0001",
@@ -178,7 +179,7 @@ async def test_new_changed_resolved_and_redelivery(store: Store, rulesets: Rules
     replayed = await handle(_scan("scan-2", [_match(1, "CRITICAL", fixed="1.1")], [SECRET]))
     assert "new" not in _states(replayed).values()
     assert [o.event.reason for o in replayed if isinstance(o.event, Alert)] == ["CRITICAL 1 >= 1"]
-    assert (await store.lifecycle.finding_states(DIGEST))[
+    assert (await Lifecycle(store.pool).finding_states(DIGEST))[
         finding_id(DIGEST, "CVE", "CVE-2024-0002", "pkg:deb/debian/pkg2@1.0")
     ] == "new"
 
@@ -188,7 +189,7 @@ async def test_one_image_under_two_rulesets_gets_findings_per_ruleset(
 ) -> None:
     await _claim(store, "registry:a", ou="prod-team")
     await _claim(store, "cluster:dev")
-    await store.lifecycle.assign("ou", "prod-team", "prod")
+    await store.assignments.assign("ou", "prod-team", "prod")
     handle = make_policy_handler(store, rulesets)
     out = await handle(_scan("scan-1", [_match(1, "HIGH")], [SECRET]))
     events = _findings(out)
@@ -210,7 +211,7 @@ async def test_one_image_under_two_rulesets_gets_findings_per_ruleset(
     assert [(a.ruleset, a.reason) for a in prod_alert] == [("prod", "HIGH 1 >= 1; InsecureContent 1 >= 1")]
 
     # moving the dev cluster to prod resolves the default ruleset's findings of this image
-    await store.lifecycle.assign("environment", "cluster:dev", "prod")
+    await store.assignments.assign("environment", "cluster:dev", "prod")
     moved = await handle(_scan("scan-2", [_match(1, "HIGH")], [SECRET]))
     assert _states(moved) == {
         ("default", "CVE", "CVE-2024-0001"): "resolved",

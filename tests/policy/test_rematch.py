@@ -25,16 +25,19 @@ from schemas.events import FindingEvent, ScanCompleted
 from schemas.records import VulnMatch
 from schemas.topics import ALL_TOPICS, Topics
 from services.common.bus.kafka import KafkaBus
-from services.common.config import Settings
+from services.common.config import DataSettings
 from services.common.store import Store
 from services.engine.catalogers.registry import select
 from services.engine.content.registry import ContentAnalysis
+from services.engine.content.settings import ContentSettings, LayerCacheSettings
 from services.engine.core import detect
 from services.engine.image.targets import parse_target
 from services.policy.app import bus_publisher
 from services.policy.catalog import load_rulesets
 from services.policy.rematch import ADVISORY_BUILD_KEY, advisory_build, rematch_if_changed
 from services.policy.service import make_policy_handler
+from services.policy.store import Lifecycle
+from services.settings import Settings
 from services.vulndb.db import VulnDB
 from services.vulndb.ingest import update_db
 from services.vulndb.matcher import match_packages
@@ -90,7 +93,11 @@ async def _build(db_path: Path, folder: Path, records: list[dict[str, Any]]) -> 
 
 
 async def _scan(fixtures: Path, db: VulnDB | None, scan_id: str, data_dir: Path) -> ScanCompleted:
-    settings = Settings(data_dir=str(data_dir), layer_cache=False, content_analyzers=["insecure", "licenses"])
+    settings = Settings(
+        data=DataSettings(dir=str(data_dir)),
+        layer_cache=LayerCacheSettings(enabled=False),
+        content=ContentSettings(analyzers=["insecure", "licenses"]),
+    )
     source = parse_target(f"oci:{fixtures}/oci/debian", registries=[], platform="linux/amd64")
     image = await source.open()
     async with image:
@@ -183,7 +190,7 @@ async def test_new_advisories_are_rematched_without_a_rescan(
         added = _matched(db_path, scanned) - before
         assert (z.vuln_id, z.package_purl) in added
         assert await rematch_if_changed(store, rulesets, db_path, publish=publish) == len(added)
-        assert await store.lifecycle.get_state(ADVISORY_BUILD_KEY) == build2
+        assert await Lifecycle(store.pool).get_state(ADVISORY_BUILD_KEY) == build2
     finally:
         await bus.stop()
     published = await read_topic(kafka_servers, Topics.FINDINGS)
@@ -220,6 +227,6 @@ async def test_new_advisories_are_rematched_without_a_rescan(
     published = await read_topic(kafka_servers, Topics.FINDINGS)
     assert _rematch_events(published, digest, build3) == dict.fromkeys(withdrawn, "resolved")
 
-    states = await store.lifecycle.finding_states(digest)
+    states = await Lifecycle(store.pool).finding_states(digest)
     assert all(states[i] != "resolved" for i in detection_ids)  # detections are not rematched
-    assert await store.lifecycle.get_state(ADVISORY_BUILD_KEY) == build3
+    assert await Lifecycle(store.pool).get_state(ADVISORY_BUILD_KEY) == build3

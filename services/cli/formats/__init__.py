@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
-from services.cli.formats.report import Report, build_report
+from services.policy.report import Report, build_report
 
 # format name -> "module:function" under services.cli.formats
 _RENDERERS: dict[str, str] = {

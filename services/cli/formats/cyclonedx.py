@@ -24,7 +24,7 @@ from packageurl import PackageURL
 
 from schemas.records import PackageRecord
 from services.cli.formats.cyclonedx_vulns import add_vulnerabilities
-from services.cli.formats.report import Report
+from services.policy.report import Report
 
 _PREFIX = "assay:"
 

@@ -31,7 +31,7 @@ from cyclonedx.model.vulnerability import (
 )
 
 from schemas.records import VulnMatch
-from services.cli.formats.report import Report, Suppressed
+from services.policy.report import Report, Suppressed
 
 _SEVERITY: Final = {
     "CRITICAL": VulnerabilitySeverity.CRITICAL,

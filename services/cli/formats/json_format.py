@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import msgspec
-
-from services.cli.formats.report import Report
+from services.policy.report import Report, report_json
 
 
 def render_json(report: Report) -> str:
     """The report as indented JSON."""
-    return msgspec.json.format(msgspec.json.encode(report).decode(), indent=2) + "\n"
+    return report_json(report)

@@ -16,7 +16,7 @@ from typing import Any, Final
 import msgspec
 
 from schemas.records import Finding, PackageRecord, VulnMatch
-from services.cli.formats.report import Report, Suppressed, match_index
+from services.policy.report import Report, Suppressed, match_index
 from services.policy.rules import DETECTION_CATEGORIES
 
 SCHEMA_URI: Final = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -32,8 +32,8 @@ from spdx_tools.spdx.model.relationship import Relationship, RelationshipType
 from spdx_tools.spdx.model.spdx_no_assertion import SpdxNoAssertion
 from spdx_tools.spdx.writer.json.json_writer import write_document_to_stream
 
-from schemas.records import PackageRecord
-from services.cli.formats.report import Report
+from schemas.records import ImageInfo, PackageRecord
+from services.policy.report import Report
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")
 _IMAGE_ID = "SPDXRef-DOCUMENT-image"
@@ -85,8 +85,7 @@ def _comment(pkg: PackageRecord) -> str:
     return "\n".join(lines)
 
 
-def build_document(report: Report) -> Document:
-    """The report's inventory as an SPDX 2.3 object model."""
+def _creation(report: Report) -> CreationInfo:
     img = report.image
     created = (
         datetime.strptime(report.generated_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
@@ -95,7 +94,7 @@ def build_document(report: Report) -> Document:
     )
     name = img.ref
     namespace_key = hashlib.sha256((img.digest or img.ref + report.generated_at).encode()).hexdigest()
-    creation = CreationInfo(
+    return CreationInfo(
         spdx_version="SPDX-2.3",
         spdx_id="SPDXRef-DOCUMENT",
         name=name,
@@ -103,8 +102,10 @@ def build_document(report: Report) -> Document:
         creators=[Actor(ActorType.TOOL, f"assay-{report.analyzer_version or 'dev'}")],
         created=created,
     )
-    licenses = _Licenses()
-    image_pkg = Package(
+
+
+def _image_package(img: ImageInfo) -> Package:
+    return Package(
         spdx_id=_IMAGE_ID,
         name=img.ref,
         download_location=SpdxNoAssertion(),
@@ -117,7 +118,39 @@ def build_document(report: Report) -> Document:
             else []
         ),
     )
-    packages = [image_pkg]
+
+
+def _package(pkg: PackageRecord, spdx_id: str, licenses: _Licenses) -> Package:
+    checksums = []
+    if sha1 := pkg.metadata.get("sha1"):
+        checksums.append(Checksum(ChecksumAlgorithm.SHA1, sha1))
+    return Package(
+        spdx_id=spdx_id,
+        name=pkg.name,
+        download_location=SpdxNoAssertion(),
+        version=pkg.version,
+        files_analyzed=False,
+        license_concluded=SpdxNoAssertion(),
+        license_declared=licenses.expression(pkg.licenses),
+        copyright_text=SpdxNoAssertion(),
+        checksums=checksums,
+        source_info=f"source package: {pkg.source_name} {pkg.source_version}".strip()
+        if pkg.source_name
+        else None,
+        comment=_comment(pkg) or None,
+        external_references=[
+            ExternalPackageRef(ExternalPackageRefCategory.PACKAGE_MANAGER, "purl", pkg.purl)
+        ],
+        primary_package_purpose=(
+            PackagePurpose.OPERATING_SYSTEM if pkg.type in ("deb", "apk", "rpm") else PackagePurpose.LIBRARY
+        ),
+    )
+
+
+def build_document(report: Report) -> Document:
+    """The report's inventory as an SPDX 2.3 object model."""
+    licenses = _Licenses()
+    packages = [_image_package(report.image)]
     relationships = [Relationship("SPDXRef-DOCUMENT", RelationshipType.DESCRIBES, _IMAGE_ID)]
     ids: dict[str, str] = {}
     for pkg in report.packages:
@@ -125,34 +158,7 @@ def build_document(report: Report) -> Document:
             continue
         spdx_id = _spdx_id(f"Package-{pkg.type}", f"{pkg.name}-{pkg.version}-{pkg.purl}")
         ids[pkg.purl] = spdx_id
-        checksums = []
-        if sha1 := pkg.metadata.get("sha1"):
-            checksums.append(Checksum(ChecksumAlgorithm.SHA1, sha1))
-        packages.append(
-            Package(
-                spdx_id=spdx_id,
-                name=pkg.name,
-                download_location=SpdxNoAssertion(),
-                version=pkg.version,
-                files_analyzed=False,
-                license_concluded=SpdxNoAssertion(),
-                license_declared=licenses.expression(pkg.licenses),
-                copyright_text=SpdxNoAssertion(),
-                checksums=checksums,
-                source_info=f"source package: {pkg.source_name} {pkg.source_version}".strip()
-                if pkg.source_name
-                else None,
-                comment=_comment(pkg) or None,
-                external_references=[
-                    ExternalPackageRef(ExternalPackageRefCategory.PACKAGE_MANAGER, "purl", pkg.purl)
-                ],
-                primary_package_purpose=(
-                    PackagePurpose.OPERATING_SYSTEM
-                    if pkg.type in ("deb", "apk", "rpm")
-                    else PackagePurpose.LIBRARY
-                ),
-            )
-        )
+        packages.append(_package(pkg, spdx_id, licenses))
         relationships.append(Relationship(_IMAGE_ID, RelationshipType.CONTAINS, spdx_id))
     for pkg in report.packages:
         if pkg.owner in ids and pkg.purl in ids:
@@ -165,7 +171,7 @@ def build_document(report: Report) -> Document:
                 )
             )
     return Document(
-        creation_info=creation,
+        creation_info=_creation(report),
         packages=packages,
         relationships=relationships,
         extracted_licensing_info=list(licenses.extracted.values()),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from schemas.records import Finding, VulnMatch
-from services.cli.formats.report import Report, match_index
+from services.policy.report import Report, match_index
 from services.policy.rules import DETECTION_CATEGORIES
 from services.policy.ruleset import severity_rank
 

@@ -4,11 +4,17 @@ Parsers take the file's path and bytes and return raw entries that mirror the fi
 problems (text naming what was wrong). They never raise on bad input, never read other
 files, the network or the clock. ``to_package`` turns a raw entry into a normalised
 ``PackageRecord`` once the distribution is known (it shapes the purl).
+
+Files beside a package database that say more about its packages (dpkg's file lists and
+copyright files) are the cataloger's ``companions``: each asks for its files with its own
+request, names the package a file belongs to, and reads the licenses it declares or the paths
+it owns. The analysis joins them to the cataloger's packages by name; no ecosystem is special.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import IO
 
 import msgspec
@@ -48,6 +54,23 @@ StreamParser = Callable[[str, IO[bytes]], ParseResult]
 ToPackage = Callable[[RawPackage, Distro | None, str], PackageRecord]
 
 
+@dataclass(frozen=True)
+class Companion:
+    """Files beside a package database, one per package, read through the walk like any request.
+
+    ``package`` names the package a file belongs to (by its path); ``licenses`` reads the
+    licenses it declares (used when the database states none); ``files`` yields the image paths
+    it says the package owns (no leading slash; a generator, so a huge list costs no list).
+    Over ``parsed_file_bytes_max``, a ``files`` companion is an unknown; a ``licenses`` one is
+    left out.
+    """
+
+    request: FileRequest
+    package: Callable[[str], str]
+    licenses: Callable[[bytes], list[str]] | None = None
+    files: Callable[[str, bytes], Iterator[str]] | None = None
+
+
 class Cataloger(msgspec.Struct, frozen=True, kw_only=True):
     """One file format of one ecosystem."""
 
@@ -59,3 +82,4 @@ class Cataloger(msgspec.Struct, frozen=True, kw_only=True):
     tags: tuple[str, ...] = ()  # selection tags: "os", "image", "directory"
     # Used instead of ``parse`` when ``request.spool`` is set (jars, binaries): constant memory.
     parse_stream: StreamParser | None = None
+    companions: tuple[Companion, ...] = ()  # files beside the database (see the module docstring)

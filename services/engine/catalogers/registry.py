@@ -9,7 +9,7 @@ from services.engine.catalogers.cocoapods import parse_podfile_lock
 from services.engine.catalogers.conda import parse_conda_environment, parse_conda_meta
 from services.engine.catalogers.cpp import parse_conan_lock
 from services.engine.catalogers.dart import parse_pubspec_lock
-from services.engine.catalogers.debian import parse_dpkg_status
+from services.engine.catalogers.debian import package as debian
 from services.engine.catalogers.dotnet import (
     parse_deps_json,
     parse_packages_config,
@@ -55,7 +55,7 @@ from services.engine.catalogers.rust import parse_cargo_auditable, parse_cargo_l
 from services.engine.catalogers.swift import parse_package_resolved
 
 CATALOGERS: tuple[Cataloger, ...] = (
-    parse_dpkg_status.CATALOGER,
+    debian.CATALOGER,
     parse_apk_db.CATALOGER,
     parse_rpmdb_sqlite.CATALOGER,
     parse_rpmdb_bdb.CATALOGER,

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from schemas.records import LayerInfo
-from services.common.config import Settings
 from services.common.errors import ConfigError
 from services.engine.content.cache import BoundScan, DirectoryBackend, LayerCache
 from services.engine.content.insecure.analyzer import InsecureCodeAnalyzer
@@ -24,17 +24,20 @@ from services.engine.content.secrets.verify import SecretVerifier
 from services.engine.licenses.analyzer import LicenseAnalyzer
 from services.engine.licenses.policy import load_policy
 
+if TYPE_CHECKING:
+    from services.settings import Settings
+
 
 def _secrets(settings: Settings) -> ContentAnalyzer:
     ruleset = load_ruleset(
-        Path(settings.secret_rules) if settings.secret_rules else None,
-        extra_allow_paths=settings.secret_allow_paths,
+        Path(settings.secret.rules) if settings.secret.rules else None,
+        extra_allow_paths=settings.secret.allow_paths,
     )
     return SecretsAnalyzer(
         ruleset,
-        max_bytes=settings.secret_max_bytes,
+        max_bytes=settings.secret.max_bytes,
         seconds_max=settings.budget.parse_seconds_max,
-        verifier=SecretVerifier() if settings.secret_verify else None,
+        verifier=SecretVerifier() if settings.secret.verify else None,
     )
 
 
@@ -45,10 +48,10 @@ def _insecure(settings: Settings) -> ContentAnalyzer:
 def _malware(settings: Settings) -> ContentAnalyzer:
     return MalwareAnalyzer(
         MalwareConfig(
-            yara_rules_dir=settings.yara_rules_dir,
-            clamd_address=settings.clamd_address,
-            sha256_blocklist=settings.sha256_blocklist,
-            max_bytes=settings.malware_max_bytes,
+            yara_rules_dir=settings.malware.yara_rules_dir,
+            clamd_address=settings.malware.clamd_address,
+            sha256_blocklist=settings.malware.sha256_blocklist,
+            max_bytes=settings.malware.max_bytes,
         )
     )
 
@@ -58,7 +61,7 @@ def _netioc(settings: Settings) -> ContentAnalyzer:
 
 
 def _licenses(settings: Settings) -> ContentAnalyzer:
-    return LicenseAnalyzer(load_policy(Path(settings.license_policy)) if settings.license_policy else None)
+    return LicenseAnalyzer(load_policy(Path(settings.license.policy)) if settings.license.policy else None)
 
 
 ANALYZERS: dict[str, Callable[[Settings], ContentAnalyzer]] = {
@@ -90,26 +93,26 @@ class ContentAnalysis:
 
 
 def build_analyzers(settings: Settings) -> tuple[ContentAnalyzer, ...]:
-    """The analyzers ``settings.content_analyzers`` names, in registry order; built once per process."""
-    unknown = sorted(set(settings.content_analyzers) - set(ANALYZERS))
+    """The analyzers ``settings.content.analyzers`` names, in registry order; built once per process."""
+    unknown = sorted(set(settings.content.analyzers) - set(ANALYZERS))
     if unknown:
         raise ConfigError(f"content_analyzers: unknown {unknown} (known: {sorted(ANALYZERS)})")
-    wanted = set(settings.content_analyzers)
+    wanted = set(settings.content.analyzers)
     return tuple(factory(settings) for name, factory in ANALYZERS.items() if name in wanted)
 
 
 def build_layer_cache(settings: Settings) -> LayerCache | None:
     """The per-layer result cache (a local directory), or None when ``layer_cache`` is off."""
-    if not settings.layer_cache:
+    if not settings.layer_cache.enabled:
         return None
-    if settings.layer_cache_backend == "s3":  # shared by engine replicas (cache_s3.py)
+    if settings.layer_cache.backend == "s3":  # shared by engine replicas (cache_s3.py)
         from services.engine.content.cache_s3 import S3Backend
 
         if not settings.aws.s3_bucket:
             raise ConfigError("layer_cache_backend is s3 but aws.s3_bucket (ASSAY_AWS_S3_BUCKET) is not set")
         return LayerCache(S3Backend.from_config(settings.aws))
-    if settings.layer_cache_backend != "dir":
-        raise ConfigError(f"layer_cache_backend: {settings.layer_cache_backend!r} is not 'dir' or 's3'")
+    if settings.layer_cache.backend != "dir":
+        raise ConfigError(f"layer_cache_backend: {settings.layer_cache.backend!r} is not 'dir' or 's3'")
     return LayerCache(DirectoryBackend(settings.effective_layer_cache_dir))
 
 

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Protocol
 
 from services.common.errors import ImageError
-from services.engine.image.blobio import MAX_METADATA_BYTES, BlobRange, LocalImage, read_range, regular_file
+from services.engine.image.blobio import BlobRange, LocalImage, read_range, regular_file
 from services.engine.image.interface import ImageSource, OpenedImage
+from services.oci.digest import MAX_METADATA_BYTES
 from services.oci.documents import Descriptor, ManifestDoc, decode_config, decode_document
 from services.oci.manifest import (
     Platform,

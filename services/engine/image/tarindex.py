@@ -22,7 +22,8 @@ from typing import BinaryIO
 
 from services.common.errors import ImageError
 from services.engine.budget import BudgetExceeded, ScanBudget
-from services.engine.image.blobio import CHUNK_SIZE, MAX_METADATA_BYTES, BlobRange, read_range
+from services.engine.image.blobio import CHUNK_SIZE, BlobRange, read_range
+from services.oci.digest import MAX_METADATA_BYTES
 
 __all__ = ["TarIndex"]
 

@@ -23,6 +23,7 @@ from typing import Any
 import msgspec
 from license_expression import ExpressionError  # type: ignore[import-untyped]
 
+from schemas.vocabulary import Severity
 from services.common.errors import ConfigError
 from services.engine.licenses.normalize import _licensing
 
@@ -36,7 +37,7 @@ class LicensePolicy(msgspec.Struct, frozen=True, kw_only=True):
     forbidden: list[str] = []
     restricted: list[str] = []
     notice: list[str] = []
-    severity: dict[str, str] = {}
+    severity: dict[str, Severity] = {}
     os_packages: str = "informational"
 
     def class_of_id(self, spdx_id: str) -> str:

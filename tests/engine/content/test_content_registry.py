@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from services.common.config import load_settings
 from services.common.errors import ConfigError
 from services.engine.content.cache import CachedAnalyzer
 from services.engine.content.registry import ANALYZERS, ContentAnalysis, build_analyzers
 from services.engine.decompress import ChunkStream
 from services.engine.requests import FileRequest
 from services.engine.walk import FileHit, LayerWalker, Skipped
+from services.settings import load_settings
 from tests.engine.memimage import Entry, Layer, MemoryImage, tar_bytes
 
 HERE = Path(__file__).parent
@@ -31,7 +31,7 @@ def test_settings_pick_the_analyzers_and_the_cache(tmp_path: Path) -> None:
     assert content.cache is not None
     layers = MemoryImage([Layer([Entry("a", b"")])]).info.layers
     assert all(isinstance(a, CachedAnalyzer) for a in content.bind(layers).analyzers)
-    only = load_settings({**env, "ASSAY_CONTENT_ANALYZERS": "secrets", "ASSAY_LAYER_CACHE": "false"})
+    only = load_settings({**env, "ASSAY_CONTENT_ANALYZERS": "secrets", "ASSAY_LAYER_CACHE_ENABLED": "false"})
     content = ContentAnalysis.from_settings(only)
     assert content.cache is None
     assert [a.name for a in content.bind(layers).analyzers] == ["secrets"]
@@ -71,7 +71,7 @@ def test_mode_mask_and_directory_requests() -> None:
 def test_the_table_groups_detections_by_category_and_json_carries_them() -> None:
     from schemas.records import Detection, ImageInfo
     from services.cli.formats import formatter
-    from services.cli.formats.report import Report
+    from services.policy.report import Report
     from services.policy.ruleset import DEFAULT_RULESET, detection_finding
 
     digest = "sha256:" + "a" * 64

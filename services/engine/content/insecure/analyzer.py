@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import stat
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Final
 
 import msgspec
 
 from schemas.records import Detection, ImageInfo
+from schemas.vocabulary import DetectionCategory
 from services.engine.content.insecure import checks
 from services.engine.content.insecure.catalog import Catalog, load_catalog
 from services.engine.content.interface import ContentAnalyzer
@@ -24,7 +25,7 @@ from services.engine.ownership import OwnershipIndex
 from services.engine.requests import FileRequest, RequestMatcher
 from services.engine.walk import FileHit
 
-CATEGORY = "InsecureCode"
+CATEGORY: Final[DetectionCategory] = "InsecureCode"
 SOURCE = "assay-insecure"
 
 MODES = FileRequest(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import msgspec
 
+from schemas.vocabulary import Severity
 from services.common.errors import ConfigError
 
 DEFAULT_CHECKS = Path(__file__).with_name("checks.toml")
@@ -18,7 +19,7 @@ class Check(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
 
     id: str
     title: str
-    severity: str
+    severity: Severity
     rationale: str
     cis: str = ""  # CIS Docker Benchmark v1.6.0 recommendation, "" where none applies
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, Final
 
 import msgspec
 
 from schemas.records import Detection, ImageInfo
+from schemas.vocabulary import DetectionCategory
 from services.engine.budget import BudgetExceeded, ScanBudget
 from services.engine.content.interface import ContentAnalyzer
 from services.engine.content.redact import redact, shannon_entropy
@@ -28,7 +29,7 @@ from services.engine.content.secrets.verify import SecretVerifier
 from services.engine.requests import FileRequest
 from services.engine.walk import FileHit
 
-CATEGORY = "InsecureContent"
+CATEGORY: Final[DetectionCategory] = "InsecureContent"
 SOURCE = "assay-secrets"
 BINARY_SNIFF = 8192
 MAX_PER_FILE = 100  # per rule and file: a dump of thousands of tokens is one problem, not thousands

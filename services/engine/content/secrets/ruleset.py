@@ -17,6 +17,7 @@ from pathlib import Path
 import msgspec
 import regex
 
+from schemas.vocabulary import Severity
 from services.common.errors import ConfigError
 from services.engine.content.secrets.checksums import CHECKSUMS
 from services.engine.requests import globs_regex
@@ -30,7 +31,7 @@ class Rule(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
 
     id: str
     title: str
-    severity: str
+    severity: Severity
     keywords: list[str] = []
     regex: str
     prefilter: str = ""  # a Hyperscan regex selecting the rule instead of keywords (a superset of ``regex``)

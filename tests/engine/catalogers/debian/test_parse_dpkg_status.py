@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from schemas.records import Distro
-from services.engine.catalogers.debian.parse_dpkg_status import FIELD_MAX, dpkg_to_package, parse_dpkg_status
+from services.engine.catalogers.debian.package import dpkg_to_package
+from services.engine.catalogers.debian.parse_dpkg_status import FIELD_MAX, parse_dpkg_status
 from services.engine.catalogers.problems import PROBLEMS_PER_FILE
 
 HERE = Path(__file__).parent

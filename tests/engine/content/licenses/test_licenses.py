@@ -9,8 +9,8 @@ import pytest
 
 from schemas.records import PackageRecord
 from services.common.errors import ConfigError
+from services.engine.catalogers.debian.companions import copyright_package, parse_copyright
 from services.engine.licenses.analyzer import LicenseAnalyzer
-from services.engine.licenses.dpkg_copyright import copyright_package, parse_copyright
 from services.engine.licenses.normalize import normalize, normalize_all
 from services.engine.licenses.policy import LicensePolicy, classify, default_policy, parse_policy
 

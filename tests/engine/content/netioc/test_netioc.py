@@ -11,12 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.cli.feeds import run_feeds_update
-from services.common.config import Settings
 from services.engine.analyze import analyze
 from services.engine.content.netioc.analyzer import NetIocAnalyzer
 from services.engine.content.netioc.feeds import FeedIndex, load_feed, normalize_url
 from services.engine.content.netioc.prefilter import IndicatorPrefilter
+from services.engine.content.netioc.settings import FeedsSettings
 from services.engine.content.netioc.store import load_index, read_store, update_feeds
+from services.settings import Settings
 from tests.engine.memimage import Entry, Layer, MemoryImage
 
 TESTDATA = Path(__file__).parent / "testdata"
@@ -146,7 +147,7 @@ _ACCEPT = IndicatorPrefilter(_all_feeds())
 async def test_feeds_update_merges_by_name_accepts_a_directory_and_notes_an_empty_store(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    settings = Settings(feeds_path=str(tmp_path / "feeds.json"))
+    settings = Settings(feeds=FeedsSettings(path=str(tmp_path / "feeds.json")))
     assert await run_feeds_update(settings, [str(TESTDATA / "urlhaus.csv")]) == 0
     assert await run_feeds_update(settings, [str(TESTDATA / "drop.txt")]) == 0  # the first one stays
     assert [f.name for f in read_store(tmp_path / "feeds.json")] == ["urlhaus.csv", "drop.txt"]
@@ -167,5 +168,8 @@ async def test_feeds_update_merges_by_name_accepts_a_directory_and_notes_an_empt
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "blank.txt").write_text("# nothing listed yet\n")
-    assert await run_feeds_update(Settings(feeds_path=str(tmp_path / "e.json")), [str(empty)]) == 0
+    assert (
+        await run_feeds_update(Settings(feeds=FeedsSettings(path=str(tmp_path / "e.json"))), [str(empty)])
+        == 0
+    )
     assert "no threat feeds loaded" in capsys.readouterr().err

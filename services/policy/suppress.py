@@ -10,9 +10,11 @@ Two ignore-file formats are read:
         expires: 2026-12-31           # optional: from this day on the entry stops suppressing
         reason: not reachable in our deployment
 
-  (a bare list of such entries is accepted too);
-* ``.assayignore`` text, one entry per line, ``#`` comments, in the spirit of
-  ``.trivyignore``: ``ID [PACKAGE] [exp:YYYY-MM-DD] [# reason]``.
+  (a bare list of such entries is accepted too). Trivy's ``.trivyignore.yaml`` reads the same:
+  ``vulnerabilities:`` entries with ``id``, ``purls`` (one rule per purl), ``expired_at`` and
+  ``statement``;
+* ``.assayignore`` text, one entry per line, ``#`` comments, a superset of ``.trivyignore``:
+  ``ID [PACKAGE] [exp:YYYY-MM-DD] [# reason]``.
 
 A bad entry is a problem naming the file and line, never an exception; the other entries
 still apply. An expired entry suppresses nothing and is reported as expired.
@@ -106,9 +108,18 @@ def parse_yaml(name: str, data: bytes) -> IgnoreFile:
     rules: list[IgnoreRule] = []
     problems: list[str] = []
     for i, entry in enumerate(entries, 1):
-        got = _rule(entry, f"{name}#{i}")
-        (problems if isinstance(got, str) else rules).append(got)  # type: ignore[arg-type]
+        for one in _per_purl(entry):
+            got = _rule(one, f"{name}#{i}")
+            (problems if isinstance(got, str) else rules).append(got)  # type: ignore[arg-type]
     return IgnoreFile(rules=rules, problems=problems)
+
+
+def _per_purl(entry: Any) -> list[Any]:
+    """Trivy's ``purls: [...]`` as one entry per purl (an entry without it as it is)."""
+    purls = entry.get("purls") if isinstance(entry, dict) else None
+    if not isinstance(purls, list) or not purls or entry.get("package") or entry.get("purl"):
+        return [entry]
+    return [{**entry, "purl": str(purl)} for purl in purls]
 
 
 def parse_text(name: str, data: bytes) -> IgnoreFile:

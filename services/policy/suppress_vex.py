@@ -20,7 +20,7 @@ import msgspec
 from packageurl import PackageURL
 
 from schemas.records import VulnMatch
-from services.vulndb.suppress import Decision, package_matches
+from services.policy.suppress import Decision, package_matches
 
 SUPPRESSING: Final = frozenset({"not_affected", "fixed"})
 STATUSES: Final = frozenset({"not_affected", "affected", "fixed", "under_investigation"})

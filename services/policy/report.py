@@ -1,4 +1,8 @@
-"""The JSON report: the one document every output format is rendered from."""
+"""The report of one assessed scan: the one document every output format is rendered from.
+
+Built by ``services.policy.assess`` for ``assay scan`` and the Harbor adapter; rendered by
+``services/cli/formats/`` (``report_json`` is its JSON form, which Harbor serves as is).
+"""
 
 from __future__ import annotations
 
@@ -14,8 +18,9 @@ from services.policy.ruleset import Outcome
 class Suppressed(msgspec.Struct, frozen=True, kw_only=True):
     """A finding kept out of the counts and ``--fail-on`` because it was accepted, and why.
 
-    ``kind``: ``ignore`` (an ignore-file entry), ``vex`` (a VEX statement) or ``unfixed``
-    (``--ignore-unfixed``); ``source`` names the file and entry (``FILE:LINE``, ``FILE#N``).
+    ``kind``: ``ignore`` (an ignore-file entry), ``vex`` (a VEX statement), ``unfixed``
+    (``--ignore-unfixed``) or ``ruleset`` (a ruleset rule); ``source`` names the file and entry
+    (``FILE:LINE``, ``FILE#N``, ``RULESET#RULE``).
     """
 
     finding: Finding
@@ -83,6 +88,11 @@ def build_report(
         expired_ignores=list(expired_ignores),
         detections=detections.detections,
     )
+
+
+def report_json(report: Report) -> str:
+    """The report as indented JSON (``assay scan --format json``)."""
+    return msgspec.json.format(msgspec.json.encode(report).decode(), indent=2) + "\n"
 
 
 def match_index(report: Report) -> dict[tuple[str, str], VulnMatch]:

@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from schemas.records import VulnMatch
-from services.vulndb.suppress import Suppressor, package_matches, parse_ignore_file, partition
+from services.policy.suppress import Suppressor, package_matches, parse_ignore_file, partition
 
 TESTDATA = Path(__file__).parent / "testdata" / "suppress"
 TODAY = dt.date(2026, 11, 23)
@@ -123,3 +123,25 @@ def test_ignore_unfixed_and_partition() -> None:
     assert dropped[1][1].reason.startswith("wont-fix: ")
     off = Suppressor([], today=TODAY)
     assert partition([UNFIXED], [off.by_fix_state]) == ([UNFIXED], [])
+
+
+def test_trivy_yaml_ignore_file_one_rule_per_purl() -> None:
+    parsed = parse_ignore_file(".trivyignore.yaml", (TESTDATA / ".trivyignore.yaml").read_bytes())
+    assert parsed.problems == []
+    assert [(r.id, r.package, r.expires, r.reason, r.source) for r in parsed.rules] == [
+        (
+            "CVE-2021-44228",
+            "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
+            "2027-06-30",
+            "JNDI lookups disabled",
+            ".trivyignore.yaml#1",
+        ),
+        (
+            "CVE-2021-44228",
+            "pkg:maven/org.apache.logging.log4j/log4j-api@2.14.1",
+            "2027-06-30",
+            "JNDI lookups disabled",
+            ".trivyignore.yaml#1",
+        ),
+        ("CVE-2021-44906", "", "", "", ".trivyignore.yaml#2"),
+    ]
