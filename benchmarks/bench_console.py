@@ -34,10 +34,15 @@ if str(_REPO) not in sys.path:
     sys.path.insert(0, str(_REPO))
 
 from schemas import Finding  # noqa: E402
+from schemas.vocabulary import SEVERITIES  # noqa: E402
 from services.api.app import make_app  # noqa: E402
-from services.common.store.claims import Sighting  # noqa: E402
+from services.api.auth.access import Access  # noqa: E402
+from services.api.auth.tokens import Tokens  # noqa: E402
+from services.api.settings import AuthConfig  # noqa: E402
+from services.api.store import FindingFilter, Reads  # noqa: E402
 from services.common.store.postgres import Store  # noqa: E402
-from services.common.store.queries import SEVERITIES, FindingFilter  # noqa: E402
+from services.dedupe.store.claims import Claims, Sighting  # noqa: E402
+from services.policy.store import Lifecycle  # noqa: E402
 from tests.harness.postgres import postgres_server  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -55,7 +60,7 @@ async def _seed(store: Store, total: int) -> None:
             digest=digest, image_ref=f"registry.example/team/app{i}@{digest}", environment=env,
             repository=f"team/app{i}", tag="1.0", ou="payments",
         )  # fmt: skip
-        await store.claims.claim([sighting], analysis_version="bench", max_image_bytes=0)
+        await Claims(store.pool).claim([sighting], analysis_version="bench", max_image_bytes=0)
         await store.set_status(digest, "scanned", scan_id=f"scan-{i}")
         count = min(per_image, total - made)
         findings = [
@@ -74,7 +79,7 @@ async def _seed(store: Store, total: int) -> None:
             )
             for n in range(count)
         ]
-        await store.lifecycle.apply_evaluation(
+        await Lifecycle(store.pool).apply_evaluation(
             evaluation_id=f"bench:{digest}", digest=digest, ruleset="default", findings=findings
         )
         made += count
@@ -96,7 +101,7 @@ def _line(name: str, samples: list[float]) -> str:
     )
 
 
-async def _browser_load(url: str, repeat: int) -> list[float]:
+async def _browser_load(url: str, token: str, repeat: int) -> list[float]:
     from playwright.async_api import async_playwright
 
     args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -104,7 +109,8 @@ async def _browser_load(url: str, repeat: int) -> list[float]:
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=args)
         try:
-            page = await browser.new_page()
+            context = await browser.new_context(extra_http_headers={"Authorization": f"Bearer {token}"})
+            page = await context.new_page()
             await page.goto(url, wait_until="load")  # warm: fonts, static files
             return await _timed(repeat, lambda: page.goto(url, wait_until="load"))
         finally:
@@ -117,13 +123,15 @@ async def _run(dsn: str, total: int, repeat: int, browser: bool) -> None:
         start = time.perf_counter()
         await _seed(store, total)
         print(f"seeded {total} findings over {IMAGES} images in {time.perf_counter() - start:.1f} s")
-        server = TestServer(make_app(store.reads), host="127.0.0.1")
+        token, _ = await Tokens(store.pool).create(f"bench-{time.time_ns()}", "viewer")
+        access = Access(AuthConfig(rate_burst=100_000), store.pool)
+        server = TestServer(make_app(Reads(store.pool), access), host="127.0.0.1")
         await server.start_server()
         url = str(server.make_url(f"/console/findings?per_page={total}"))
         try:
             flt = FindingFilter(limit=total + 1)
-            print(_line("read", await _timed(repeat, lambda: store.reads.findings(flt))))
-            async with aiohttp.ClientSession() as http:
+            print(_line("read", await _timed(repeat, lambda: Reads(store.pool).findings(flt))))
+            async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http:
 
                 async def fetch() -> int:
                     async with http.get(url) as r:
@@ -134,7 +142,7 @@ async def _run(dsn: str, total: int, repeat: int, browser: bool) -> None:
                 size = await fetch()
                 print(_line("page", await _timed(repeat, fetch)) + f"   {size / 1e6:.1f} MB of HTML")
             if browser:
-                print(_line("browser", await _browser_load(url, repeat)))
+                print(_line("browser", await _browser_load(url, token, repeat)))
         finally:
             await server.close()
     finally:

@@ -1,11 +1,7 @@
 """The read API: images and findings from PostgreSQL over HTTP, with an OpenAPI 3.1 document.
 
 ``assay service api`` serves it on ``ASSAY_API_LISTEN``; ``assay images`` and
-``assay findings --api URL`` are its command-line clients (``client``).
+``assay findings --api URL`` are its command-line clients (``client``). Import from the modules
+(``services.api.app``, ``openapi``, ``server``): the package itself loads nothing, so
+``services.api.settings`` is cheap to import.
 """
-
-from services.api.app import make_app
-from services.api.openapi import openapi_document
-from services.api.server import parse_listen, serve_api
-
-__all__ = ["make_app", "openapi_document", "parse_listen", "serve_api"]

@@ -15,8 +15,8 @@ from aiohttp import web
 
 from services.api.models import Problem
 from services.api.openapi_parts import json_body
+from services.api.store import FindingFilter, Reads
 from services.common.store.builds import STALE_ID, SYSTEM_DIGEST, Builds, rfc3339
-from services.common.store.queries import FindingFilter, Reads
 
 __all__ = ["AdvisoryStatus", "add_advisory_routes", "advisory_openapi"]
 

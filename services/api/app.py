@@ -1,8 +1,9 @@
-"""The aiohttp application: read-only routes over the store, JSON in msgspec Structs.
+"""The aiohttp application: routes over the store, JSON in msgspec Structs, behind authentication.
 
-``make_app(reads)`` takes the store's read side from its caller (the lifespan in ``server``, or a
-test), so the app holds no connection of its own and no module state. Errors are JSON
-``Problem`` bodies: 400 names the bad parameter, 404 the missing resource, 503 the store failure.
+``make_app(reads, access)`` takes the store's read side and the auth dependencies from its caller
+(the lifespan in ``server``, or a test), so the app holds no connection of its own and no module
+state. Errors are JSON ``Problem`` bodies: 400 names the bad parameter, 401/403/429 come from the
+auth middleware (``auth/middleware.py``), 404 the missing resource, 503 the store or bus failure.
 """
 
 from __future__ import annotations
@@ -14,14 +15,22 @@ from typing import Final
 import msgspec
 from aiohttp import web
 
+from schemas.vocabulary import severity_rank
 from services.api.advisories import add_advisory_routes
+from services.api.auth.access import ACCESS, Access
+from services.api.auth.middleware import auth_middleware
+from services.api.auth.routes import add_auth_routes
 from services.api.links import add_link_routes
+from services.api.metrics import add_metrics
 from services.api.models import FindingPage, Health, ImagePage, Problem
 from services.api.openapi import openapi_document
 from services.api.params import ParamError, encode_cursor, finding_filter, image_filter, next_link
+from services.api.rescan import Rescanner, add_rescan_routes
+from services.api.store import Reads
 from services.api.workloads import add_workload_routes
-from services.common.errors import StoreError
-from services.common.store.queries import Reads, severity_rank
+from services.common.bus.interface import Bus
+from services.common.errors import AssayError, StoreError
+from services.common.metrics import Metrics
 
 __all__ = ["READS", "make_app"]
 
@@ -47,7 +56,7 @@ async def _errors(request: web.Request, handler: _Handler) -> web.StreamResponse
         return await handler(request)
     except ParamError as exc:
         return _problem(400, str(exc))
-    except StoreError as exc:
+    except AssayError as exc:  # the store, the bus, or no engine recorded yet: try again later
         log.warning("api: %s %s: %s", request.method, request.path, exc)
         return _problem(503, str(exc))
     except web.HTTPException as exc:
@@ -97,11 +106,26 @@ async def _health(request: web.Request) -> web.Response:
     return _json(Health(status="ok"))
 
 
-def make_app(reads: Reads) -> web.Application:
-    """The read API over ``reads``; the caller owns the store behind it."""
-    app = web.Application(middlewares=[_errors])
+def make_app(
+    reads: Reads,
+    access: Access,
+    *,
+    bus: Bus | None = None,
+    metrics: Metrics | None = None,
+    rulesets_dir: str = "",
+) -> web.Application:
+    """The API over ``reads``, behind ``access`` (auth on every route but ``/healthz``).
+
+    ``bus``: where requested rescans are published (None: dedupe's sweep publishes them);
+    ``metrics``: the process's registry (a new one when None); ``rulesets_dir``: the policy's
+    rulesets, for the console's Rulesets page. The caller owns the store and bus.
+    """
+    app = web.Application(middlewares=[_errors, auth_middleware])
+    add_metrics(app, metrics or Metrics("api"), reads.pool)  # GET /metrics; latency of every route
     app[READS] = reads
-    document = _ENCODER.encode(openapi_document())
+    app[ACCESS] = access
+    app.cleanup_ctx.append(access.lifespan)
+    document = _ENCODER.encode(openapi_document(access.config.oidc_issuer))
 
     async def _openapi(_: web.Request) -> web.Response:
         return web.Response(body=document, content_type="application/json")
@@ -115,7 +139,9 @@ def make_app(reads: Reads) -> web.Application:
     add_link_routes(app, reads)  # /v1/registries: registry <-> cluster links
     add_advisory_routes(app, reads)  # /v1/advisories: the current advisory build and its age
     add_workload_routes(app, reads)  # which workloads run an image, which images a workload runs
+    add_rescan_routes(app, Rescanner(reads, bus))  # POST /v1/images/{digest}/rescan
+    add_auth_routes(app)  # /v1/audit, /v1/whoami
     from services.console import add_console_routes  # here: the console imports services.api.params
 
-    add_console_routes(app, reads)  # /console: the web console (services/console)
+    add_console_routes(app, reads, rulesets_dir=rulesets_dir)  # /console: the web console (services/console)
     return app

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from services.common.config import Settings
+if TYPE_CHECKING:
+    from services.settings import Settings
+
 
 __all__ = ["add_read_commands", "has_filters", "run_read_command"]
 

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urlencode, urljoin
 
 import aiohttp
 import msgspec
 
+from schemas.vocabulary import severity_rank
 from services.api.params import MAX_LIMIT, ParamError, finding_filter, image_filter
-from services.common.config import Settings
+from services.api.store import FindingView, ImageView, Reads
 from services.common.errors import AssayError, ConfigError
 from services.common.store.postgres import Store
-from services.common.store.queries import FindingView, ImageView, Reads, severity_rank
+
+if TYPE_CHECKING:
+    from services.settings import Settings
 
 __all__ = ["ApiError", "fetch_pages", "run_findings", "run_images"]
 
@@ -36,13 +39,19 @@ class _Page(msgspec.Struct):
     next: str | None = None
 
 
-async def fetch_pages(base_url: str, path: str, query: Query) -> AsyncIterator[list[msgspec.Raw]]:
-    """Each page's items from ``GET base_url + path?query``, following ``next`` links to the end."""
+async def fetch_pages(
+    base_url: str, path: str, query: Query, token: str = ""
+) -> AsyncIterator[list[msgspec.Raw]]:
+    """Each page's items from ``GET base_url + path?query``, following ``next`` links to the end.
+
+    ``token``: the API token sent as ``Authorization: Bearer`` (``ASSAY_API_TOKEN``)."""
     url: str | None = urljoin(base_url.rstrip("/") + "/", path.lstrip("/"))
     pairs = [(k, v) for k, values in query.items() for v in values]
     url = f"{url}?{urlencode(pairs)}" if pairs else url
     try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        timeout = aiohttp.ClientTimeout(total=60)
+        async with aiohttp.ClientSession(timeout=timeout, headers=headers) as session:
             while url is not None:
                 async with session.get(url) as response:
                     body = await response.read()
@@ -51,6 +60,8 @@ async def fetch_pages(base_url: str, path: str, query: Query) -> AsyncIterator[l
                             detail = msgspec.json.decode(body, type=dict[str, object]).get("error", "")
                         except msgspec.DecodeError:
                             detail = body[:200].decode("utf-8", "replace")
+                        if response.status == 401:
+                            detail = f"{detail} (set ASSAY_API_TOKEN to an API token)"
                         raise ApiError(f"{url}: HTTP {response.status}: {detail}")
                 page = msgspec.json.decode(body, type=_Page)
                 yield page.items
@@ -96,15 +107,16 @@ async def _items(
     view: type[ImageView | FindingView] = ImageView if kind == "images" else FindingView
     if api:
         (image_filter if kind == "images" else finding_filter)(query)  # fail fast, with the same message
-        async for raw_page in fetch_pages(api, f"/v1/{kind}", query):
+        async for raw_page in fetch_pages(api, f"/v1/{kind}", query, settings.api.token):
             for raw in raw_page:
                 yield msgspec.json.decode(raw, type=view)
         return
-    if not settings.pg_dsn:
+    if not settings.pg.dsn:
         raise ConfigError("ASSAY_PG_DSN is not set (or give --api URL)")
-    store = await Store.connect(settings.pg_dsn)
+    store = await Store.connect(settings.pg.dsn)
     try:
-        pages = _store_images(store.reads, query) if kind == "images" else _store_findings(store.reads, query)
+        reads = Reads(store.pool)
+        pages = _store_images(reads, query) if kind == "images" else _store_findings(reads, query)
         async for page in pages:
             for item in page:
                 yield item

@@ -17,8 +17,8 @@ from aiohttp import web
 
 from services.api.models import Problem
 from services.api.openapi_parts import json_body, path_param
+from services.api.store import Reads
 from services.common.store import links
-from services.common.store.queries import Reads
 
 __all__ = ["RegistryLinks", "RegistryList", "add_link_routes", "link_openapi"]
 

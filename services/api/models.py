@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from services.common.store.queries import FindingView, ImageLocation, ImageView
+from services.api.store import FindingView, ImageLocation, ImageView
 
 __all__ = ["FindingPage", "FindingView", "Health", "ImageLocation", "ImagePage", "ImageView", "Problem"]
 

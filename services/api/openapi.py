@@ -12,10 +12,12 @@ from typing import Any, Final
 import msgspec
 
 from services.api.advisories import advisory_openapi
+from services.api.auth.routes import auth_openapi
 from services.api.links import link_openapi
 from services.api.models import FindingPage, FindingView, Health, ImagePage, ImageView, Problem
 from services.api.openapi_parts import json_body, path_param
 from services.api.params import FINDING_PARAMS, IMAGE_PARAMS
+from services.api.rescan import rescan_openapi
 from services.api.workloads import workload_openapi
 
 __all__ = ["API_VERSION", "openapi_document"]
@@ -43,7 +45,50 @@ def _query(params: dict[str, str], repeatable: frozenset[str]) -> list[dict[str,
     return out
 
 
-def openapi_document() -> dict[str, Any]:
+_PUBLIC_PATHS: Final = frozenset({"/healthz"})
+
+
+def _security_schemes(oidc_issuer: str) -> dict[str, Any]:
+    schemes: dict[str, Any] = {
+        "apiToken": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "an API token from `assay tokens create --role viewer|operator|admin NAME`",
+        },
+        "oidcIdToken": {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "an ID token of the configured OpenID Connect issuer (ASSAY_AUTH_OIDC_ISSUER), "
+            "its audience the client id, its role in the `assay_role` claim",
+        },
+    }
+    if oidc_issuer:
+        url = f"{oidc_issuer.rstrip('/')}/.well-known/openid-configuration"
+        schemes["oidc"] = {"type": "openIdConnect", "openIdConnectUrl": url}
+    return schemes
+
+
+def _secured(paths: dict[str, Any], problem: dict[str, Any]) -> dict[str, Any]:
+    """Every operation but the public ones answers 401, 403 and 429 as well."""
+    common = {
+        "401": json_body(problem, "no credentials, or credentials that do not verify"),
+        "403": json_body(
+            problem, "the caller's role does not allow this (or a console form's CSRF token is wrong)"
+        ),
+        "429": json_body(problem, "too many requests (or failed logins); see Retry-After"),
+    }
+    for path, operations in paths.items():
+        for operation in operations.values():
+            if path in _PUBLIC_PATHS:
+                operation["security"] = []
+            else:
+                operation["responses"] = {**operation["responses"], **common}
+    return paths
+
+
+# long: one literal route table, read top to bottom
+def openapi_document(oidc_issuer: str = "") -> dict[str, Any]:
     """The OpenAPI 3.1 document describing every route of the read API."""
     refs, components = msgspec.json.schema_components(
         [ImagePage, ImageView, FindingPage, FindingView, Problem, Health], ref_template=_REF
@@ -52,82 +97,97 @@ def openapi_document() -> dict[str, Any]:
     link_paths, link_components = link_openapi(_REF)  # registry <-> cluster links (links.py)
     advisory_paths, advisory_components = advisory_openapi(_REF)  # advisory data (advisories.py)
     workload_paths, workload_components = workload_openapi(_REF)  # workload context (workloads.py)
+    rescan_paths, rescan_components = rescan_openapi(_REF)  # request rescans (rescan.py)
+    auth_paths, auth_components = auth_openapi(_REF)  # audit log, whoami (auth/routes.py)
     bad = json_body(problem, "a parameter is unknown or invalid; the message names it")
     missing = json_body(problem, "no such resource")
     down = json_body(problem, "PostgreSQL cannot be reached")
+    paths: dict[str, Any] = {
+        "/v1/images": {
+            "get": {
+                "operationId": "listImages",
+                "summary": "List images with status, environments and finding counts, by digest",
+                "parameters": _query(IMAGE_PARAMS, _REPEATABLE),
+                "responses": {"200": json_body(image_page, "a page of images"), "400": bad, "503": down},
+            }
+        },
+        "/v1/images/{digest}": {
+            "get": {
+                "operationId": "getImage",
+                "summary": "One image by manifest digest",
+                "parameters": [path_param("digest", "manifest digest, e.g. sha256:…")],
+                "responses": {"200": json_body(image, "the image"), "404": missing, "503": down},
+            }
+        },
+        "/v1/findings": {
+            "get": {
+                "operationId": "listFindings",
+                "summary": "List findings, most severe first, filtered",
+                "parameters": _query(FINDING_PARAMS, _REPEATABLE_FINDINGS),
+                "responses": {
+                    "200": json_body(finding_page, "a page of findings"),
+                    "400": bad,
+                    "503": down,
+                },
+            }
+        },
+        "/v1/findings/{finding_id}": {
+            "get": {
+                "operationId": "getFinding",
+                "summary": "One finding by its stable id",
+                "parameters": [path_param("finding_id", "the finding's stable id (URL-encoded)")],
+                "responses": {"200": json_body(finding, "the finding"), "404": missing, "503": down},
+            }
+        },
+        **link_paths,
+        **advisory_paths,
+        **workload_paths,
+        "/healthz": {
+            "get": {
+                "operationId": "health",
+                "summary": "Liveness and database reachability",
+                "responses": {
+                    "200": json_body(health, "serving, database reachable"),
+                    "503": json_body(health, "database unreachable"),
+                },
+            }
+        },
+        "/openapi.json": {
+            "get": {
+                "operationId": "openapi",
+                "summary": "This document",
+                "responses": {
+                    "200": {
+                        "description": "the OpenAPI document",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
+            }
+        },
+        **rescan_paths,
+        **auth_paths,
+    }
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "Assay read API",
             "version": API_VERSION,
             "description": "Images with their scan status and environments, and the findings about them, "
-            "read from Assay's PostgreSQL store. Lists are keyset-paginated: follow `next` until it is null.",
+            "read from Assay's PostgreSQL store. Lists are keyset-paginated: follow `next` until it is null. "
+            "Every route but /healthz needs a bearer credential: an API token or an OIDC ID token.",
             "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
         },
-        "paths": {
-            "/v1/images": {
-                "get": {
-                    "operationId": "listImages",
-                    "summary": "List images with status, environments and finding counts, by digest",
-                    "parameters": _query(IMAGE_PARAMS, _REPEATABLE),
-                    "responses": {"200": json_body(image_page, "a page of images"), "400": bad, "503": down},
-                }
-            },
-            "/v1/images/{digest}": {
-                "get": {
-                    "operationId": "getImage",
-                    "summary": "One image by manifest digest",
-                    "parameters": [path_param("digest", "manifest digest, e.g. sha256:…")],
-                    "responses": {"200": json_body(image, "the image"), "404": missing, "503": down},
-                }
-            },
-            "/v1/findings": {
-                "get": {
-                    "operationId": "listFindings",
-                    "summary": "List findings, most severe first, filtered",
-                    "parameters": _query(FINDING_PARAMS, _REPEATABLE_FINDINGS),
-                    "responses": {
-                        "200": json_body(finding_page, "a page of findings"),
-                        "400": bad,
-                        "503": down,
-                    },
-                }
-            },
-            "/v1/findings/{finding_id}": {
-                "get": {
-                    "operationId": "getFinding",
-                    "summary": "One finding by its stable id",
-                    "parameters": [path_param("finding_id", "the finding's stable id (URL-encoded)")],
-                    "responses": {"200": json_body(finding, "the finding"), "404": missing, "503": down},
-                }
-            },
-            **link_paths,
-            **advisory_paths,
-            **workload_paths,
-            "/healthz": {
-                "get": {
-                    "operationId": "health",
-                    "summary": "Liveness and database reachability",
-                    "responses": {
-                        "200": json_body(health, "serving, database reachable"),
-                        "503": json_body(health, "database unreachable"),
-                    },
-                }
-            },
-            "/openapi.json": {
-                "get": {
-                    "operationId": "openapi",
-                    "summary": "This document",
-                    "responses": {
-                        "200": {
-                            "description": "the OpenAPI document",
-                            "content": {"application/json": {"schema": {"type": "object"}}},
-                        }
-                    },
-                }
-            },
-        },
+        "security": [{"apiToken": []}, {"oidcIdToken": []}],
+        "paths": _secured(paths, problem),
         "components": {
-            "schemas": {**link_components, **advisory_components, **workload_components, **components}
+            "securitySchemes": _security_schemes(oidc_issuer),
+            "schemas": {
+                **link_components,
+                **advisory_components,
+                **workload_components,
+                **rescan_components,
+                **auth_components,
+                **components,
+            },
         },
     }

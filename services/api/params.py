@@ -15,8 +15,8 @@ from urllib.parse import urlencode
 
 import msgspec
 
-from services.common.store.postgres import ImageStatus
-from services.common.store.queries import SEVERITIES, FindingFilter, ImageFilter
+from schemas.vocabulary import SEVERITIES, ImageStatus
+from services.api.store import FindingFilter, ImageFilter
 
 __all__ = [
     "DEFAULT_LIMIT",

@@ -15,8 +15,7 @@ from aiohttp import web
 
 from services.api.models import Problem
 from services.api.openapi_parts import json_body, path_param
-from services.common.store.queries import Reads
-from services.common.store.workloads import Workload, WorkloadImage, Workloads
+from services.api.store import Reads, Workload, WorkloadImage
 
 __all__ = ["ImageWorkloads", "WorkloadImages", "add_workload_routes", "workload_openapi"]
 
@@ -48,13 +47,13 @@ def _json(body: msgspec.Struct) -> web.Response:
 
 async def _image_workloads(request: web.Request) -> web.Response:
     digest = request.match_info["digest"]
-    found = await Workloads(request.app[_READS].pool).for_image(digest)
+    found = await request.app[_READS].workloads_of(digest)
     return _json(ImageWorkloads(digest=digest, items=found))
 
 
 async def _workload_images(request: web.Request) -> web.Response:
     m = request.match_info
-    found = await Workloads(request.app[_READS].pool).for_workload(
+    found = await request.app[_READS].images_of(
         cluster=m["cluster"], namespace=m["namespace"], kind=m["kind"], name=m["name"]
     )
     return _json(

@@ -15,7 +15,7 @@ from typing import Final
 
 import msgspec
 
-from services.common.store.queries import FindingView
+from services.api.store import FindingView
 
 __all__ = ["CSV_COLUMNS", "findings_csv", "findings_json"]
 

@@ -15,8 +15,9 @@ from urllib.parse import urlencode
 
 import msgspec
 
+from schemas.vocabulary import SEVERITIES, severity_rank
 from services.api.params import ParamError, finding_filter
-from services.common.store.queries import SEVERITIES, FindingFilter, FindingView, severity_rank
+from services.api.store import FindingFilter, FindingView
 
 __all__ = [
     "FILTERS",

@@ -16,6 +16,8 @@ from urllib.parse import quote
 import jinja2
 from aiohttp import web
 
+from services.api.notes import FARGATE_NOTE
+
 __all__ = ["CSP", "STATUS_LABELS", "Assets", "load_assets", "make_templates", "secure"]
 
 # No inline script or style anywhere: scripts and styles come only from /console/static.
@@ -94,4 +96,5 @@ def make_templates() -> jinja2.Environment:
     env.filters["short"] = _short
     env.globals["image_name"] = _image_name
     env.globals["status_label"] = lambda status: STATUS_LABELS.get(status, status)
+    env.globals["fargate_note"] = FARGATE_NOTE
     return env

@@ -7,18 +7,19 @@ message; a store failure answers 503; every response carries the console's secur
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, Final
 
-import jinja2
 import msgspec
 from aiohttp import web
 
-from services.api.params import ParamError, encode_cursor, image_filter, next_link
-from services.common.errors import StoreError
-from services.common.store.queries import SEVERITIES, FindingFilter, FindingView, Reads
+from schemas.vocabulary import SEVERITIES
+from services.api.params import encode_cursor, image_filter, next_link
+from services.api.store import FindingFilter, FindingView, Reads
+from services.console.base import CONSOLE, Console, guarded, not_found, page, query_of
+from services.console.environments import add_environment_routes
 from services.console.export import findings_csv, findings_json
+from services.console.login import add_login_routes
+from services.console.pages import add_pages
 from services.console.query import (
     FILTERS,
     SORTS,
@@ -28,73 +29,32 @@ from services.console.query import (
     severity_counts,
     sorted_findings,
 )
-from services.console.render import STATUS_LABELS, Assets, load_assets, make_templates, secure
+from services.console.render import STATUS_LABELS, load_assets, make_templates
 from services.console.scans import scan_view
 
 __all__ = ["MAX_ROWS", "add_console_routes"]
 
 MAX_ROWS: Final = 10_000  # the most findings one selection (and one export) reads
-_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@dataclass(frozen=True)
-class _Console:
-    reads: Reads
-    templates: jinja2.Environment
-    assets: Assets
-    max_rows: int
-
-
-_CONSOLE: Final = web.AppKey("console", _Console)
-
-
-def _query(request: web.Request) -> dict[str, list[str]]:
-    return {k: request.query.getall(k) for k in request.query}
-
-
-def _page(console: _Console, template: str, status: int = 200, **context: Any) -> web.Response:
-    html = console.templates.get_template(template).render(**context)
-    return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
-
-
-def _guarded(handler: _Handler) -> _Handler:
-    """Security headers on every answer; bad parameters (400) and store failures (503) as pages."""
-
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        console = request.app[_CONSOLE]
-        try:
-            response = await handler(request)
-        except ParamError as exc:
-            response = _page(console, "error.html", 400, title="Bad request", message=str(exc))
-        except StoreError as exc:
-            response = _page(console, "error.html", 503, title="Store unavailable", message=str(exc))
-        return secure(response)
-
-    return wrapped
-
-
-def _not_found(console: _Console, message: str) -> web.Response:
-    return _page(console, "error.html", 404, title="Not found", message=message)
 
 
 async def _selection(request: web.Request) -> tuple[list[FindingView], bool, Any]:
     """The findings the page's filters select (sorted), whether more matched, and the parsed query."""
-    console = request.app[_CONSOLE]
-    fq = finding_query(_query(request), console.max_rows)
+    console = request.app[CONSOLE]
+    fq = finding_query(query_of(request), console.max_rows)
     rows = await console.reads.findings(fq.flt)
     more = len(rows) > console.max_rows
     return sorted_findings(rows[: console.max_rows], fq), more, fq
 
 
 async def _findings(request: web.Request) -> web.StreamResponse:
-    console = request.app[_CONSOLE]
+    console = request.app[CONSOLE]
     rows, more, fq = await _selection(request)
-    page, pages = page_of(rows, fq)
-    query = _query(request)
-    return _page(
-        console,
+    shown, pages = page_of(rows, fq)
+    query = query_of(request)
+    return page(
+        request,
         "findings.html",
-        rows=page,
+        rows=shown,
         total=len(rows),
         more=more,
         max_rows=console.max_rows,
@@ -135,25 +95,25 @@ def _heading(f: FindingView) -> str:
 
 
 async def _finding(request: web.Request) -> web.StreamResponse:
-    console = request.app[_CONSOLE]
+    console = request.app[CONSOLE]
     finding_id = request.match_info["finding_id"]
     finding = await console.reads.finding(finding_id)
     if finding is None:
-        return _not_found(console, f"no finding with id {finding_id!r}")
-    return _page(console, "finding.html", f=finding, heading=_heading(finding))
+        return not_found(request, f"no finding with id {finding_id!r}")
+    return page(request, "finding.html", f=finding, heading=_heading(finding))
 
 
 async def _images(request: web.Request) -> web.StreamResponse:
-    console = request.app[_CONSOLE]
-    query = {k: [v for v in vs if v.strip()] for k, vs in _query(request).items()}
+    console = request.app[CONSOLE]
+    query = {k: [v for v in vs if v.strip()] for k, vs in query_of(request).items()}
     flt = image_filter({k: vs for k, vs in query.items() if vs})
     rows = await console.reads.images(msgspec.structs.replace(flt, limit=flt.limit + 1))
-    page, more = rows[: flt.limit], len(rows) > flt.limit
-    nxt = next_link(request.path, query, encode_cursor(page[-1].digest)) if more else None
-    return _page(
-        console,
+    shown, more = rows[: flt.limit], len(rows) > flt.limit
+    nxt = next_link(request.path, query, encode_cursor(shown[-1].digest)) if more else None
+    return page(
+        request,
         "images.html",
-        rows=page,
+        rows=shown,
         next=nxt,
         query=query,
         value=lambda name: ",".join(query.get(name, [])),
@@ -163,18 +123,21 @@ async def _images(request: web.Request) -> web.StreamResponse:
 
 
 async def _image(request: web.Request) -> web.StreamResponse:
-    console = request.app[_CONSOLE]
+    console = request.app[CONSOLE]
     digest = request.match_info["digest"]
     image = await console.reads.image(digest)
     if image is None:
-        return _not_found(console, f"no image with digest {digest!r}")
+        return not_found(request, f"no image with digest {digest!r}")
     findings = await console.reads.findings(FindingFilter(digests=[digest], limit=console.max_rows))
     scan = await scan_view(console.reads, digest, findings)
-    return _page(console, "image.html", image=image, scan=scan, findings=findings, severities=SEVERITIES)
+    rescan = request.query.get("rescan", "")  # the scan id a Request Rescan just made
+    return page(
+        request, "image.html", image=image, scan=scan, findings=findings, severities=SEVERITIES, rescan=rescan
+    )
 
 
 async def _static(request: web.Request) -> web.StreamResponse:
-    found = request.app[_CONSOLE].assets.get(request.match_info["name"])
+    found = request.app[CONSOLE].assets.get(request.match_info["name"])
     if found is None:
         raise web.HTTPNotFound()
     body, kind = found
@@ -187,16 +150,27 @@ async def _index(_: web.Request) -> web.StreamResponse:
     raise web.HTTPFound("/console/findings")
 
 
-def add_console_routes(app: web.Application, reads: Reads, *, max_rows: int = MAX_ROWS) -> None:
+def add_console_routes(
+    app: web.Application, reads: Reads, *, max_rows: int = MAX_ROWS, rulesets_dir: str = ""
+) -> None:
     """Mount the console under ``/console`` on ``app``, rendering from ``reads``."""
-    app[_CONSOLE] = _Console(reads=reads, templates=make_templates(), assets=load_assets(), max_rows=max_rows)
+    app[CONSOLE] = Console(
+        reads=reads,
+        templates=make_templates(),
+        assets=load_assets(),
+        max_rows=max_rows,
+        rulesets_dir=rulesets_dir,
+    )
     get = app.router.add_get
     get("/console", _index, allow_head=False)
     get("/console/", _index, allow_head=False)
-    get("/console/findings", _guarded(_findings), allow_head=False)
-    get("/console/export/findings.csv", _guarded(_export_csv), allow_head=False)
-    get("/console/export/findings.json", _guarded(_export_json), allow_head=False)
-    get("/console/findings/{finding_id:.+}", _guarded(_finding), allow_head=False)
-    get("/console/images", _guarded(_images), allow_head=False)
-    get("/console/images/{digest}", _guarded(_image), allow_head=False)
-    get("/console/static/{name}", _guarded(_static), allow_head=False)
+    get("/console/findings", guarded(_findings), allow_head=False)
+    get("/console/export/findings.csv", guarded(_export_csv), allow_head=False)
+    get("/console/export/findings.json", guarded(_export_json), allow_head=False)
+    get("/console/findings/{finding_id:.+}", guarded(_finding), allow_head=False)
+    get("/console/images", guarded(_images), allow_head=False)
+    get("/console/images/{digest}", guarded(_image), allow_head=False)
+    get("/console/static/{name}", guarded(_static), allow_head=False)
+    add_login_routes(app)  # /console/login, /console/oidc/*, /console/logout
+    add_environment_routes(app, guarded)  # /console/environments: environments, registry links
+    add_pages(app, guarded)  # rescan, rulesets, alerts, advisory data, audit

@@ -1,6 +1,6 @@
 """The Image page's view of a stored scan: layers with their commands, packages, findings per layer.
 
-Read from the latest scan the policy stored for the digest (``Lifecycle.latest_scans``). A stored
+Read from the latest scan the policy stored for the digest (``services/common/store/scans.py``). A stored
 document that does not decode is shown as a note naming the scan and the reason, never an error
 page: the rest of the image (status, findings) is still worth seeing.
 """
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import msgspec
 
 from schemas.records import ImageInfo, LayerInfo, PackageRecord
-from services.common.store.findings import Lifecycle
-from services.common.store.queries import FindingView, Reads
+from services.api.store import FindingView, Reads
+from services.common.store.scans import latest_scans
 
 __all__ = ["LayerRow", "ScanView", "scan_view"]
 
@@ -61,7 +61,7 @@ def _layers(info: ImageInfo, findings: Sequence[FindingView], packages: Sequence
 
 async def scan_view(reads: Reads, digest: str, findings: Sequence[FindingView]) -> ScanView:
     """The latest stored scan of ``digest`` laid out by layer; empty with a note when there is none."""
-    scans = await Lifecycle(reads.pool).latest_scans(digest)
+    scans = await latest_scans(reads.pool, digest)
     if not scans:
         return ScanView(unplaced=list(findings), notes=["no stored scan of this image yet"])
     scan = scans[0]

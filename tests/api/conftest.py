@@ -1,4 +1,8 @@
-"""The read API on a real HTTP server on 127.0.0.1, over a real PostgreSQL seeded by the store's writers."""
+"""The API on a real HTTP server on 127.0.0.1, over a real PostgreSQL seeded by the store's writers.
+
+One API token per role is stored for each test (``Api.tokens``); the client session sends the
+viewer's by default. Requested rescans are published on an in-memory bus (``Api.bus``).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,12 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from services.api.app import make_app
+from services.api.auth.access import Access
+from services.api.auth.roles import ROLES
+from services.api.auth.tokens import Tokens
+from services.api.settings import AuthConfig
+from services.api.store import Reads
+from services.common.bus.memory import MemoryBus
 from services.common.store import Store
 from tests.api.seed import IMAGES, OUS, Api, seeded_findings
 from tests.harness.seed import evaluate, sight
@@ -40,10 +50,17 @@ async def api(store: Store) -> AsyncIterator[Api]:
             await store.save_scan(f"scan-{digest[7:15]}", digest, b'{"ref": "x"}', b"[]", b"[]", "test")
     for digest, items in findings.items():
         await evaluate(store, digest, items, evaluation_id=f"seed:{digest}")
-    server = TestServer(make_app(store.reads), host="127.0.0.1")
+    await store.builds.record_analysis_version("test-analysis-1")  # what an engine records at start
+    tokens = {role: (await Tokens(store.pool).create(f"test-{role}", role))[0] for role in ROLES}
+    bus = MemoryBus()
+    await bus.start()
+    app = make_app(Reads(store.pool), Access(AuthConfig(rate_burst=10_000), store.pool), bus=bus)
+    server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     try:
-        async with aiohttp.ClientSession() as http:
-            yield Api(url=str(server.make_url("")).rstrip("/"), http=http, store=store, findings=findings)
+        viewer = {"Authorization": f"Bearer {tokens['viewer']}"}
+        async with aiohttp.ClientSession(headers=viewer) as http:
+            url = str(server.make_url("")).rstrip("/")
+            yield Api(url=url, http=http, store=store, findings=findings, tokens=tokens, bus=bus)
     finally:
         await server.close()

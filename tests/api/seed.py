@@ -5,8 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import aiohttp
+from aiohttp import web
 
 from schemas import Finding
+from services.api.app import make_app
+from services.api.auth.access import Access
+from services.api.settings import AuthConfig
+from services.api.store import Reads
+from services.common.bus.memory import MemoryBus
 from services.common.store import Store
 
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN")
@@ -63,7 +69,7 @@ def seeded_findings() -> dict[str, list[Finding]]:
                 finding_id=f"b-{n:03d}",
                 category="CVE",
                 id=f"CVE-2023-{2000 + n}",
-                severity=("critical", "HIGH", "Medium", "LOW", "WEIRD", "HIGH")[n],
+                severity=("CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN", "HIGH")[n],
                 title=f"bug {n} in openssl",
                 package_name="openssl",
                 purl="pkg:deb/debian/openssl@3.0.11",
@@ -87,11 +93,35 @@ class Api:
     http: aiohttp.ClientSession
     store: Store
     findings: dict[str, list[Finding]]
+    tokens: dict[str, str]  # role -> an API token of that role
+    bus: MemoryBus
 
     async def get(self, path: str, **params: str | list[str]) -> tuple[int, object]:
         async with self.http.get(self.url + path, params=_pairs(params)) as response:
             return response.status, await response.json()
 
+    async def call(self, method: str, path: str, role: str | None = "viewer") -> tuple[int, object, str]:
+        """``method path`` as ``role`` (None: no credentials): status, JSON body (or None), Retry-After."""
+        headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {"Authorization": ""}
+        async with self.http.request(
+            method, self.url + path, headers=headers, allow_redirects=False
+        ) as response:
+            is_json = response.content_type == "application/json"
+            body = await response.json() if is_json else None
+            return response.status, body, response.headers.get("Retry-After", "")
+
 
 def _pairs(params: dict[str, str | list[str]]) -> list[tuple[str, str]]:
     return [(k, x) for k, v in params.items() for x in ([v] if isinstance(v, str) else v)]
+
+
+# An admin token the API registers at start (as ASSAY_AUTH_BOOTSTRAP_TOKEN would), for tests that
+# build their own app: ``bootstrapped_app(store)`` and send ``BOOTSTRAP_HEADERS``.
+BOOTSTRAP = "assay_0123456789ab_" + "t" * 43
+BOOTSTRAP_HEADERS = {"Authorization": f"Bearer {BOOTSTRAP}"}
+
+
+def bootstrapped_app(store: Store) -> web.Application:
+    """The API over ``store`` with ``BOOTSTRAP`` registered as its admin token."""
+    access = Access(AuthConfig(bootstrap_token=BOOTSTRAP, rate_burst=10_000), store.pool)
+    return make_app(Reads(store.pool), access)

@@ -12,9 +12,11 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 
 from schemas import Finding
+from schemas.vocabulary import severity_rank
 from services.api.client import run_findings, run_images
-from services.common.config import Settings
-from services.common.store.queries import severity_rank
+from services.api.settings import ApiSettings
+from services.common.config import PgSettings
+from services.settings import Settings
 from tests.api.seed import IMAGES, Api
 from tests.harness.seed import evaluate
 
@@ -115,7 +117,7 @@ async def test_finding_by_id_carries_image_and_lifecycle(api: Api) -> None:
     assert status == 200
     assert isinstance(body, dict)
     assert body["digest"] == B
-    assert body["severity"] == "critical"
+    assert body["severity"] == "CRITICAL"
     assert body["state"] == "new"
     assert body["image_ref"] == f"127.0.0.1:5000/team/db@{B}"
     assert body["environments"] == ["cluster:prod-us"]
@@ -271,19 +273,22 @@ async def test_cli_reads_the_api_and_postgres_alike(
 ) -> None:
     query = {"severity": ["high"], "ou": ["payments"]}
     via_api, via_pg = io.StringIO(), io.StringIO()
-    assert await run_findings(Settings(), api.url, query, out=via_api) == 0
-    assert await run_findings(Settings(pg_dsn=pg_dsn), None, query, out=via_pg) == 0
+    reader = Settings(api=ApiSettings(token=api.tokens["viewer"]))  # ASSAY_API_TOKEN
+    assert await run_findings(Settings(), api.url, query, out=io.StringIO()) == 2  # no token: 401
+    assert "HTTP 401" in capsys.readouterr().err
+    assert await run_findings(reader, api.url, query, out=via_api) == 0
+    assert await run_findings(Settings(pg=PgSettings(dsn=pg_dsn)), None, query, out=via_pg) == 0
     lines = via_api.getvalue().splitlines()
     expected = [f for d, f in _all(api) if d in (A, B) and severity_rank(f.severity) <= 1]
     assert lines[-1] == f"{len(expected)} findings"
     assert via_api.getvalue() == via_pg.getvalue()
-    assert lines[0].startswith("critical") or lines[0].startswith("CRITICAL")
+    assert lines[0].startswith("CRITICAL")
 
     as_json = io.StringIO()
-    assert await run_images(Settings(), api.url, {"status": ["scanned"]}, as_json=True, out=as_json) == 0
+    assert await run_images(reader, api.url, {"status": ["scanned"]}, as_json=True, out=as_json) == 0
     assert [json.loads(line)["digest"] for line in as_json.getvalue().splitlines()] == [A, D]
 
-    assert await run_findings(Settings(), api.url, {"severity": ["bad"]}, out=io.StringIO()) == 2
+    assert await run_findings(reader, api.url, {"severity": ["bad"]}, out=io.StringIO()) == 2
     assert "unknown severity 'bad'" in capsys.readouterr().err
     assert await run_images(Settings(), "http://127.0.0.1:9", {}, out=io.StringIO()) == 2
     assert "cannot reach the read API at http://127.0.0.1:9" in capsys.readouterr().err

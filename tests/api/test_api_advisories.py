@@ -9,10 +9,10 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from services.api.app import make_app
 from services.common.store import Store
 from services.common.store.builds import AdvisoryBuild
 from services.policy.freshness import check_freshness
+from tests.api.seed import BOOTSTRAP_HEADERS, bootstrapped_app
 
 
 @pytest.fixture
@@ -23,12 +23,15 @@ async def store(pg_dsn: str) -> AsyncIterator[Store]:
 
 
 async def _get(url: str) -> tuple[int, dict[str, object]]:
-    async with aiohttp.ClientSession() as http, http.get(f"{url}/v1/advisories") as response:
+    async with (
+        aiohttp.ClientSession(headers=BOOTSTRAP_HEADERS) as http,
+        http.get(f"{url}/v1/advisories") as response,
+    ):
         return response.status, await response.json()
 
 
 async def test_the_api_reports_the_current_build_its_age_sources_and_staleness(store: Store) -> None:
-    server = TestServer(make_app(store.reads), host="127.0.0.1")
+    server = TestServer(bootstrapped_app(store), host="127.0.0.1")
     await server.start_server()
     url = str(server.make_url("")).rstrip("/")
     try:

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from schemas import Finding
+from services.api.store import ImageFilter, Reads
 from services.common.store import Store
-from services.common.store.queries import ImageFilter
 from tests.harness.seed import evaluate, sight
 
 DIGEST = "sha256:" + "e" * 64
@@ -48,6 +48,6 @@ async def test_counts_exclude_resolved_and_suppressed_and_are_given_per_ruleset(
     # a later evaluation resolves CVE-2024-2 under the default ruleset
     await evaluate(store, DIGEST, [f for f in first if f.finding_id != "default-2"], evaluation_id="scan-2")
 
-    [image] = await store.reads.images(ImageFilter(digests=[DIGEST]))
+    [image] = await Reads(store.pool).images(ImageFilter(digests=[DIGEST]))
     assert image.finding_counts == {"CRITICAL": 1, "MEDIUM": 1}
     assert image.ruleset_counts == {"default": {"CRITICAL": 1}, "strict": {"HIGH": 1, "MEDIUM": 1}}

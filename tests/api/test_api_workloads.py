@@ -13,9 +13,9 @@ from aiohttp.test_utils import TestServer
 
 from schemas import Finding
 from schemas.events import ImageDiscovered, ImageRemoved
-from services.api.app import make_app
 from services.common.store import Store
 from services.dedupe.service import Dedupe, DedupeConfig
+from tests.api.seed import BOOTSTRAP_HEADERS, bootstrapped_app
 from tests.harness.seed import evaluate
 
 A, B = "sha256:" + "1" * 64, "sha256:" + "2" * 64
@@ -45,7 +45,7 @@ def _pod(
 
 
 async def _get(url: str, path: str) -> Any:
-    async with aiohttp.ClientSession() as http, http.get(f"{url}{path}") as response:
+    async with aiohttp.ClientSession(headers=BOOTSTRAP_HEADERS) as http, http.get(f"{url}{path}") as response:
         assert response.status == 200, await response.text()
         return await response.json()
 
@@ -68,7 +68,7 @@ async def test_which_workloads_run_an_image_and_which_images_a_workload_runs(sto
         [Finding(finding_id="fa", category="CVE", id="CVE-2024-1", severity="HIGH", title="CVE-2024-1")],
         evaluation_id="scan-a",
     )
-    server = TestServer(make_app(store.reads), host="127.0.0.1")
+    server = TestServer(bootstrapped_app(store), host="127.0.0.1")
     await server.start_server()
     url = str(server.make_url("")).rstrip("/")
     try:

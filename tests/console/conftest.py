@@ -8,7 +8,9 @@ module, which the browser tests drive with Debian's Chromium.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,6 +27,11 @@ from aiohttp.test_utils import TestServer
 
 from schemas import Finding
 from services.api.app import make_app
+from services.api.auth.access import Access
+from services.api.auth.roles import ROLES
+from services.api.auth.tokens import Tokens
+from services.api.settings import AuthConfig
+from services.api.store import Reads
 from services.common.store import Store
 from tests.console.seed import seed
 from tests.harness.postgres import fresh_database
@@ -35,16 +42,41 @@ from tests.harness.requirements import REPO
 
 @dataclass(frozen=True)
 class Console:
-    """A running console: its base URL, an HTTP session and the findings seeded behind it."""
+    """A running console: its base URL, an HTTP session (a viewer's bearer token), the findings seeded
+    behind it and one API token per role."""
 
     url: str
     http: aiohttp.ClientSession
     findings: dict[str, list[Finding]]
     store: Store
+    tokens: dict[str, str]
 
     async def get(self, path: str, **params: str) -> tuple[int, str, aiohttp.typedefs.LooseHeaders]:
         async with self.http.get(self.url + path, params=params, allow_redirects=False) as r:
             return r.status, await r.text(), r.headers
+
+    @contextlib.asynccontextmanager
+    async def signed_in(self, role: str) -> AsyncIterator[aiohttp.ClientSession]:
+        """A browser-like session (cookies, no bearer token) signed in through the login form."""
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:
+            async with browser.get(self.url + "/console/login") as r:
+                csrf = field_value(await r.text(), "csrf")
+            form = {"csrf": csrf, "token": self.tokens[role], "next": "/console/images"}
+            async with browser.post(self.url + "/console/login", data=form, allow_redirects=False) as r:
+                assert r.status == 303, await r.text()
+            yield browser
+
+
+def field_value(html: str, name: str) -> str:
+    """The value of the first hidden input named ``name`` in ``html``."""
+    match = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert match, f"no {name} field"
+    return match[1]
+
+
+async def make_tokens(store: Store) -> dict[str, str]:
+    """One API token per role, named ``test-<role>``."""
+    return {role: (await Tokens(store.pool).create(f"test-{role}", role))[0] for role in ROLES}
 
 
 @pytest.fixture
@@ -52,12 +84,14 @@ async def console(pg_dsn: str) -> AsyncIterator[Console]:
     store = await Store.connect(pg_dsn)
     try:
         findings = await seed(store)
-        server = TestServer(make_app(store.reads), host="127.0.0.1")
+        tokens = await make_tokens(store)
+        app = make_app(Reads(store.pool), Access(AuthConfig(rate_burst=10_000), store.pool))
+        server = TestServer(app, host="127.0.0.1")
         await server.start_server()
         try:
-            async with aiohttp.ClientSession() as http:
+            async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {tokens['viewer']}"}) as http:
                 url = str(server.make_url("")).rstrip("/")
-                yield Console(url=url, http=http, findings=findings, store=store)
+                yield Console(url=url, http=http, findings=findings, store=store, tokens=tokens)
         finally:
             await server.close()
     finally:
@@ -90,14 +124,26 @@ def _start_api(env: dict[str, str], log: Path, timeout: float = 60) -> subproces
     raise RuntimeError(f"the API did not answer {url}: {log.read_text()[-3000:]}")
 
 
+@dataclass(frozen=True)
+class ApiProcess:
+    """``assay service api`` running: its base URL, its database and one API token per role."""
+
+    url: str
+    dsn: str
+    tokens: dict[str, str]
+
+
 @pytest.fixture(scope="module")
-async def api_process(pg_server_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
-    """``assay service api`` over a freshly seeded database; yields its base URL."""
+async def api_process(
+    pg_server_dsn: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[ApiProcess]:
+    """``assay service api`` over a freshly seeded database (no bus: rescans wait for dedupe's sweep)."""
     work = tmp_path_factory.mktemp("console-api")
     async with fresh_database(pg_server_dsn, prefix="assay_console") as dsn:
         store = await Store.connect(dsn)
         try:
             await seed(store)
+            tokens = await make_tokens(store)
         finally:
             await store.close()
         address = f"127.0.0.1:{free_port()}"
@@ -105,7 +151,7 @@ async def api_process(pg_server_dsn: str, tmp_path_factory: pytest.TempPathFacto
         env.update(ASSAY_PG_DSN=dsn, ASSAY_API_LISTEN=address, ASSAY_DATA_DIR=str(work / "data"))
         proc = await asyncio.to_thread(_start_api, env, work / "api.log")
         try:
-            yield f"http://{address}"
+            yield ApiProcess(url=f"http://{address}", dsn=dsn, tokens=tokens)
         finally:
             await asyncio.to_thread(stop_process, proc, 20)
 

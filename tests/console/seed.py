@@ -110,6 +110,7 @@ def packages() -> list[PackageRecord]:
 async def seed(store: Store) -> dict[str, list[Finding]]:
     """Sight, set the status of and evaluate every seeded image; return the findings stored."""
     findings = console_findings()
+    await store.builds.record_analysis_version("test-analysis-1")  # what an engine records: rescans need it
     for digest, (status, error, locations) in IMAGES.items():
         for env, repo, tag in locations:
             ref = f"127.0.0.1:5000/{repo}@{digest}"

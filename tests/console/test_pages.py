@@ -12,7 +12,7 @@ import markupsafe
 import pytest
 
 from schemas import Finding
-from services.common.store.queries import SEVERITIES, severity_rank
+from schemas.vocabulary import SEVERITIES, severity_rank
 from services.console.render import CSP
 from tests.console.conftest import Console
 from tests.console.seed import LAYERS, XSS, A, B, D

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from schemas.events import ScanCompleted, ScanFailed, ScanRequested
-from services.common.config import load_settings
 from services.common.runner import Handler
 from services.engine.catalogers.registry import select
 from services.engine.worker import EngineDeps, make_engine_handler
+from services.settings import load_settings
 from tests.harness.registry import RegistryServer, push_image, registry_server, require_tools
 
 pytestmark = pytest.mark.realworld
@@ -45,10 +45,12 @@ def _request(image_ref: str, sites: list[str]) -> ScanRequested:
 def _handler(tmp_path: Path, site: str, registry: RegistryServer | None = None) -> Handler:
     settings = load_settings(
         environ={},
-        data_dir=str(tmp_path),
-        engine_site=site,
-        content_analyzers=["secrets"],
-        registries=[registry.config()] if registry else [],
+        overrides={
+            "data": {"dir": str(tmp_path)},
+            "engine": {"site": site},
+            "content": {"analyzers": ["secrets"]},
+            "registries": [registry.config()] if registry else [],
+        },
     )
     return make_engine_handler(EngineDeps(settings=settings, catalogers=select(), vulndb=None))
 

@@ -10,16 +10,21 @@ from aiohttp.test_utils import TestServer
 from openapi_spec_validator import validate
 
 from services.api.app import make_app
+from services.api.auth.access import Access
+from services.api.auth.tokens import Tokens
+from services.api.settings import AuthConfig
+from services.api.store import Reads
 from services.common.store import Store
 
 
 @pytest.fixture
 async def api(pg_dsn: str) -> AsyncIterator[tuple[str, aiohttp.ClientSession]]:
     store = await Store.connect(pg_dsn)
-    server = TestServer(make_app(store.reads), host="127.0.0.1")
+    token, _ = await Tokens(store.pool).create("links-operator", "operator")
+    server = TestServer(make_app(Reads(store.pool), Access(AuthConfig(), store.pool)), host="127.0.0.1")
     await server.start_server()
     try:
-        async with aiohttp.ClientSession() as http:
+        async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http:
             yield str(server.make_url("")).rstrip("/"), http
     finally:
         await server.close()
