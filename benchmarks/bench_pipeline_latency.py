@@ -6,9 +6,12 @@ Tansu broker, Debian's docker-registry over HTTPS, the fake Kubernetes API). Onc
 is up, pods start one at a time, each running an image of its own digest (copies of the Alpine
 fixture whose configs differ by a label); the clock runs from the fake API server's ADDED event
 to the first ``FindingEvent`` of that digest read from the topic. Reported: p50 and p95 over the
-pods, with one and with two engine replicas.
+pods, with one and with two engine replicas, and the throughput: images with findings per minute
+from the first pod's start to the last image's findings (``--interval 0`` starts every pod at once,
+so that engines, not arrivals, set the pace).
 
     .venv/bin/python benchmarks/bench_pipeline_latency.py --pods 12 --interval 1.0
+    .venv/bin/python benchmarks/bench_pipeline_latency.py --pods 16 --interval 0   # throughput
 """
 
 from __future__ import annotations
@@ -92,8 +95,11 @@ async def _engines_ready(fleet: Kubelet, limit_s: float = 600) -> None:
     await asyncio.sleep(10)  # the consumer group settles once every member has joined
 
 
-async def measure(engines: int, reg: TlsRegistry, work: Path, args: argparse.Namespace) -> list[float]:
-    """Latencies (seconds) of ``pods`` pods with ``engines`` engine replicas, on fresh endpoints."""
+async def measure(
+    engines: int, reg: TlsRegistry, work: Path, args: argparse.Namespace
+) -> tuple[list[float], float]:
+    """Latencies (seconds) of ``pods`` pods with ``engines`` engine replicas, on fresh endpoints, and
+    images per minute from the first start to the last findings."""
     with EmbeddedPostgres(work / "pg") as pg, EmbeddedBroker(work / "broker") as broker:
         async with fake_kube() as kube:
             endpoints = Endpoints(
@@ -117,7 +123,8 @@ async def measure(engines: int, reg: TlsRegistry, work: Path, args: argparse.Nam
                 for i, digest in enumerate(args.digests):
                     kube.add_pod(pod("bench", f"app-{i}", image=f"{reg.host}/bench/app:{i}", digest=digest))
                     started[digest] = time.monotonic()
-                    await asyncio.sleep(args.interval)
+                    if args.interval:
+                        await asyncio.sleep(args.interval)
                 deadline = time.monotonic() + 600
                 while set(started) - set(seen) and time.monotonic() < deadline:  # noqa: ASYNC110 - polls a dict
                     await asyncio.sleep(0.2)
@@ -126,7 +133,8 @@ async def measure(engines: int, reg: TlsRegistry, work: Path, args: argparse.Nam
     missing = set(started) - set(seen)
     if missing:
         raise SystemExit(f"{len(missing)} pods never got findings with {engines} engine(s)")
-    return [seen[d] - started[d] for d in started]
+    span = max(seen[d] for d in started) - min(started.values())
+    return [seen[d] - started[d] for d in started], len(started) * 60.0 / span
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -157,12 +165,11 @@ async def main() -> int:
                 f"{args.pods} pods, one every {args.interval}s; "
                 f"pod ADDED -> first finding on {Topics.FINDINGS}"
             )
-            print(f"{'engines':>8} {'p50 s':>8} {'p95 s':>8} {'max s':>8}")
+            print(f"{'engines':>8} {'p50 s':>8} {'p95 s':>8} {'max s':>8} {'images/min':>11}")
             for engines in (1, 2):
-                lat = await measure(engines, reg, work / f"run-{engines}", args)
-                print(
-                    f"{engines:>8} {_percentile(lat, 50):>8.2f} {_percentile(lat, 95):>8.2f} {max(lat):>8.2f}"
-                )
+                lat, rate = await measure(engines, reg, work / f"run-{engines}", args)
+                p50, p95 = _percentile(lat, 50), _percentile(lat, 95)
+                print(f"{engines:>8} {p50:>8.2f} {p95:>8.2f} {max(lat):>8.2f} {rate:>11.1f}")
     return 0
 
 

@@ -40,17 +40,17 @@ if str(_REPO) not in sys.path:
 
 from schemas.events import ScanCompleted  # noqa: E402
 from services.common.bus.memory import MemoryBus  # noqa: E402
-from services.common.config import load_settings  # noqa: E402
 from services.common.embedded import EmbeddedPostgres  # noqa: E402
 from services.common.objectstore import DirectoryObjectStore  # noqa: E402
 from services.common.runner import Outgoing  # noqa: E402
-from services.common.store.claims import Sighting  # noqa: E402
 from services.common.store.postgres import Store  # noqa: E402
+from services.dedupe.store.claims import Claims, Sighting  # noqa: E402
 from services.engine.catalogers.registry import select  # noqa: E402
 from services.engine.core import detect  # noqa: E402
 from services.engine.image.targets import parse_target  # noqa: E402
 from services.policy.advisories import AdvisoryFollower  # noqa: E402
 from services.policy.catalog import load_rulesets  # noqa: E402
+from services.settings import load_settings  # noqa: E402
 from services.updater.build import UpdaterPlan  # noqa: E402
 from services.updater.service import update_once  # noqa: E402
 from services.vulndb.builds import BuildFollower, BuildHolder  # noqa: E402
@@ -108,7 +108,7 @@ async def _store_images(store: Store, scanned: ScanCompleted, count: int) -> Non
             )
             for d in batch
         ]
-        await store.claims.claim(sightings, analysis_version="bench", max_image_bytes=0)
+        await Claims(store.pool).claim(sightings, analysis_version="bench", max_image_bytes=0)
         for d in batch:
             image = msgspec.json.encode(
                 msgspec.structs.replace(scanned.image, digest=d, ref=f"r.example/app@{d}")

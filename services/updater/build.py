@@ -16,16 +16,19 @@ import hashlib
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
-from services.common.config import Settings
 from services.common.errors import ConfigError, VulnDBError
 from services.common.objectstore import ObjectStore
 from services.common.store.builds import AdvisoryBuild, Builds
 from services.vulndb import kev
 from services.vulndb.ingest import update_db
 from services.vulndb.sources import is_url
+
+if TYPE_CHECKING:
+    from services.settings import Settings
 
 __all__ = ["Refreshed", "UpdaterPlan", "build_key", "refresh"]
 
@@ -57,7 +60,7 @@ class UpdaterPlan(msgspec.Struct, frozen=True, kw_only=True):
         cfg = settings.updater
         if cfg.interval_s <= 0:
             raise ConfigError(f"ASSAY_UPDATER_INTERVAL_S: must be positive, not {cfg.interval_s}")
-        source = cfg.source or settings.db_source
+        source = cfg.source or settings.db.source
         default_kev = kev.DEFAULT_URL if is_url(source) else None  # online anyway: take CISA's catalog
         return cls(
             source=source,

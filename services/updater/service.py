@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 from schemas.topics import Topics
 from services.common.bus.interface import Bus
-from services.common.config import Settings
 from services.common.errors import VulnDBError
 from services.common.objectstore import ObjectStore
 from services.common.runner import publish_event
@@ -24,6 +24,9 @@ from services.common.store.builds import AdvisoryBuild, rfc3339
 from services.common.store.postgres import Store
 from services.updater.build import UpdaterPlan, refresh
 from services.vulndb.builds import wait_for_any
+
+if TYPE_CHECKING:
+    from services.settings import Settings
 
 __all__ = ["RETRY_S", "UPDATER_LOCK", "announce", "run_updater", "update_once"]
 
@@ -45,7 +48,7 @@ async def announce(bus: Bus, store: Store, build: AdvisoryBuild) -> None:
 async def update_once(plan: UpdaterPlan, bus: Bus, store: Store, objects: ObjectStore) -> float:
     """One pass: refresh when due (as the lock holder) and announce; the seconds until the next pass."""
     retry = min(RETRY_S, plan.interval_s)
-    async with store.lifecycle.exclusive(UPDATER_LOCK) as active:
+    async with store.exclusive(UPDATER_LOCK) as active:
         if not active:
             log.debug("updater: another replica is refreshing")
             return retry

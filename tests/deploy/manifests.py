@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from deploy.render import manifests
+from services.settings import env_names as setting_env_names
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG_SOURCE = ROOT / "services" / "common" / "config.py"
 
 # values that turn every toggle the other way from the defaults
 CUSTOM: dict[str, Any] = {
@@ -33,6 +32,8 @@ CUSTOM: dict[str, Any] = {
     "node": {"enabled": True},
     "updater": {"enabled": True, "intervalSeconds": 3600, "source": "https://mirror.example/osv"},
     "objectStore": {"s3Bucket": "assay-prod", "credentialsSecret": "aws-creds", "region": "eu-west-1"},
+    "admission": {"enabled": True},
+    "harbor": {"enabled": True, "apiKeySecret": "harbor-key"},
 }
 
 
@@ -65,5 +66,5 @@ def env_names(objs: list[dict[str, Any]]) -> set[str]:
 
 
 def settings_env_vars() -> set[str]:
-    """Every ``ASSAY_*`` name spelt in services/common/config.py, the only reader of os.environ."""
-    return set(re.findall(r'"(ASSAY_[A-Z0-9_]+)"', CONFIG_SOURCE.read_text()))
+    """Every ``ASSAY_*`` variable the settings read (derived from their field paths), and ``ASSAY_CONFIG``."""
+    return setting_env_names() | {"ASSAY_CONFIG"}

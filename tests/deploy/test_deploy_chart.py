@@ -19,7 +19,7 @@ from tests.deploy.crd_schemas import CRD_SCHEMAS
 from tests.deploy.manifests import CUSTOM, by_name, containers, objects, of_kind, pod_specs
 
 KUBE_VERSION = "1.30.0"
-COMPONENTS = ("inventory", "dedupe", "engine", "policy", "api")
+COMPONENTS = ("inventory", "dedupe", "engine", "policy", "api", "updater")
 
 
 @pytest.fixture(scope="module")
@@ -154,9 +154,15 @@ def test_every_container_has_requests_limits_and_a_locked_down_context(values: d
             assert ctx["seccompProfile"] == {"type": "RuntimeDefault"}
             assert ctx.get("runAsNonRoot", pod_ctx["runAsNonRoot"]) is (not is_node)
             writable = {m["mountPath"]: m for m in c["volumeMounts"] if not m.get("readOnly")}
-            assert set(writable) == {"/var/lib/assay", "/tmp"}
+            shared = (
+                {"/var/lib/assay-objects"}
+                if c["name"] not in ("api", "advisory-db") and not values
+                else set()
+            )
+            assert set(writable) == {"/var/lib/assay", "/tmp"} | shared, c["name"]
             for m in writable.values():
-                assert "emptyDir" in mounts_by_volume[m["name"]]
+                volume = mounts_by_volume[m["name"]]
+                assert "emptyDir" in volume or m["mountPath"] in shared
     assert seen >= 6
 
 
@@ -208,7 +214,7 @@ def test_engine_scales_on_scan_request_lag(
     }
     (trigger,) = so["spec"]["triggers"]
     assert trigger["type"] == "kafka"
-    # the group `assay service engine` joins: f"{prefix}-engine-{site}" (services/cli/service.py)
+    # the group `assay service engine` joins: f"{prefix}-engine-{site}" (services/engine/main.py)
     assert trigger["metadata"]["consumerGroup"] == "assay-engine-in-cluster"
     unwatched = objects({"inventory": {"watchCluster": {"enabled": False}}})
     (so,) = of_kind(unwatched, "ScaledObject")
@@ -277,7 +283,7 @@ def test_network_policies_deny_by_default_and_allow_each_service_its_needs(
     deny = by_name(default, "NetworkPolicy", "assay-default-deny")
     assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
     egress = {c: _ports(_allowed(default, c, "egress")) for c in COMPONENTS}
-    assert egress["api"] == {53, 5432}
+    assert egress["api"] == {53, 5432, 9092}  # the store, and Kafka for the rescans it publishes
     assert egress["dedupe"] == {53, 9092, 5432}
     assert egress["policy"] == {53, 9092, 5432}
     assert egress["engine"] == {53, 9092, 443, 5432}  # Kafka, registries, advisories, image statuses
@@ -323,5 +329,92 @@ def test_the_updater_owns_advisory_data_when_enabled(custom: list[dict[str, Any]
     assert by_name(custom, "ServiceAccount", "assay-updater")["automountServiceAccountToken"] is False
     egress = _ports(_allowed(custom, "updater", "egress"))
     assert egress >= {9092, 5432, 443}
-    with pytest.raises(Exception, match=r"objectStore\.s3Bucket"):
-        objects({"updater": {"enabled": True}})
+    assert of_kind(custom, "PersistentVolumeClaim") == []  # the bucket is the store: no shared volume
+
+
+def test_a_default_install_refreshes_advisories_through_a_shared_volume(
+    default: list[dict[str, Any]],
+) -> None:
+    """Issue 14: the updater is on by default; with no S3 bucket its builds (and claim-checked
+    payloads) go to one ReadWriteMany claim that every service but the API mounts as the object
+    store's directory; no engine builds its own copy. With the updater off nothing is mounted and
+    each engine pod builds its database once (the init container)."""
+    (claim,) = of_kind(default, "PersistentVolumeClaim")
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+    for name in COMPONENTS:
+        spec = by_name(default, "Deployment", f"assay-{name}")["spec"]["template"]["spec"]
+        claims = [
+            v["persistentVolumeClaim"]["claimName"] for v in spec["volumes"] if "persistentVolumeClaim" in v
+        ]
+        env = {e["name"]: e.get("value") for e in spec["containers"][0]["env"]}
+        if name == "api":
+            assert (claims, env.get("ASSAY_OBJECT_STORE_DIR")) == ([], None)
+            continue
+        assert claims == [claim["metadata"]["name"]]
+        (mount,) = [m for m in spec["containers"][0]["volumeMounts"] if m["name"] == "objects"]
+        assert env["ASSAY_OBJECT_STORE_DIR"] == mount["mountPath"]
+        assert "initContainers" not in spec
+    off = objects({"updater": {"enabled": False}})
+    assert of_kind(off, "PersistentVolumeClaim") == []
+    engine = by_name(off, "Deployment", "assay-engine")["spec"]["template"]["spec"]
+    assert [c["args"] for c in engine["initContainers"]] == [["db", "update"]]
+    existing = objects({"objectStore": {"volume": {"existingClaim": "nfs-assay"}}})
+    assert of_kind(existing, "PersistentVolumeClaim") == []
+    policy = by_name(existing, "Deployment", "assay-policy")["spec"]["template"]["spec"]
+    assert {"name": "objects", "persistentVolumeClaim": {"claimName": "nfs-assay"}} in policy["volumes"]
+
+
+def test_ecs_inventory_is_opt_in_and_maps_to_its_settings() -> None:
+    """Issue 14 scenario 5's deployment: the inventory polls ECS (Fargate tasks included) when asked."""
+    values = {"inventory": {"crawlIntervalSeconds": 60, "ecs": {"enabled": True, "clusters": ["a", "b"]}}}
+    for objs, ecs in ((objects(), None), (objects(values), "true")):
+        inventory = by_name(objs, "Deployment", "assay-inventory")["spec"]["template"]["spec"]["containers"][
+            0
+        ]
+        env = {e["name"]: e.get("value") for e in inventory["env"]}
+        assert env.get("ASSAY_AWS_ECS") == ecs
+    assert env["ASSAY_AWS_ECS_CLUSTERS"] == "a,b"
+    assert env["ASSAY_CRAWL_INTERVAL_S"] == "60"
+    with pytest.raises(Exception, match=r"inventory\.ecs\.region"):
+        objects(
+            {**values, "objectStore": {"s3Bucket": "b", "region": "eu-west-1"}}
+            | {"inventory": {"ecs": {"enabled": True, "region": "us-east-2"}}}
+        )
+
+
+def test_admission_and_harbor_are_off_by_default_and_complete_when_on(default: list[dict[str, Any]]) -> None:
+    """Issue 19: the webhook (with its Service, certificate and CA bundle) and Harbor's adapter."""
+    names = {o["metadata"]["name"] for o in default}
+    assert not {"assay-admission", "assay-harbor"} & names
+    on = objects({"admission": {"enabled": True}, "harbor": {"enabled": True}})
+    (config,) = of_kind(on, "ValidatingWebhookConfiguration")
+    (webhook,) = config["webhooks"]
+    assert webhook["clientConfig"]["service"] == {
+        "name": "assay-admission",
+        "namespace": "assay",
+        "path": "/validate",
+        "port": 443,
+    }
+    secret = by_name(on, "Secret", "assay-admission-tls")
+    assert webhook["clientConfig"]["caBundle"] == secret["data"]["ca.crt"]  # the CA that signed tls.crt
+    assert webhook["failurePolicy"] == "Ignore"
+    assert "assay" in webhook["namespaceSelector"]["matchExpressions"][0]["values"]  # never itself
+    (container,) = by_name(on, "Deployment", "assay-admission")["spec"]["template"]["spec"]["containers"]
+    assert container["args"] == ["service", "admission"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["ASSAY_ADMISSION_TLS_CERT"].startswith("/etc/assay/tls/")
+    assert by_name(on, "Service", "assay-harbor")["spec"]["ports"][0]["port"] == 8090
+    harbor = by_name(on, "Deployment", "assay-harbor")["spec"]["template"]["spec"]
+    assert [c["args"] for c in harbor["initContainers"]] == [["db", "update"]]
+    closed = objects({"admission": {"enabled": True, "failClosed": True}})
+    (webhook,) = of_kind(closed, "ValidatingWebhookConfiguration")[0]["webhooks"]
+    assert webhook["failurePolicy"] == "Fail"
+
+
+def test_admission_takes_its_certificate_from_cert_manager_when_installed() -> None:
+    on = objects({"admission": {"enabled": True, "certManager": {"installed": True}}})
+    assert [o["kind"] for o in on if o["kind"] in ("Issuer", "Certificate")] == ["Issuer", "Certificate"]
+    (config,) = of_kind(on, "ValidatingWebhookConfiguration")
+    assert config["metadata"]["annotations"]["cert-manager.io/inject-ca-from"] == "assay/assay-admission"
+    assert "caBundle" not in config["webhooks"][0]["clientConfig"]
+    assert [o for o in of_kind(on, "Secret") if o["metadata"]["name"] == "assay-admission-tls"] == []

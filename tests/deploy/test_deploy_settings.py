@@ -1,8 +1,9 @@
-"""Every ASSAY_* variable the chart and the compose file set is a setting of services/common/config.py,
+"""Every ASSAY_* variable the chart and the compose file set is a setting (services/settings.py),
 and every command they run is a real ``assay`` subcommand."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 import yaml
 
 from services.cli.main import _parser
-from services.common.config import load_settings
+from services.settings import load_settings
 from tests.deploy.manifests import CUSTOM, ROOT, containers, env_names, objects, pod_specs, settings_env_vars
 
 COMPOSE = ROOT / "deploy" / "compose.yaml"
@@ -30,9 +31,10 @@ def test_chart_env_vars_are_settings(values: dict[str, Any] | None) -> None:
     objs = objects(values)
     names = {n for n in env_names(objs) if n.startswith("ASSAY_")}
     assert names, "the chart sets no ASSAY_ variable"
-    assert names - settings_env_vars() == set(), "not read by services/common/config.py"
+    assert names - settings_env_vars() == set(), "not a setting (services/settings.py)"
     literal = {
-        e["name"]: e["value"]
+        # Kubernetes expands $(VAR) from the container's other variables: a pod IP here
+        e["name"]: re.sub(r"\$\([A-Za-z_][A-Za-z0-9_]*\)", "10.0.0.1", e["value"])
         for _, spec in pod_specs(objs)
         for c in containers(spec)
         for e in c.get("env", [])
@@ -67,11 +69,15 @@ def test_compose_runs_kafka_kraft_postgres_and_every_service() -> None:
         load_settings(environ={k: "" if str(v).startswith("${") else str(v) for k, v in env.items()})
 
 
-def test_compose_engine_reads_the_advisory_db_the_init_service_wrote() -> None:
+def test_compose_engines_and_policy_take_the_updaters_builds_from_a_shared_volume() -> None:
+    """Issue 14: the updater runs by default; its builds reach engines and policy through the
+    object store's directory on one named volume (also the claim check of every bus user)."""
     services = _compose()["services"]
-    assert services["engine"]["depends_on"]["advisory-db"] == {"condition": "service_completed_successfully"}
-    assert services["advisory-db"]["volumes"] == services["engine"]["volumes"]
-    assert services["engine"]["environment"]["ASSAY_DATA_DIR"] == "/var/lib/assay"
+    assert services["updater"]["command"] == ["service", "updater"]
+    for name in ("updater", "inventory", "dedupe", "engine", "policy"):
+        assert services[name]["volumes"] == ["assay-objects:/var/lib/assay-objects"], name
+        assert services[name]["environment"]["ASSAY_OBJECT_STORE_DIR"] == "/var/lib/assay-objects", name
+    assert "advisory-db" not in services
 
 
 def test_settings_env_vars_helper_sees_config(tmp_path: Path) -> None:

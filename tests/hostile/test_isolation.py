@@ -17,13 +17,15 @@ import pytest
 
 from schemas import ScanCompleted, ScanFailed, ScanRequested, Topics, decode_event, encode_event
 from services.common.bus.memory import MemoryBus
-from services.common.config import Settings
+from services.common.config import DataSettings
 from services.common.errors import ImageError
 from services.common.runner import run_service
 from services.engine.budget import BudgetExceeded, ScanBudget
 from services.engine.catalogers.registry import select
+from services.engine.content.settings import ContentSettings
 from services.engine.isolate import IsolatedRequest, analyse_in_process, analyse_isolated
 from services.engine.worker import EngineDeps, make_engine_handler
+from services.settings import Settings
 from tests.harness.registry import RegistryServer, push_image, registry_server, require_tools
 from tests.hostile.builders import Image, layer_tar, write_layout
 from tests.hostile.generate import CASES
@@ -37,7 +39,11 @@ def good_layout(root: Path) -> Path:
 
 
 def settings(tmp_path: Path, **budget: Any) -> Settings:
-    return Settings(data_dir=str(tmp_path / "data"), content_analyzers=[], budget=ScanBudget(**budget))
+    return Settings(
+        data=DataSettings(dir=str(tmp_path / "data")),
+        content=ContentSettings(analyzers=[]),
+        budget=ScanBudget(**budget),
+    )
 
 
 async def test_the_child_gives_what_the_process_itself_gives(tmp_path: Path) -> None:
@@ -97,9 +103,9 @@ async def test_the_engine_keeps_consuming_after_hostile_images(
 ) -> None:
     server, refs = hostile_registry
     config = Settings(
-        data_dir=str(tmp_path / "data"),
+        data=DataSettings(dir=str(tmp_path / "data")),
         registries=[server.config()],
-        content_analyzers=[],
+        content=ContentSettings(analyzers=[]),
         budget=ScanBudget(memory_bytes_max=2 << 30),
     )
     deps = EngineDeps(settings=config, catalogers=select(), vulndb=None, isolate=True)

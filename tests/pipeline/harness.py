@@ -15,6 +15,7 @@ from typing import Any
 
 from schemas.codec import decode_event
 from schemas.events import Event
+from services.common.bus.claimcheck import ClaimCheck
 from services.common.bus.kafka import KafkaBus
 from tests.harness.broker import unique_name
 from tests.harness.registry import free_port
@@ -76,7 +77,7 @@ def pipeline_env(*, pg_dsn: str, bootstrap: str, registry_host: str, db: Path, w
         # the advisory mirror, never the internet: `assay up` runs the updater, which reads it
         ASSAY_DB_SOURCE=str(shared_dir() / "vulndata"),
         ASSAY_DATA_DIR=str(work / "data"),
-        ASSAY_CONSUMER_GROUP_PREFIX=unique_name("assay-test"),
+        ASSAY_KAFKA_CONSUMER_GROUP_PREFIX=unique_name("assay-test"),
         ASSAY_OTEL_EXPORTER=f"file:{spans}",
         ASSAY_ENGINE_CONCURRENCY="1",
         ASSAY_API_LISTEN=f"127.0.0.1:{free_port()}",
@@ -88,7 +89,7 @@ async def prepare(pipe: Pipeline) -> None:
     """Create the topics and run the migrations, as ``assay up`` does before starting services."""
     code = (
         "import asyncio; from services.cli.up import _prepare; "
-        "from services.common.config import load_settings; asyncio.run(_prepare(load_settings()))"
+        "from services.settings import load_settings; asyncio.run(_prepare(load_settings()))"
     )
     proc = await asyncio.to_thread(
         subprocess.run,
@@ -101,9 +102,12 @@ async def prepare(pipe: Pipeline) -> None:
     assert proc.returncode == 0, proc.stderr
 
 
-async def read_topic(bootstrap: str, topic: str, *, quiet_s: float = 2.0) -> list[tuple[str, Event]]:
-    """Every record on ``topic`` so far, as (key, event), read by a fresh consumer group."""
-    bus = KafkaBus(bootstrap, client_id="assay-test-reader")
+async def read_topic(
+    bootstrap: str, topic: str, *, quiet_s: float = 2.0, claim_check: ClaimCheck | None = None
+) -> list[tuple[str, Event]]:
+    """Every record on ``topic`` so far, as (key, event), read by a fresh consumer group
+    (``claim_check``: where the services put large payloads, when they do)."""
+    bus = KafkaBus(bootstrap, client_id="assay-test-reader", claim_check=claim_check)
     await bus.start()
     consumer = bus.consumer(unique_name("reader"), [topic])
     await consumer.start()

@@ -28,9 +28,9 @@ from schemas.events import (
     ScanSkipped,
 )
 from schemas.topics import Topics
+from services.api.store import FindingFilter, ImageFilter, Reads
 from services.common.bus.kafka import KafkaBus
 from services.common.store.postgres import Store
-from services.common.store.queries import FindingFilter, ImageFilter
 from tests.harness.registry import RegistryServer, manifest_descriptor
 from tests.pipeline.counting_proxy import counting_proxy
 from tests.pipeline.harness import Pipeline, pipeline_env, prepare, read_topic
@@ -213,10 +213,10 @@ async def test_unscannable_sightings_poison_events_and_ous(
     # findings are per digest: the Fargate environment and the payments OU see Debian's findings
     store = await Store.connect(pg_dsn)
     try:
-        findings = await store.reads.findings(FindingFilter(environments=["ecs:prod"], limit=1000))
-        by_ou = await store.reads.findings(FindingFilter(ous=["payments"], limit=1000))
-        payments = await store.reads.images(ImageFilter(ous=["payments"]))
-        pending = await store.reads.images(ImageFilter(statuses=["pending"]))
+        findings = await Reads(store.pool).findings(FindingFilter(environments=["ecs:prod"], limit=1000))
+        by_ou = await Reads(store.pool).findings(FindingFilter(ous=["payments"], limit=1000))
+        payments = await Reads(store.pool).images(ImageFilter(ous=["payments"]))
+        pending = await Reads(store.pool).images(ImageFilter(statuses=["pending"]))
     finally:
         await store.close()
     published = [e for _, e in await read_topic(broker, Topics.FINDINGS) if isinstance(e, FindingEvent)]

@@ -13,9 +13,10 @@ import pytest
 
 from tests.harness.broker import kafka_bootstrap
 from tests.harness.fake_kube import FakeKube, fake_kube
+from tests.harness.moto import MotoServer, moto_server
 from tests.harness.postgres import fresh_database
 from tests.harness.registry import push_image, require_tools
-from tests.system.endpoints import Endpoints
+from tests.system.endpoints import API_TOKEN, API_TOKEN_SECRET, Endpoints
 from tests.system.tls_registry import TlsRegistry, tls_registry
 
 # (image under .fixtures/oci, repository:tag in the registry)
@@ -58,6 +59,13 @@ async def kube() -> AsyncIterator[FakeKube]:
 
 
 @pytest.fixture(scope="module")
+def aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    """This module's AWS (moto): S3 for the object store, ECS for the inventory."""
+    with moto_server(tmp_path_factory.mktemp("moto")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
 def endpoints(
     database: str,
     broker: str,
@@ -74,5 +82,5 @@ def endpoints(
         ca_file=str(registry.ca_file),
         advisory_source=str(vulndata),
         # what the operator creates beside the chart (deploy/helm/assay/values.yaml: postgresql)
-        secrets={("assay-postgres", "dsn"): database},
+        secrets={("assay-postgres", "dsn"): database, API_TOKEN_SECRET: API_TOKEN},
     )

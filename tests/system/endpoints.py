@@ -12,18 +12,21 @@ components, the way the cluster would resolve them:
 * ``ASSAY_KAFKA_BOOTSTRAP`` and a literal ``ASSAY_PG_DSN`` (compose) point at the test's broker
   and database; every ``ASSAY_CLUSTERS`` entry without a kubeconfig (the in-cluster service
   account) gets a kubeconfig for the fake API server;
-* a listen address (``ASSAY_API_LISTEN``, ``ASSAY_NODE_LISTEN``) gets a free loopback port, since
-  the pods share one network here;
+* a listen address (the API's, the node daemon's, the admission webhook's, Harbor's adapter's)
+  gets a free loopback port, since the pods share one network here;
 * a value under a volume's mount path is moved under that volume's directory for this pod;
 * the registry's CA is trusted (``SSL_CERT_FILE``), as the nodes of a cluster would trust it;
 * the advisory source, an endpoint the image defaults to the internet, is the test's mirror;
-* a container configured with an S3 bucket talks to the test's S3 (moto) instead of AWS.
+* a container configured with an S3 bucket or an AWS source (ECS, ECR) talks to the test's AWS
+  (moto) instead of AWS, with the credentials the cloud gives the pod (IRSA) when the manifest
+  names none.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,12 +35,18 @@ from typing import Any
 from tests.harness.registry import free_port
 from tests.system.workloads import IMAGE_ENV, Container
 
-__all__ = ["ConfigError", "Endpoints", "container_env"]
+__all__ = ["API_TOKEN", "API_TOKEN_SECRET", "ConfigError", "Endpoints", "container_env"]
 
-_LISTEN = ("ASSAY_API_LISTEN", "ASSAY_NODE_LISTEN")
+# the API's bootstrap admin token (an Assay token's shape), in the Secret the chart names
+API_TOKEN = f"assay_{secrets.token_hex(6)}_{secrets.token_urlsafe(32)}"
+API_TOKEN_SECRET = ("assay-api-auth", "bootstrap-token")  # values.yaml: api.bootstrapToken
+
+_LISTEN = ("ASSAY_API_LISTEN", "ASSAY_NODE_LISTEN", "ASSAY_ADMISSION_LISTEN", "ASSAY_HARBOR_LISTEN")
 _ADVISORY_SOURCES = ("ASSAY_DB_SOURCE", "ASSAY_UPDATER_SOURCE")
 # what a container inherits from the test runner: enough to run Python, nothing of Assay's
 _INHERITED = ("PATH", "LANG", "LC_ALL", "PYTHONPATH", "VIRTUAL_ENV")
+# a container with any of these set talks to AWS
+_AWS_USERS = ("ASSAY_AWS_S3_BUCKET", "ASSAY_AWS_ECS", "ASSAY_AWS_ECR")
 
 
 class ConfigError(RuntimeError):
@@ -54,14 +63,17 @@ class Endpoints:
     ca_file: str = ""  # a bundle trusting the test registry's certificate
     advisory_source: str = ""  # the OSV export mirror (../shared/vulndata)
     secrets: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (Secret, key) -> value
-    s3_endpoint: str = ""  # an S3 API (moto) for containers configured with a bucket
-    s3_region: str = "us-east-1"  # what the cloud would give the pod when the chart names none
+    aws_endpoint: str = ""  # the AWS APIs (moto) for containers configured with a bucket, ECS or ECR
+    aws_region: str = "us-east-1"  # what the cloud would give the pod when the chart names none
     node_name: str = "node-1"
 
 
-def _secret(endpoints: Endpoints, ref: Mapping[str, Any], var: str) -> str:
+def _secret(endpoints: Endpoints, ref: Mapping[str, Any], var: str) -> str | None:
+    """The Secret's value; None when it is missing and the reference is ``optional`` (no variable)."""
     key = (str(ref["name"]), str(ref["key"]))
     if key not in endpoints.secrets:
+        if ref.get("optional"):
+            return None
         raise ConfigError(f"{var}: secret {key[0]!r} has no key {key[1]!r} in this test's cluster")
     return endpoints.secrets[key]
 
@@ -118,7 +130,10 @@ def container_env(
         if "value" in var:
             value = _endpoint(name, str(var["value"]), endpoints)
         elif "secretKeyRef" in var.get("valueFrom", {}):
-            value = _endpoint(name, _secret(endpoints, var["valueFrom"]["secretKeyRef"], name), endpoints)
+            secret = _secret(endpoints, var["valueFrom"]["secretKeyRef"], name)
+            if secret is None:
+                continue
+            value = _endpoint(name, secret, endpoints)
         elif "fieldRef" in var.get("valueFrom", {}):
             value = _field(var["valueFrom"]["fieldRef"]["fieldPath"], pod, namespace, endpoints.node_name)
         else:
@@ -127,9 +142,11 @@ def container_env(
     for name in _ADVISORY_SOURCES:
         if endpoints.advisory_source and name not in env:
             env[name] = endpoints.advisory_source
-    if endpoints.s3_endpoint and env.get("ASSAY_AWS_S3_BUCKET"):
-        env["ASSAY_AWS_ENDPOINT_URL"] = endpoints.s3_endpoint
-        env.setdefault("ASSAY_AWS_REGION", endpoints.s3_region)
+    if endpoints.aws_endpoint and any(env.get(name) for name in _AWS_USERS):
+        env["ASSAY_AWS_ENDPOINT_URL"] = endpoints.aws_endpoint
+        env.setdefault("ASSAY_AWS_REGION", endpoints.aws_region)
+        if "ASSAY_AWS_ACCESS_KEY_ID" not in env:  # the pod's own identity, as IRSA would give it
+            env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
     if endpoints.ca_file:
         env["SSL_CERT_FILE"] = endpoints.ca_file
     tmp = [mount for _, mount in container.mounts if mount == "/tmp"]

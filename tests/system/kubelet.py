@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.cli.supervisor import Backoff, Child, Supervisor
-from tests.system.endpoints import Endpoints, container_env
+from tests.system.endpoints import ConfigError, Endpoints, container_env
 from tests.system.workloads import Container, Restart, Workload
 
 __all__ = ["Kubelet", "Pod", "running_fleet"]
@@ -76,9 +76,20 @@ class Kubelet:
                 }
                 for path in volumes.values():
                     path.mkdir(parents=True, exist_ok=True)
+                for volume, secret in workload.secret_volumes:
+                    self._project_secret(secret, volumes[volume])
                 (root / "home").mkdir(parents=True, exist_ok=True)
                 self.pods.append(Pod(name=name, workload=workload, volumes=volumes, home=root / "home"))
         self.tick()
+
+    def _project_secret(self, secret: str, directory: Path) -> None:
+        """A Secret volume: each key of ``secret`` a file (a missing Secret: the pod cannot start)."""
+        keys = {key: value for (name, key), value in self.endpoints.secrets.items() if name == secret}
+        if not keys:
+            raise ConfigError(f"secret volume: secret {secret!r} is not in this test's cluster")
+        for key, value in keys.items():
+            (directory / key).write_text(value)
+            (directory / key).chmod(0o600)
 
     def _start(self, pod: Pod, container: Container, restart: Restart) -> None:
         env = container_env(
@@ -119,6 +130,10 @@ class Kubelet:
             for container in pod.workload.containers:
                 self._start(pod, container, pod.workload.restart)
             pod.stage = len(init) + 1
+
+    def shared(self, volume: str) -> Path:
+        """The directory of a volume every pod shares (a claim; compose's named volume)."""
+        return self.work / "volumes" / volume
 
     def pods_of(self, workload: str) -> list[Pod]:
         return [p for p in self.pods if p.workload.name == workload]

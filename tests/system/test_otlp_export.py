@@ -72,10 +72,10 @@ async def test_otlp_setting_starts_and_exports_to_the_collector(collector: Colle
     script = textwrap.dedent(
         """
         from opentelemetry import trace
-        from services.common.config import load_settings
+        from services.settings import load_settings
         from services.common.telemetry import setup_telemetry
         settings = load_settings()
-        provider = setup_telemetry("assay-engine", settings.otel_exporter)
+        provider = setup_telemetry("assay-engine", settings.otel.exporter)
         with trace.get_tracer("t").start_as_current_span("engine scan"):
             pass
         provider.shutdown()  # flushes the batch to the collector

@@ -1,13 +1,14 @@
-"""Scenario 3: advisory refresh as deployed, with the chart's updater and an S3 object store.
+"""Scenario 3: advisory refresh as deployed by the default install, the updater on its shared volume.
 
-The chart rendered with ``updater.enabled`` (a short test interval) and ``objectStore.s3Bucket``
-(the test's S3: moto). The updater builds the advisory database from the source (a copy of the
-Debian and Alpine exports), stores it in S3 and announces it; engines and policy take it without
-a restart (the cluster's pod starts once they hold it). Then the source changes: one advisory the
-running Debian image is affected by is withdrawn from the export and a new one is added. On the
-updater's next pass the new build is announced, policy rematches the stored inventory, and a
-``resolved`` and a ``new`` finding event appear on ``assay.findings.v1`` with no second scan of
-the image; no workload restarted.
+The chart rendered with its default values but a short test interval (``updater.intervalSeconds``):
+the updater is on, and with no S3 bucket its builds go to the shared volume (a ReadWriteMany
+claim, ``objectStore.volume``) that engines and policy mount too. The updater builds the advisory
+database from the source (a copy of the Debian and Alpine exports), stores it there and announces
+it; engines and policy take it without a restart (the cluster's pod starts once they hold it).
+Then the source changes: one advisory the running Debian image is affected by is withdrawn from
+the export and a new one is added. On the updater's next pass the new build is announced, policy
+rematches the stored inventory, and a ``resolved`` and a ``new`` finding event appear on
+``assay.findings.v1`` with no second scan of the image; no workload restarted.
 """
 
 from __future__ import annotations
@@ -17,16 +18,14 @@ import json
 import shutil
 import time
 import zipfile
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import botocore.session
 import pytest
 
 from schemas.events import FindingEvent
 from schemas.topics import Topics
 from tests.harness.fake_kube import FakeKube
-from tests.harness.moto import REGION, MotoServer, moto_server
 from tests.pipeline.harness import read_topic
 from tests.system.cluster import pod
 from tests.system.endpoints import Endpoints
@@ -37,28 +36,10 @@ from tests.system.workloads import rendered_workloads
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.realworld, pytest.mark.timeout(900)]
 
-BUCKET = "assay-system-test"
 INTERVAL_S = 20
-VALUES = {
-    "updater": {"enabled": True, "intervalSeconds": INTERVAL_S},
-    "objectStore": {"s3Bucket": BUCKET, "credentialsSecret": "aws-creds"},
-}
+VALUES = {"updater": {"intervalSeconds": INTERVAL_S}}  # everything else as installed by default
 WITHDRAWN = "CVE-2024-2398"  # curl in the Debian fixture: its record leaves the export
 ADDED = "CVE-2099-0001"  # a made-up advisory for the same curl: it joins the export
-
-
-@pytest.fixture(scope="module")
-def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
-    with moto_server(tmp_path_factory.mktemp("moto")) as server:
-        client = botocore.session.get_session().create_client(
-            "s3",
-            region_name=REGION,
-            endpoint_url=server.endpoint,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-        client.create_bucket(Bucket=BUCKET)
-        yield server
 
 
 def _export(vulndata: Path, target: Path) -> Path:
@@ -101,27 +82,17 @@ async def test_a_new_advisory_build_reaches_findings_without_rescan_or_restart(
     registry: TlsRegistry,
     endpoints: Endpoints,
     kube: FakeKube,
-    s3: MotoServer,
     vulndata: Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     host = registry.host
     web = registry_digest(host, "shop/web:1.0")
     source = _export(vulndata, tmp_path_factory.mktemp("osv"))
-    deployment = Endpoints(
-        **{
-            **endpoints.__dict__,
-            "advisory_source": str(source),
-            "s3_endpoint": s3.endpoint,
-            "secrets": {
-                **endpoints.secrets,
-                ("aws-creds", "access_key_id"): "testing",
-                ("aws-creds", "secret_access_key"): "testing",
-            },
-        }
-    )
+    deployment = Endpoints(**{**endpoints.__dict__, "advisory_source": str(source)})
     workloads = rendered_workloads(VALUES, tmp_path_factory.mktemp("rendered"))
     assert "assay-updater" in {w.name for w in workloads}
+    shared = {w.name for w in workloads if "objects" in w.shared_volumes}
+    assert shared >= {"assay-updater", "assay-engine", "assay-policy"}  # the builds' one volume
     async with running_fleet(Kubelet(deployment, tmp_path_factory.mktemp("fleet")), workloads) as fleet:
 
         async def findings() -> list[FindingEvent]:
@@ -153,7 +124,7 @@ async def test_a_new_advisory_build_reaches_findings_without_rescan_or_restart(
         await _until(300, "the next build's rematch", rematched)
         restarts = [e for e in fleet.events if e.startswith(("assay-engine", "assay-policy"))]
         updater_log = fleet.logs("assay-updater")
-    requested, done = await counts(endpoints.kafka_bootstrap)
+    requested, done = await counts(endpoints.kafka_bootstrap, fleet.shared("objects"))
     assert requested == {web: 1}  # the rematch did not scan again
     assert done == {web: 1}
     assert restarts == []  # engines and policy switched builds without a restart

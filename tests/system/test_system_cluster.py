@@ -79,8 +79,10 @@ async def deployed(
         api = fleet.env("assay-api")["ASSAY_API_LISTEN"]
         api_images = await api_get(api, "/v1/images")
         api_findings = await api_get(api, f"/v1/findings?digest={digests['web']}&limit=1000")
-        engine_env = fleet.env("assay-engine")
-    requested, done = await counts(endpoints.kafka_bootstrap)
+        # the advisory database the engine scans with: the updater's build on the shared volume
+        (build,) = (fleet.shared("objects") / "advisories").glob("*/vulndb.sqlite")
+        engine_env = {**fleet.env("assay-engine"), "ASSAY_DB_PATH": str(build)}
+    requested, done = await counts(endpoints.kafka_bootstrap, fleet.shared("objects"))
     findings = await read_topic(endpoints.kafka_bootstrap, Topics.FINDINGS)
     return Deployed(
         digests=digests,

@@ -11,33 +11,22 @@ twice and no finding is published as new twice or missing from the store.
 from __future__ import annotations
 
 import asyncio
-import collections
 import time
 
 import pytest
 
-from schemas.events import FindingEvent
-from schemas.topics import Topics
 from services.common.store.postgres import Store
 from tests.harness.fake_kube import FakeKube
-from tests.pipeline.harness import read_topic
 from tests.system.cluster import pod
 from tests.system.endpoints import Endpoints
 from tests.system.kubelet import Kubelet, running_fleet
-from tests.system.scenario import registry_digest, wait_for_images
+from tests.system.scenario import assert_nothing_lost_or_doubled, first_wave, until_logged, wait_for_images
 from tests.system.tls_registry import TlsRegistry
 from tests.system.workloads import k8s_workloads
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.realworld, pytest.mark.timeout(900)]
 
 KILLED = ("assay-inventory", "assay-dedupe", "assay-api", "assay-engine", "assay-policy")
-
-
-async def _until_logged(fleet: Kubelet, workload: str, text: str, limit_s: float = 300) -> None:
-    deadline = time.monotonic() + limit_s
-    while text not in fleet.logs(workload):
-        assert time.monotonic() < deadline, f"{workload} never logged {text!r}: {fleet.events}"
-        await asyncio.sleep(0.05)
 
 
 async def _until_known(dsn: str, count: int, limit_s: float = 300) -> None:
@@ -56,18 +45,14 @@ async def test_every_workload_killed_mid_work_recovers_and_nothing_is_lost_or_do
     registry: TlsRegistry, endpoints: Endpoints, kube: FakeKube, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     host = registry.host
-    web, agent, report = (
-        registry_digest(host, r) for r in ("shop/web:1.0", "ops/agent:3.20", "batch/report:2")
-    )
-    kube.add_pod(pod("shop", "web-1", image=f"{host}/shop/web:1.0", digest=web, deployment="web"))
-    kube.add_pod(pod("ops", "agent-1", image=f"{host}/ops/agent:3.20", digest=agent))
+    web, agent, report = first_wave(kube, host)
     async with running_fleet(Kubelet(endpoints, tmp_path_factory.mktemp("fleet")), k8s_workloads()) as fleet:
         await _until_known(endpoints.pg_dsn, 1)  # the first sightings are being handled
         fleet.kill("assay-inventory")
         fleet.kill("assay-dedupe")
         fleet.kill("assay-api")
         scanning = f"scanning {host}/shop/web"
-        await _until_logged(fleet, "assay-engine", scanning)
+        await until_logged(fleet, "assay-engine", scanning)
         fleet.kill("assay-engine", logged=scanning)  # the engine scanning it, mid-scan
         fleet.kill("assay-policy")
         # the second wave, while the killed ones come back
@@ -79,26 +64,7 @@ async def test_every_workload_killed_mid_work_recovers_and_nothing_is_lost_or_do
     assert {i["digest"]: i["status"] for i in images} == {web: "scanned", agent: "scanned", report: "scanned"}
     assert restarted == set(KILLED), events
 
-    published = [e for _, e in await read_topic(endpoints.kafka_bootstrap, Topics.FINDINGS)]
-    new = collections.Counter(
-        e.finding.finding_id for e in published if isinstance(e, FindingEvent) and e.state == "new"
+    by_digest = await assert_nothing_lost_or_doubled(
+        endpoints.kafka_bootstrap, endpoints.pg_dsn, (web, agent, report)
     )
-    store = await Store.connect(endpoints.pg_dsn)
-    try:
-        by_digest = {d: await store.findings(d) for d in (web, agent, report)}
-        scans = await store.pool.fetch("SELECT digest, count(*) AS n FROM scans GROUP BY digest")
-    finally:
-        await store.close()
-    stored = {f.finding_id for findings in by_digest.values() for f in findings}
-    # none lost: every stored finding reached the topic, as `new` or, when the policy was killed
-    # between storing and publishing, as `unchanged` from the redelivered scan (the FindingEvent
-    # contract: consumers upsert new, changed and unchanged)
-    delivered = {
-        e.finding.finding_id
-        for e in published
-        if isinstance(e, FindingEvent) and e.state in ("new", "changed", "unchanged")
-    }
-    assert delivered == stored
-    assert max(new.values()) == 1  # none published as new twice
-    assert {r["digest"]: r["n"] for r in scans} == {web: 1, agent: 1, report: 1}  # one scan each
     assert {"CVE-2024-2398", "CVE-2023-5678"} <= {f.id for f in by_digest[web]}

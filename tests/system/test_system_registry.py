@@ -48,7 +48,7 @@ async def test_registry_images_are_scanned_once_and_too_large_ones_never_pulled(
     assert "over max_image_size_mb=100" in by_digest[web]["error"]
     for image in images:
         assert image["environments"] == [f"registry:{host}"]
-    requested, done = await counts(endpoints.kafka_bootstrap)
+    requested, done = await counts(endpoints.kafka_bootstrap, fleet.shared("objects"))
     assert requested == {web: 1, agent: 1, report: 1}  # agent under two tags: one request
     assert done == {web: 1, agent: 1, report: 1}
     # the large image: its manifest and config were read, never a layer

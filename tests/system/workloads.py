@@ -9,6 +9,7 @@ runs these exactly, substituting only the endpoints (``endpoints.py``).
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shlex
@@ -19,7 +20,15 @@ from typing import Any, Literal
 
 import yaml
 
-__all__ = ["ENTRYPOINT", "Container", "Workload", "compose_workloads", "k8s_workloads", "rendered_workloads"]
+__all__ = [
+    "ENTRYPOINT",
+    "Container",
+    "Workload",
+    "compose_workloads",
+    "k8s_secrets",
+    "k8s_workloads",
+    "rendered_workloads",
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "k8s"
@@ -90,7 +99,8 @@ class Workload:
     containers: tuple[Container, ...]
     service_account_token: bool  # automountServiceAccountToken: the pod talks to the Kubernetes API
     after: tuple[str, ...] = ()  # compose: services that must have completed successfully first
-    shared_volumes: tuple[str, ...] = ()  # compose: named volumes shared with other services
+    shared_volumes: tuple[str, ...] = ()  # compose's named volumes, k8s claims: shared with other pods
+    secret_volumes: tuple[tuple[str, str], ...] = ()  # (volume, Secret): the Secret's keys as files
 
 
 def _load_k8s(directory: Path) -> list[dict[str, Any]]:
@@ -153,8 +163,27 @@ def k8s_workloads(directory: Path = K8S) -> list[Workload]:
                 init=tuple(_container(c) for c in pod.get("initContainers", ())),
                 containers=tuple(_container(c) for c in pod["containers"]),
                 service_account_token=bool(pod.get("automountServiceAccountToken", True)),
+                # a PersistentVolumeClaim is one volume for every pod that mounts it
+                shared_volumes=tuple(
+                    v["name"] for v in pod.get("volumes", ()) if "persistentVolumeClaim" in v
+                ),
+                secret_volumes=tuple(
+                    (v["name"], v["secret"]["secretName"]) for v in pod.get("volumes", ()) if "secret" in v
+                ),
             )
         )
+    return out
+
+
+def k8s_secrets(directory: Path = K8S) -> dict[tuple[str, str], str]:
+    """(Secret, key) -> value of every Secret the manifests themselves carry (a generated
+    certificate), as the API server would store them for the pods to mount."""
+    out: dict[tuple[str, str], str] = {}
+    for obj in _load_k8s(directory):
+        if obj["kind"] == "Secret":
+            name = obj["metadata"]["name"]
+            out.update({(name, k): base64.b64decode(v).decode() for k, v in obj.get("data", {}).items()})
+            out.update({(name, k): str(v) for k, v in obj.get("stringData", {}).items()})
     return out
 
 

@@ -12,9 +12,9 @@ import pytest
 
 from schemas.topics import ALL_TOPICS
 from services.common.bus.kafka import KafkaBus
-from services.common.config import load_settings
 from services.common.objectstore import DirectoryObjectStore
 from services.common.store.postgres import Store
+from services.settings import load_settings
 from services.updater.build import UpdaterPlan
 
 

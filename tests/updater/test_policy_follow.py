@@ -14,6 +14,7 @@ from services.common.bus.kafka import KafkaBus
 from services.common.objectstore import DirectoryObjectStore
 from services.common.runner import Outgoing
 from services.common.store.postgres import Store
+from services.common.store.scans import latest_scans
 from services.engine.catalogers.registry import select
 from services.engine.core import detect
 from services.engine.image.targets import parse_target
@@ -123,7 +124,7 @@ async def test_a_newer_build_is_rematched_into_new_and_resolved_findings_without
     assert states.get(z.vuln_id) == "new"
     assert states.get(x.vuln_id) == "resolved"
     assert await follower.step() is None  # the same build is not rematched twice
-    [scan] = await store.lifecycle.latest_scans(digest)
+    [scan] = await latest_scans(store.pool, digest)
     assert scan.scan_id == "scan-1"  # no rescan: the stored inventory was matched again
     async with store.pool.acquire() as conn:  # the engine's analysis version travelled with the scan
         assert await conn.fetchval("SELECT analyzer_version FROM scans") == "0.1.0+engine-x"

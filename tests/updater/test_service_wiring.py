@@ -12,10 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from services.common.config import load_settings
 from services.common.store.postgres import Store
 from services.engine.content.registry import build_analyzers
 from services.engine.core import analysis_version
+from services.settings import load_settings
 from tests.harness.process import stop_process
 from tests.updater.conftest import make_due, write_osv
 
@@ -27,7 +27,7 @@ def _env(pg_dsn: str, kafka: str, tmp: Path, **extra: str) -> dict[str, str]:
         ASSAY_KAFKA_BOOTSTRAP=kafka,
         ASSAY_DATA_DIR=str(tmp / "data"),
         ASSAY_OBJECT_STORE_DIR=str(tmp / "objects"),
-        ASSAY_CONSUMER_GROUP_PREFIX=f"wiring-{tmp.name}",
+        ASSAY_KAFKA_CONSUMER_GROUP_PREFIX=f"wiring-{tmp.name}",
         **extra,
     )
     return env

@@ -17,12 +17,13 @@ import pytest
 
 from schemas.events import AdvisoryBuildPublished
 from services.common.bus.kafka import KafkaBus
-from services.common.config import Settings
+from services.common.config import DataSettings
 from services.common.errors import VulnDBError
 from services.common.objectstore import DirectoryObjectStore
 from services.common.store.postgres import Store
 from services.engine.catalogers.registry import select
 from services.engine.worker import EngineDeps
+from services.settings import Settings
 from services.updater.service import update_once
 from services.vulndb.builds import BuildFollower, BuildHolder, open_followed
 from tests.updater.conftest import make_due, updater_plan, write_osv
@@ -118,7 +119,7 @@ async def test_a_build_whose_object_does_not_match_its_announcement_is_refused(
 
 async def test_without_an_updater_the_local_database_file_is_followed(vuln_db: Path, tmp_path: Path) -> None:
     local = tmp_path / "data" / "vuln.db"
-    settings = Settings(data_dir=str(tmp_path / "data"))
+    settings = Settings(data=DataSettings(dir=str(tmp_path / "data")))
     follower = await open_followed(settings, None, None, "engine")
     assert follower.holder.build_id is None  # no database yet: scans run without matching
     local.parent.mkdir(parents=True, exist_ok=True)
@@ -128,3 +129,42 @@ async def test_without_an_updater_the_local_database_file_is_followed(vuln_db: P
         assert db is not None
         assert db.path == local
     follower.holder.close()
+
+
+async def test_an_engine_waits_for_the_first_build_before_it_scans(
+    objects: DirectoryObjectStore, vuln_db: Path, tmp_path: Path
+) -> None:
+    """A new install: engines start before the updater stored its first build. ``first`` holds the
+    engine back (it does not consume scan requests) until a build can be loaded, or until stop."""
+    data = await asyncio.to_thread(vuln_db.read_bytes)
+    build = AdvisoryBuildPublished(
+        build_id="b1",
+        object_key="advisories/b1/vulndb.sqlite",
+        sha256=hashlib.sha256(data).hexdigest(),
+        built_at="2026-01-01T00:00:00Z",
+    )
+    announced: list[AdvisoryBuildPublished] = []
+
+    async def latest() -> AdvisoryBuildPublished | None:
+        return announced[-1] if announced else None
+
+    follower = BuildFollower(BuildHolder(tmp_path / "cache", objects), latest)
+    waiting = asyncio.create_task(follower.first(asyncio.Event(), poll_s=0.05))
+    await asyncio.sleep(0.3)
+    assert not waiting.done()  # nothing to scan with yet
+    await objects.put(build.object_key, data)
+    announced.append(build)
+    await asyncio.wait_for(waiting, timeout=10)
+    assert follower.holder.build_id == "b1"
+    follower.holder.close()
+
+    stop = asyncio.Event()
+    never = BuildFollower(BuildHolder(tmp_path / "cache2", objects), _none)
+    stopped = asyncio.create_task(never.first(stop, poll_s=0.05))
+    stop.set()
+    await asyncio.wait_for(stopped, timeout=10)  # a stop ends the wait
+    assert never.holder.build_id is None
+
+
+async def _none() -> AdvisoryBuildPublished | None:
+    return None

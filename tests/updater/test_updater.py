@@ -13,10 +13,10 @@ import pytest
 from schemas.events import AdvisoryBuildPublished
 from schemas.topics import Topics
 from services.common.bus.kafka import KafkaBus
-from services.common.config import load_settings
 from services.common.errors import ConfigError
 from services.common.objectstore import DirectoryObjectStore
 from services.common.store.postgres import Store
+from services.settings import load_settings
 from services.updater.build import UpdaterPlan, build_key
 from services.updater.service import UPDATER_LOCK, update_once
 from services.vulndb.db import VulnDB
@@ -112,7 +112,7 @@ async def test_only_the_lock_holder_refreshes_and_a_new_replica_starts_from_the_
     source = tmp_path / "osv"
     write_osv(source, [debian_records[i] for i in sorted(debian_records)[:20]])
     plan = _plan(source, tmp_path / "work-a")
-    async with store.lifecycle.exclusive(UPDATER_LOCK) as held:
+    async with store.exclusive(UPDATER_LOCK) as held:
         assert held
         assert await update_once(plan, bus, store, objects) == 300.0  # another replica is active
         assert await store.builds.latest() is None

@@ -10,9 +10,10 @@ import pytest
 
 from services.common.aws import AwsClients
 from services.common.bus.kafka import KafkaBus
-from services.common.config import Settings
+from services.common.config import DataSettings
 from services.common.objectstore import S3ObjectStore
 from services.common.store.postgres import Store
+from services.settings import Settings
 from services.updater.service import update_once
 from services.vulndb.builds import advisory_objects, open_followed
 from tests.harness.moto import MotoServer, moto_server
@@ -31,7 +32,7 @@ async def test_a_build_stored_in_s3_is_loaded_by_an_engine_from_there(
     moto: MotoServer, store: Store, bus: KafkaBus, debian_records: dict[str, Any], tmp_path: Path
 ) -> None:
     settings = Settings(
-        data_dir=str(tmp_path / "engine-data"),
+        data=DataSettings(dir=str(tmp_path / "engine-data")),
         aws=moto.aws_config(s3_bucket=BUCKET, s3_prefix="prod/"),
     )
     async with AwsClients(settings.aws) as clients:

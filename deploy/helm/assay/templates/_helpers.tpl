@@ -91,6 +91,22 @@ so that this cluster's sightings (routed to its site) are scanned here; "" serve
 {{- end }}
 {{- end }}
 {{- end }}
+{{- if include "assay.sharedVolume" . }}
+- name: ASSAY_OBJECT_STORE_DIR
+  value: {{ .Values.objectStore.volume.mountPath | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* "true" when the object store is the shared volume: the updater on and no S3 bucket. */}}
+{{- define "assay.sharedVolume" -}}
+{{- if and .Values.updater.enabled (not .Values.objectStore.s3Bucket) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* The shared volume's claim name. */}}
+{{- define "assay.objectsClaim" -}}
+{{- .Values.objectStore.volume.existingClaim | default (printf "%s-objects" .Release.Name) -}}
 {{- end -}}
 
 {{/* The PostgreSQL DSN, for the services that use the store. */}}
@@ -106,7 +122,7 @@ so that this cluster's sightings (routed to its site) are scanned here; "" serve
 {{- define "assay.kafkaEnv" -}}
 - name: ASSAY_KAFKA_BOOTSTRAP
   value: {{ .Values.kafka.bootstrap | quote }}
-- name: ASSAY_CONSUMER_GROUP_PREFIX
+- name: ASSAY_KAFKA_CONSUMER_GROUP_PREFIX
   value: {{ .Values.consumerGroupPrefix | quote }}
 {{- with .Values.otelExporter }}
 - name: ASSAY_OTEL_EXPORTER
@@ -170,4 +186,26 @@ podSelector:
     - protocol: TCP
       port: {{ . }}
     {{- end }}
+{{- end -}}
+
+{{/* The inventory's ECS poll (services/inventory/aws/ecs.py), when inventory.ecs.enabled. Its region
+must agree with the object store's: both are ASSAY_AWS_REGION. */}}
+{{- define "assay.ecsEnv" -}}
+{{- with .Values.inventory.ecs }}
+{{- if .enabled }}
+- name: ASSAY_AWS_ECS
+  value: "true"
+{{- with .clusters }}
+- name: ASSAY_AWS_ECS_CLUSTERS
+  value: {{ join "," . | quote }}
+{{- end }}
+{{- if and .region $.Values.objectStore.s3Bucket $.Values.objectStore.region (ne .region $.Values.objectStore.region) }}
+{{- fail "inventory.ecs.region and objectStore.region differ: the inventory has one AWS region" }}
+{{- end }}
+{{- if and .region (not (and $.Values.objectStore.s3Bucket $.Values.objectStore.region)) }}
+- name: ASSAY_AWS_REGION
+  value: {{ .region | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- end -}}
