@@ -43,6 +43,9 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+	$(PY) .ci/long_functions.py services schemas
+	@find services schemas -name '*.py' -not -path '*/proto/*' | xargs wc -l | awk '$$2 != "total" && $$1 > 400 {print $$2 ": " $$1 " lines (over 400)"; bad = 1} END {exit bad}'
 
 # A temporary root of the run's own, emptied first: never another run's leftovers in /tmp
 pytest: venv

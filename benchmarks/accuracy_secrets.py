@@ -76,7 +76,7 @@ def planted_image(fixtures: Path, trivy: str | None) -> dict[str, Any]:
             "ASSAY_DATA_DIR": data,
             "ASSAY_DB_PATH": str(Path(data) / "none.sqlite"),
             "ASSAY_CONTENT_ANALYZERS": "secrets",
-            "ASSAY_LAYER_CACHE": "false",
+            "ASSAY_LAYER_CACHE_ENABLED": "false",
         }
         argv = [sys.executable, "-m", "services.cli.main", "scan", f"oci:{layout}", "--format", "json"]
         proc = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=_REPO, check=False)

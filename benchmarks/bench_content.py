@@ -4,7 +4,7 @@ Three configurations of the same command, measured in one run, interleaved (one 
 round, so machine load drifts hit all three alike):
 
 * ``--no-content``: packages only (the baseline);
-* content analyzers on, layer cache off (``ASSAY_LAYER_CACHE=false``): the full cost;
+* content analyzers on, layer cache off (``ASSAY_LAYER_CACHE_ENABLED=false``): the full cost;
 * content analyzers on, layer cache warm (a first, untimed run fills it).
 
 No advisory database is loaded (``ASSAY_DB_PATH`` points nowhere), so matching does not dilute
@@ -67,9 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         configs = {
             "packages only (--no-content)": (
                 [*assay, "--no-content"],
-                {**base_env, "ASSAY_LAYER_CACHE": "false"},
+                {**base_env, "ASSAY_LAYER_CACHE_ENABLED": "false"},
             ),
-            "content analyzers, no cache": (assay, {**base_env, "ASSAY_LAYER_CACHE": "false"}),
+            "content analyzers, no cache": (assay, {**base_env, "ASSAY_LAYER_CACHE_ENABLED": "false"}),
             "content analyzers, warm cache": (assay, base_env),
         }
         for blob in (layout / "blobs").rglob("*"):  # page cache: run 1 must not pay for the disk alone

@@ -22,16 +22,17 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 _REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(_REPO))
 
-from services.common.config import Settings  # noqa: E402
 from services.engine.analyze import analyze  # noqa: E402
 from services.engine.catalogers.registry import select  # noqa: E402
 from services.engine.content.netioc.store import update_feeds  # noqa: E402
 from services.engine.content.registry import ContentAnalysis  # noqa: E402
 from services.engine.image.targets import parse_target  # noqa: E402
+from services.settings import Settings, load_settings  # noqa: E402
 
 _YARA = b'rule bench_marker { strings: $a = "assay-bench-marker-7f3a" condition: $a }\n'
 
@@ -54,6 +55,15 @@ def write_loaded_content(work: Path) -> dict[str, str]:
         "yara_rules_dir": str(rules),
         "sha256_blocklist": str(hashes),
     }
+
+
+def _settings(data_dir: str, loaded: dict[str, str]) -> Settings:
+    """Settings for one profile run: the layer cache off, ``loaded`` content (feeds, YARA, hashes) on."""
+    overrides: dict[str, Any] = {"data": {"dir": data_dir}, "layer_cache": {"enabled": False}}
+    if loaded:
+        overrides["feeds"] = {"path": loaded["feeds_path"]}
+        overrides["malware"] = {k: loaded[k] for k in ("yara_rules_dir", "sha256_blocklist")}
+    return load_settings({}, overrides=overrides)
 
 
 async def _run(target: str, settings: Settings, packages_only: bool) -> str:
@@ -103,7 +113,7 @@ def main() -> int:
     args = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="assay-profile-") as tmp:
         extra = {} if args.no_feeds or args.packages_only else write_loaded_content(Path(tmp))
-        settings = Settings(data_dir=tmp, layer_cache=False, **extra)  # type: ignore[arg-type]
+        settings = _settings(tmp, extra)
         prof = cProfile.Profile()
         if not args.no_profile:
             _profile_walk_threads(prof)

@@ -42,7 +42,7 @@ class DedupeReplicas:
         env.update(
             ASSAY_KAFKA_BOOTSTRAP=bootstrap,
             ASSAY_PG_DSN=pg_dsn,
-            ASSAY_CONSUMER_GROUP_PREFIX=group_prefix,
+            ASSAY_KAFKA_CONSUMER_GROUP_PREFIX=group_prefix,
             ASSAY_DATA_DIR=str(work_dir / "data"),
         )
         # The checkout's packages, whether or not assay is installed.

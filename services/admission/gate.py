@@ -19,7 +19,7 @@ import msgspec
 
 from schemas.events import ImageDiscovered
 from services.admission.review import AdmissionReview, pod_images, review_response
-from services.common.config import AdmissionConfig
+from services.admission.settings import AdmissionConfig
 from services.common.errors import AssayError
 from services.oci.reference import parse_reference
 

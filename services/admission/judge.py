@@ -9,21 +9,21 @@ open, unsuppressed ImageScan finding of that ruleset exists for the digest.
 from __future__ import annotations
 
 from services.admission.gate import ImageVerdict, Judge
-from services.common.store.findings import Assignment
-from services.common.store.queries import FindingFilter, ImageView, Reads
+from services.admission.store import AdmissionReads, GateImage
+from services.common.store.assignments import Assignment
 
 __all__ = ["ruleset_for", "store_judge"]
 
 
-def ruleset_for(environment: str, image: ImageView, assignments: list[Assignment]) -> str:
+def ruleset_for(environment: str, image: GateImage, assignments: list[Assignment]) -> str:
     """The ruleset the policy service applies to ``image`` in ``environment``."""
-    ous = {loc.ou for loc in image.locations if loc.environment == environment and loc.ou}
+    ous = set(image.ous.get(environment, ()))
     by_env = [a.ruleset for a in assignments if a.scope == "environment" and a.name == environment]
     by_ou = sorted(a.ruleset for a in assignments if a.scope == "ou" and a.name in ous)
     return (by_env or by_ou or ["default"])[0]
 
 
-def store_judge(reads: Reads, assignments: list[Assignment]) -> Judge:
+def store_judge(reads: AdmissionReads, assignments: list[Assignment]) -> Judge:
     """A judge over the read model; ``assignments`` as the store lists them at start-up."""
 
     async def judge(digest: str, environment: str) -> ImageVerdict:
@@ -34,14 +34,9 @@ def store_judge(reads: Reads, assignments: list[Assignment]) -> Judge:
             why = f" ({image.error})" if image.error else ""
             return ImageVerdict(state="unknown", detail=f"scan status {image.status}{why}")
         ruleset = ruleset_for(environment, image, assignments)
-        rows = await reads.findings(
-            FindingFilter(digests=[digest], categories=["ImageScan"], rulesets=[ruleset], limit=20)
-        )
-        open_ = [r for r in rows if r.state != "resolved" and not r.suppression]
+        open_ = await reads.threshold_findings(digest, ruleset)
         if open_:
-            return ImageVerdict(
-                state="over", detail=f"over the {ruleset} ruleset's thresholds: {open_[0].description}"
-            )
+            return ImageVerdict(state="over", detail=f"over the {ruleset} ruleset's thresholds: {open_[0]}")
         if ruleset not in image.ruleset_counts:
             return ImageVerdict(state="unknown", detail=f"not evaluated under the {ruleset} ruleset yet")
         counts = ", ".join(f"{k} {v}" for k, v in image.ruleset_counts[ruleset].items() if v)

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 from services.admission.app import make_app, tls_context
 from services.admission.gate import Gate, ImageVerdict, RequestScan
 from services.admission.judge import store_judge
+from services.admission.store import AdmissionReads
 from services.common.clock import utcnow
-from services.common.config import Settings
 from services.common.serve import serve_app
 from services.common.store.postgres import Store
 from services.oci.reference import parse_reference
 from services.oci.registry import RegistryClient
+
+if TYPE_CHECKING:
+    from services.settings import Settings
 
 __all__ = ["run_admission"]
 
@@ -33,7 +37,8 @@ async def run_admission(
 
         async def judge(digest: str, environment: str) -> ImageVerdict:
             # assignments are read per review: an operator's change applies to the next pod
-            return await store_judge(store.reads, await store.lifecycle.assignments())(digest, environment)
+            assignments = await store.assignments.all()
+            return await store_judge(AdmissionReads(store.pool), assignments)(digest, environment)
 
         gate = Gate(cfg, resolve=resolve, judge=judge, request_scan=request_scan, now=utcnow)
         log.info("admission: guarding cluster:%s (%s)", cfg.cluster, cfg.mode)

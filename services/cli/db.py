@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import msgspec
 
-from services.common.config import Settings
 from services.common.errors import VulnDBError
 from services.vulndb import kev
 from services.vulndb.db import VulnDB
 from services.vulndb.feeds import FEED_KINDS
 from services.vulndb.ingest import update_db
 from services.vulndb.sources import is_url
+
+if TYPE_CHECKING:
+    from services.settings import Settings
 
 
 class ProgressPrinter:
@@ -80,7 +82,7 @@ async def run_update(
     stderr: TextIO | None = None,
 ) -> int:
     """Ingest OSV records from ``source`` (or the configured default) into the local database."""
-    src = source or settings.db_source
+    src = source or settings.db.source
     path = settings.effective_db_path
     out = ProgressPrinter(stderr or sys.stderr)
     try:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from services.common.config import Settings
 from services.common.errors import AssayError
 from services.engine.content.netioc.store import NO_FEEDS, read_store, update_feeds
+
+if TYPE_CHECKING:
+    from services.settings import Settings
 
 
 async def run_feeds_update(settings: Settings, sources: Sequence[str]) -> int:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from services.common.config import Settings
 from services.common.errors import AssayError, ConfigError
+from services.common.lifespan import open_store
 from services.common.store import links
-from services.common.store.postgres import Store
+
+if TYPE_CHECKING:
+    from services.settings import Settings
 
 __all__ = ["add_registries_command", "run_registries"]
 
@@ -34,10 +37,9 @@ def add_registries_command(sub: argparse._SubParsersAction[argparse.ArgumentPars
 async def run_registries(settings: Settings, args: argparse.Namespace) -> int:
     """Run one ``registries`` subcommand; 0 on success, 1 when refused, 2 on errors."""
     try:
-        if not settings.pg_dsn:
+        if not settings.pg.dsn:
             raise ConfigError("ASSAY_PG_DSN is not set")
-        store = await Store.connect(settings.pg_dsn)
-        try:
+        async with open_store(settings.pg) as store:
             if args.registries_command == "link":
                 created = await links.link(store, args.registry, args.cluster)
                 host, cluster = links.registry_host(args.registry), links.cluster_name(args.cluster)
@@ -49,8 +51,6 @@ async def run_registries(settings: Settings, args: argparse.Namespace) -> int:
             else:
                 for registry, clusters in (await links.registries(store)).items():
                     print(f"{registry}\t{', '.join(clusters) if clusters else '(any engine)'}")
-        finally:
-            await store.close()
     except links.LinkError as exc:
         print(f"assay registries: {exc}", file=sys.stderr)
         return 1

@@ -5,23 +5,39 @@ id, so the policy's scan-id idempotency does not swallow the result), publishes 
 ``ScanRequested`` events straight to ``assay.scan-requests.v1`` and confirms them, exactly as
 dedupe does. If the publish fails, the claims stay requested-but-unpublished: the next sighting
 of the digest, or dedupe's sweep after the scan timeout, publishes them. Images seen only where
-they cannot be pulled (ECS Fargate) are not requested.
+they cannot be pulled (ECS Fargate) are refused with the note the console and the API give them.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from services.common.bus.kafka import KafkaBus
-from services.common.config import Settings, kafka_security
+from services.api.rescan import FARGATE_NOTE
+from services.api.store import Reads
 from services.common.errors import AssayError, ConfigError
+from services.common.lifespan import Needs, lifespan
+from services.common.scan_requests import publish_requests, recorded_version
 from services.common.store.postgres import Store
-from services.dedupe.sweep import publish_requests
-from services.dedupe.version import recorded_version
+from services.common.store.requests import Requests
+
+if TYPE_CHECKING:
+    from services.settings import Settings
 
 __all__ = ["add_rescan_command", "run_rescan"]
+
+
+async def _refusals(store: Store, digests: list[str]) -> dict[str, str]:
+    """Why each of ``digests`` (not requested) was refused: unknown, or seen only where none can pull it."""
+    out: dict[str, str] = {}
+    for digest in digests:
+        image = await Reads(store.pool).image(digest)
+        if image is None:
+            out[digest] = "no such image"
+        else:
+            out[digest] = FARGATE_NOTE if not image.scannable else "it has no reference to pull"
+    return out
 
 
 def add_rescan_command(sub: Any) -> None:
@@ -37,28 +53,21 @@ async def run_rescan(settings: Settings, args: argparse.Namespace) -> int:
         print("assay rescan: give image digests or --all (not both)", file=sys.stderr)
         return 2
     try:
-        if not settings.pg_dsn or not settings.kafka_bootstrap:
+        if not settings.pg.dsn or not settings.kafka.bootstrap:
             raise ConfigError("assay rescan needs ASSAY_PG_DSN and ASSAY_KAFKA_BOOTSTRAP")
-        store = await Store.connect(settings.pg_dsn)
-        try:
+        async with lifespan(settings, "rescan", Needs()) as resources:
+            store = resources.need_store()
             version = await recorded_version(store.builds.analysis_version)  # the engines' own
-            claimed = await store.claims.rescan(None if args.all else args.digests, analysis_version=version)
-            security = kafka_security(settings)
-            bus = KafkaBus(settings.kafka_bootstrap, client_id="assay-rescan", security=security)
-            await bus.start()
-            try:
-                await publish_requests(bus, store.claims, claimed)
-            finally:
-                await bus.stop()
-        finally:
-            await store.close()
+            requests = Requests(store.pool)
+            claimed = await requests.rescan(None if args.all else args.digests, analysis_version=version)
+            refused = await _refusals(store, sorted(set(args.digests) - {c.digest for c in claimed}))
+            await publish_requests(resources.need_bus(), requests, claimed)
     except AssayError as exc:
         print(f"assay rescan: error: {exc}", file=sys.stderr)
         return 2
     for c in claimed:
         print(f"requested {c.digest} {c.image_ref} scan {c.scan_id}")
-    missing = sorted(set(args.digests) - {c.digest for c in claimed})
-    for digest in missing:
-        print(f"assay rescan: {digest}: no such image that can be pulled", file=sys.stderr)
+    for digest, reason in refused.items():
+        print(f"assay rescan: {digest}: refused: {reason}", file=sys.stderr)
     print(f"{len(claimed)} rescans requested", file=sys.stderr)
-    return 1 if missing else 0
+    return 1 if refused else 0

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from services.common.config import Settings
 from services.common.errors import AssayError, ConfigError
-from services.common.store.postgres import Store
+from services.common.lifespan import open_store
 from services.policy.catalog import Rulesets, load_rulesets
+
+if TYPE_CHECKING:
+    from services.settings import Settings
 
 __all__ = ["add_rulesets_command", "run_rulesets"]
 
@@ -63,19 +65,18 @@ def _show(rulesets: Rulesets, name: str) -> None:
 async def run_rulesets(settings: Settings, args: argparse.Namespace) -> int:
     """Run one ``assay rulesets`` subcommand; the exit code."""
     try:
-        rulesets = load_rulesets(settings.rulesets_dir)
+        rulesets = load_rulesets(settings.rulesets.dir)
         if args.rulesets_command == "show":
             _show(rulesets, args.name)
             return 0
-        if not settings.pg_dsn:
+        if not settings.pg.dsn:
             raise ConfigError("ASSAY_PG_DSN is not set (assignments live in PostgreSQL)")
-        store = await Store.connect(settings.pg_dsn)
-        try:
-            lifecycle = store.lifecycle
+        async with open_store(settings.pg) as store:
+            assigned = store.assignments
             if args.rulesets_command == "list":
                 for name in rulesets:
                     print(f"{name}  ({rulesets[name].source})")
-                assignments = await lifecycle.assignments()
+                assignments = await assigned.all()
                 print(f"\n{len(assignments)} assignments (others: default)")
                 for a in assignments:
                     known = "" if a.ruleset in rulesets else "  (unknown here: default applies)"
@@ -83,16 +84,14 @@ async def run_rulesets(settings: Settings, args: argparse.Namespace) -> int:
             elif args.rulesets_command == "assign":
                 rulesets.require(args.name)
                 scope, target = _scope(args)
-                await lifecycle.assign(scope, target, args.name)
+                await assigned.assign(scope, target, args.name)
                 print(f"{scope} {target} -> {args.name}")
             else:
                 scope, target = _scope(args)
-                if not await lifecycle.unassign(scope, target):
+                if not await assigned.unassign(scope, target):
                     print(f"assay: {scope} {target} had no assignment", file=sys.stderr)
                     return 1
                 print(f"{scope} {target} -> default")
-        finally:
-            await store.close()
     except AssayError as exc:
         print(f"assay: error: {exc}", file=sys.stderr)
         return 2

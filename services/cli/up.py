@@ -16,20 +16,23 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
-from schemas.topics import ALL_TOPICS
+from services.api.auth.bootstrap import local_admin_token
 from services.cli.supervisor import Child, Supervisor
-from services.common.bus.kafka import KafkaBus
-from services.common.config import Settings, child_environment, kafka_security
+from services.common.config import child_environment
 from services.common.embedded import EmbeddedBroker, EmbeddedPostgres
 from services.common.errors import AssayError
-from services.common.store.postgres import Store
+from services.common.lifespan import open_bus, open_store
+
+if TYPE_CHECKING:
+    from services.settings import Settings
 
 # consumers first, producer last; the updater refreshes the advisory data (``assay db update``'s
 # file serves until its first build)
-SERVICES = ("api", "policy", "engine", "dedupe", "updater", "inventory")
+UP_SERVICES = ("api", "policy", "engine", "dedupe", "updater", "inventory")  # from the registry
 _DONE = {"scanned", "failed", "too_large"}
 
 
@@ -40,14 +43,8 @@ def _settled(image: dict[str, object]) -> bool:
 
 async def _prepare(settings: Settings) -> None:
     """Create the topics and run the migrations before any service starts."""
-    bus = KafkaBus(settings.kafka_bootstrap, client_id="assay-up", security=kafka_security(settings))
-    await bus.start()
-    try:
-        await bus.ensure_topics(ALL_TOPICS)
-    finally:
-        await bus.stop()
-    store = await Store.connect(settings.pg_dsn)
-    await store.close()
+    async with open_bus(settings.kafka, "assay-up", None), open_store(settings.pg):
+        pass  # opening ensures every topic; connecting migrates
 
 
 _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/@:\s]*:)[^@\s]*@", re.IGNORECASE)
@@ -71,8 +68,7 @@ async def _wait_idle(settings: Settings, sup: Supervisor, limit_s: float) -> boo
     The supervisor restarts children that exit meanwhile.
     """
     deadline = time.monotonic() + limit_s
-    store = await Store.connect(settings.pg_dsn)
-    try:
+    async with open_store(settings.pg) as store:
         stable_since = 0.0
         while time.monotonic() < deadline:
             await asyncio.sleep(1.0)
@@ -88,14 +84,11 @@ async def _wait_idle(settings: Settings, sup: Supervisor, limit_s: float) -> boo
             else:
                 stable_since = 0.0
         return False
-    finally:
-        await store.close()
 
 
 async def image_summary(settings: Settings) -> list[str]:
     """One line per image: status, reference, environments and its open findings by severity."""
-    store = await Store.connect(settings.pg_dsn)
-    try:
+    async with open_store(settings.pg) as store:
         lines = []
         for image in await store.images():
             counts = Counter(f.severity for f in await store.findings(image["digest"]) if not f.suppression)
@@ -104,13 +97,11 @@ async def image_summary(settings: Settings) -> list[str]:
             line = f"{image['status']} {image['image_ref']} [{envs}]: {sum(counts.values())} findings"
             lines.append(line + (f" ({found})" if found else ""))
         return lines
-    finally:
-        await store.close()
 
 
 def _start_services(sup: Supervisor, settings: Settings, state: Path, *, until_idle: bool) -> None:
     env = child_environment(settings, state / "settings.json")
-    for name in SERVICES:
+    for name in UP_SERVICES:
         args = [sys.executable, "-m", "services.cli.main", "service", name]
         once = name == "inventory" and until_idle
         if once:
@@ -141,6 +132,18 @@ def _until_signalled(sup: Supervisor) -> int:
     return 0
 
 
+def _embedded(settings: Settings, state: Path, stack: contextlib.ExitStack) -> Settings:
+    """``settings`` with the embedded PostgreSQL and broker started for what it does not name."""
+    if not settings.pg.dsn:
+        dsn = stack.enter_context(EmbeddedPostgres(state / "postgres")).dsn
+        settings = msgspec.structs.replace(settings, pg=msgspec.structs.replace(settings.pg, dsn=dsn))
+    if not settings.kafka.bootstrap:
+        bootstrap = stack.enter_context(EmbeddedBroker(state / "broker")).bootstrap
+        kafka = msgspec.structs.replace(settings.kafka, bootstrap=bootstrap)
+        settings = msgspec.structs.replace(settings, kafka=kafka)
+    return settings
+
+
 def run_up(settings: Settings, *, until_idle: bool, idle_timeout: float) -> int:
     """Start PostgreSQL and the broker if needed, then the services; returns the exit code.
 
@@ -149,24 +152,26 @@ def run_up(settings: Settings, *, until_idle: bool, idle_timeout: float) -> int:
     """
     state = settings.effective_data_dir / "up"
     state.mkdir(parents=True, exist_ok=True)
+    # the API always asks for a token: a new admin token per run (0600 file), passed to the api child
+    token, token_file = local_admin_token(settings.auth.bootstrap_token, state)
+    settings = msgspec.structs.replace(
+        settings, auth=msgspec.structs.replace(settings.auth, bootstrap_token=token)
+    )
     sup = Supervisor(_say)
     with contextlib.ExitStack() as stack:
         try:
-            changes: dict[str, str] = {}
-            if not settings.pg_dsn:
-                changes["pg_dsn"] = stack.enter_context(EmbeddedPostgres(state / "postgres")).dsn
-            if not settings.kafka_bootstrap:
-                changes["kafka_bootstrap"] = stack.enter_context(EmbeddedBroker(state / "broker")).bootstrap
-            settings = msgspec.structs.replace(settings, **changes)
+            settings = _embedded(settings, state, stack)
             asyncio.run(_prepare(settings))
         except AssayError as exc:
             _say(f"error: {exc}")
             return 2
-        _say(f"PostgreSQL {settings.pg_dsn}, broker {settings.kafka_bootstrap}")
+        _say(f"PostgreSQL {settings.pg.dsn}, broker {settings.kafka.bootstrap}")
         stack.callback((state / "settings.json").unlink, missing_ok=True)
         try:
             _start_services(sup, settings, state, until_idle=until_idle)
-            _say(f"read API on http://{settings.api_listen}")
+            _say(f"read API on http://{settings.api.listen}")
+            _say(f"console http://{settings.api.listen}/console")
+            _say(f"admin token (shown once, kept in {token_file}): {token}")
             return _until_idle(settings, sup, idle_timeout) if until_idle else _until_signalled(sup)
         finally:
             sup.stop()

@@ -15,11 +15,11 @@ import asyncio
 import os
 import tempfile
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from services.common.config import Settings
+from services.common.config import AwsConfig, ObjectStoreSettings
 from services.common.errors import AssayError
 
 if TYPE_CHECKING:
@@ -142,13 +142,22 @@ class S3ObjectStore(ObjectStore):
             raise ObjectStoreError(f"cannot read {self.describe(key)}: {exc}") from exc
 
 
-async def object_store_for(settings: Settings, clients: AwsClients | None) -> ObjectStore | None:
+class ObjectStoreConfigured(Protocol):
+    """The settings sections that say where the object store is (``services.settings.Settings``)."""
+
+    @property
+    def aws(self) -> AwsConfig: ...
+    @property
+    def object_store(self) -> ObjectStoreSettings: ...
+
+
+async def object_store_for(settings: ObjectStoreConfigured, clients: AwsClients | None) -> ObjectStore | None:
     """The configured store: S3 when ``aws.s3_bucket`` is set (needs ``clients``), else the
-    directory ``object_store_dir``, else None (no object store)."""
+    directory ``object_store.dir``, else None (no object store)."""
     if settings.aws.s3_bucket:
         if clients is None:
             raise ObjectStoreError("aws.s3_bucket is set but no AWS clients were opened")
         return S3ObjectStore(await clients.client("s3"), settings.aws.s3_bucket, settings.aws.s3_prefix)
-    if settings.object_store_dir:
-        return DirectoryObjectStore(Path(settings.object_store_dir))
+    if settings.object_store.dir:
+        return DirectoryObjectStore(Path(settings.object_store.dir))
     return None

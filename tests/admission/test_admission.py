@@ -24,7 +24,8 @@ from schemas.events import ImageDiscovered
 from services.admission.app import make_app, tls_context
 from services.admission.gate import Gate, ImageVerdict
 from services.admission.judge import store_judge
-from services.common.config import AdmissionConfig
+from services.admission.settings import AdmissionConfig
+from services.admission.store import AdmissionReads
 from services.common.errors import ConfigError, RegistryError
 from services.common.serve import serve_app
 from services.common.store.postgres import Store
@@ -242,13 +243,13 @@ async def test_the_store_judge_reads_the_policy_verdicts(pg_dsn: str) -> None:
         await evaluate(store, BAD, [cve, alert], evaluation_id="seed")
         ok = Finding(finding_id=f"{GOOD}-cve", category="CVE", id="CVE-2024-2", severity="LOW", title="t")
         await evaluate(store, GOOD, [ok], evaluation_id="seed")
-        judge = store_judge(store.reads, await store.lifecycle.assignments())
+        judge = store_judge(AdmissionReads(store.pool), await store.assignments.all())
         assert (await judge(BAD, "cluster:prod-eu")).state == "over"
         assert "CRITICAL 1 >= 1" in (await judge(BAD, "cluster:prod-eu")).detail
         assert (await judge(GOOD, "cluster:prod-eu")).state == "clear"
         assert (await judge(NEW, "cluster:prod-eu")).state == "unknown"
-        await store.lifecycle.assign("environment", "cluster:prod-eu", "strict")  # never evaluated under it
-        strict = store_judge(store.reads, await store.lifecycle.assignments())
+        await store.assignments.assign("environment", "cluster:prod-eu", "strict")  # never evaluated under it
+        strict = store_judge(AdmissionReads(store.pool), await store.assignments.all())
         assert (await strict(GOOD, "cluster:prod-eu")).state == "unknown"
     finally:
         await store.close()

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from schemas.events import ImageDiscovered, ScanRequested
-from services.common.config import load_settings
 from services.common.store.postgres import Store
 from services.dedupe.run import dedupe_config
 from services.dedupe.service import Dedupe
 from services.dedupe.version import CurrentVersion, NoAnalysisVersion, recorded_version
 from services.engine.content.registry import build_analyzers
 from services.engine.core import ANALYZER_VERSION, analysis_version
+from services.settings import load_settings
 
 
 @pytest.fixture

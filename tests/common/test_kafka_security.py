@@ -7,8 +7,9 @@ import ssl
 import pytest
 
 from services.common.bus.kafka import connection_options
-from services.common.config import Settings, kafka_security, load_settings
+from services.common.config import kafka_security
 from services.common.errors import ConfigError
+from services.settings import Settings, load_settings
 
 
 def _settings(**env: str) -> Settings:
@@ -16,14 +17,14 @@ def _settings(**env: str) -> Settings:
 
 
 def test_no_settings_is_plaintext_with_no_options() -> None:
-    security = kafka_security(_settings())
+    security = kafka_security(_settings().kafka)
     assert security.protocol == "PLAINTEXT"
     assert connection_options(security) == {}
 
 
 def test_a_sasl_mechanism_alone_means_sasl_ssl_with_a_tls_context() -> None:
     security = kafka_security(
-        _settings(sasl_mechanism="scram-sha-512", sasl_username="assay", sasl_password="s3cret")
+        _settings(sasl_mechanism="scram-sha-512", sasl_username="assay", sasl_password="s3cret").kafka
     )
     options = connection_options(security)
     assert options["security_protocol"] == "SASL_SSL"
@@ -36,7 +37,7 @@ def test_sasl_plaintext_has_no_tls_context() -> None:
     security = kafka_security(
         _settings(
             security_protocol="SASL_PLAINTEXT", sasl_mechanism="PLAIN", sasl_username="a", sasl_password="b"
-        )
+        ).kafka
     )
     options = connection_options(security)
     assert options["security_protocol"] == "SASL_PLAINTEXT"
@@ -57,4 +58,4 @@ def test_sasl_plaintext_has_no_tls_context() -> None:
 )
 def test_inconsistent_settings_are_refused_naming_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        kafka_security(_settings(**env))
+        kafka_security(_settings(**env).kafka)

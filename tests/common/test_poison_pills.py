@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -94,6 +95,7 @@ async def test_an_unencodable_output_is_dead_lettered_and_nothing_of_it_publishe
     assert isinstance(letter, DeadLetter)
     assert letter.key == "sha256:1"
     assert letter.error.startswith("UnicodeEncodeError")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", letter.failed_at)  # the clock's format
     assert decode_event(Topics.INVENTORY, letter.payload) == discovered("bad", "sha256:1")
     # the bad record's request was not published alone: all of its outputs or none
     assert [m.key for m in bus.records(Topics.SCAN_REQUESTS)] == [b"sha256:2"]

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
+from typing import get_args
 
 import asyncpg
 import msgspec
 import pytest
 
 from schemas import Finding
+from schemas.vocabulary import Severity, severity_rank, severity_rank_sql
 from services.common.errors import StoreError
 from services.common.store import Store, migrate
 from services.common.store.migrate import available_migrations
@@ -145,3 +148,47 @@ async def test_unreachable_database_is_a_store_error() -> None:
     with pytest.raises(StoreError) as caught:
         await Store.connect("postgresql://postgres@127.0.0.1:1/none")
     assert caught.value.__cause__ is not None
+
+
+async def test_the_sql_severity_rank_agrees_with_the_python_one(pg_dsn: str) -> None:
+    spellings = [*get_args(Severity), "critical", "Medium", "none", "WEIRD", ""]
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        rows = await conn.fetch(
+            f"SELECT s, {severity_rank_sql('s')} AS rank FROM unnest($1::text[]) AS s", spellings
+        )
+    finally:
+        await conn.close()
+    assert {r["s"]: r["rank"] for r in rows} == {s: severity_rank(s) for s in spellings}
+
+
+async def test_migration_0009_spells_stored_severities_as_the_vocabulary_does(store: Store) -> None:
+    legacy = {"a": "critical", "b": "Medium", "c": "WEIRD", "d": "LOW", "e": "none"}
+    async with store.pool.acquire() as conn:
+        for fid, severity in legacy.items():
+            await conn.execute(
+                "INSERT INTO findings (finding_id, digest, category, vuln_id, severity)"
+                " VALUES ($1, 'd', 'CVE', $1, $2)",
+                fid,
+                severity,
+            )
+        [sql] = [m.sql for m in available_migrations() if m.version == 9]
+        await conn.execute(sql)
+        rows = await conn.fetch("SELECT finding_id, severity FROM findings ORDER BY 1")
+    assert {r["finding_id"]: r["severity"] for r in rows} == {
+        "a": "CRITICAL",
+        "b": "MEDIUM",
+        "c": "UNKNOWN",
+        "d": "LOW",
+        "e": "NONE",
+    }
+
+
+async def test_stored_timestamps_are_read_in_the_wire_format(store: Store) -> None:
+    await sight(
+        store, digest="sha256:t", image_ref="r/app@sha256:t", environment="cluster:a", repository="app"
+    )
+    await store.set_status("sha256:t", "scanned", scan_id="s1")
+    [image] = await store.images()
+    stamps = [image[k] for k in ("first_seen", "updated_at", "scanned_at", "requested_at")]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", s) for s in stamps), stamps
