@@ -12,10 +12,27 @@ import logging
 import ssl
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 
 from services.common.errors import ConfigError
 
-__all__ = ["parse_listen", "serve_app"]
+__all__ = ["PathOnlyAccessLogger", "parse_listen", "serve_app"]
+
+
+class PathOnlyAccessLogger(AbstractAccessLogger):
+    """One line per request: client, method, path (never the query string, which can carry an
+    OIDC ``code``, a cursor or a token), status, bytes and seconds; no Referer or User-Agent."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            "%s %s %s %d %d %.3fs",
+            request.remote or "-",
+            request.method,
+            request.path,
+            response.status,
+            response.body_length,
+            time,
+        )
 
 
 def parse_listen(value: str, setting: str = "ASSAY_API_LISTEN") -> tuple[str, int]:
@@ -39,7 +56,7 @@ async def serve_app(
     """Serve ``app`` on ``listen`` (HTTPS with ``ssl_context``) until ``stop`` is set; requests in
     flight finish first."""
     host, port = parse_listen(listen, setting)
-    runner = web.AppRunner(app, access_log=log)
+    runner = web.AppRunner(app, access_log=log, access_log_class=PathOnlyAccessLogger)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
