@@ -4,6 +4,7 @@ bus always with the same options (the claim check when an object store is set), 
 from __future__ import annotations
 
 import asyncio
+import socket
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,38 @@ async def test_bus_with_claim_check_and_store_open_and_close(
             await consumer.stop()
         assert got == [large]
     assert store.pool.is_closing()
+
+
+async def test_every_service_serves_its_metrics_and_counts_what_its_bus_publishes(
+    kafka_servers: str, pg_dsn: str
+) -> None:
+    import aiohttp
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = load_settings(
+        {
+            "ASSAY_KAFKA_BOOTSTRAP": kafka_servers,
+            "ASSAY_KAFKA_CONSUMER_GROUP_PREFIX": unique_name("metrics"),
+            "ASSAY_PG_DSN": pg_dsn,
+            "ASSAY_METRICS_LISTEN": f"127.0.0.1:{port}",
+        }
+    )
+    async with lifespan(settings, "dedupe", Needs()) as resources:
+        assert resources.metrics is not None
+        await resources.need_bus().publish(Topics.DLQ, unique_name("k"), b"{}")
+        text = ""
+        async with aiohttp.ClientSession() as session:
+            async with asyncio.timeout(30):
+                while 'service="dedupe"' not in text:
+                    try:
+                        async with session.get(f"http://127.0.0.1:{port}/metrics") as resp:
+                            assert resp.status == 200
+                            text = await resp.text()
+                    except aiohttp.ClientConnectorError:
+                        await asyncio.sleep(0.1)
+    published = [line for line in text.splitlines() if line.startswith("assay_events_published_total")]
+    assert any(f'topic="{Topics.DLQ}"' in line and 'service="dedupe"' in line for line in published), (
+        published
+    )
