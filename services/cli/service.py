@@ -20,6 +20,8 @@ from services.cli.registry import SERVICES
 from services.common.errors import AssayError
 from services.common.lifespan import Needs, Resources, lifespan, open_store
 from services.common.telemetry import setup_telemetry
+from services.dedupe.store.states import image_states
+from services.policy.store import stored_findings
 
 if TYPE_CHECKING:
     from services.settings import Settings
@@ -67,8 +69,8 @@ async def print_findings(settings: Settings) -> int:
     """Print every stored finding, one line each, most severe first."""
     try:
         async with open_store(settings.pg) as store:
-            images = await store.images()
-            findings = await store.findings()
+            images = await image_states(store.pool)
+            findings = await stored_findings(store.pool)
     except AssayError as exc:
         print(f"assay: error: {exc}", file=sys.stderr)
         return 2

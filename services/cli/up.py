@@ -26,6 +26,8 @@ from services.common.config import child_environment
 from services.common.embedded import EmbeddedBroker, EmbeddedPostgres
 from services.common.errors import AssayError
 from services.common.lifespan import open_bus, open_store
+from services.dedupe.store.states import image_states
+from services.policy.store import stored_findings
 
 if TYPE_CHECKING:
     from services.settings import Settings
@@ -75,7 +77,7 @@ async def _wait_idle(settings: Settings, sup: Supervisor, limit_s: float) -> boo
             sup.tick()
             if not sup.children["inventory"].succeeded:
                 continue
-            images = await store.images()
+            images = await image_states(store.pool)
             if all(_settled(i) for i in images):
                 stable_since = stable_since or time.monotonic()
                 # late redeliveries settle; an empty inventory gets longer to show up
@@ -90,8 +92,10 @@ async def image_summary(settings: Settings) -> list[str]:
     """One line per image: status, reference, environments and its open findings by severity."""
     async with open_store(settings.pg) as store:
         lines = []
-        for image in await store.images():
-            counts = Counter(f.severity for f in await store.findings(image["digest"]) if not f.suppression)
+        for image in await image_states(store.pool):
+            counts = Counter(
+                f.severity for f in await stored_findings(store.pool, image["digest"]) if not f.suppression
+            )
             found = ", ".join(f"{n} {sev}" for sev, n in counts.items())  # most severe first, as read
             envs = ", ".join(image.get("environments") or [])
             line = f"{image['status']} {image['image_ref']} [{envs}]: {sum(counts.values())} findings"

@@ -17,12 +17,12 @@ from collections.abc import Collection, Sequence
 from typing import Any, Final
 
 from schemas.records import Finding
-from schemas.vocabulary import LifecycleState
+from schemas.vocabulary import LifecycleState, severity_rank_sql
 from services.common.store._errors import translated
 from services.common.store.finding_rows import FINDING_COLUMNS, FINDING_SELECT, finding_values, row_finding
 from services.policy.lifecycle import Stored, diff
 
-__all__ = ["Lifecycle"]
+__all__ = ["Lifecycle", "stored_findings"]
 
 _UPDATES: Final = ", ".join(f"{c} = EXCLUDED.{c}" for c in FINDING_COLUMNS[1:])
 _UPSERT: Final = f"""
@@ -191,3 +191,21 @@ class Lifecycle:
                 key,
                 value,
             )
+
+
+async def stored_findings(
+    pool: Any, digest: str | None = None, *, include_resolved: bool = False
+) -> list[Finding]:
+    """The findings policy stored, of one image or of all, most severe first (resolved ones on
+    request): the lifecycle's own view, for ``assay up`` and the pipeline's tests."""
+    with translated("read findings"):
+        records = await pool.fetch(
+            f"""
+            SELECT {FINDING_SELECT} FROM findings
+            WHERE ($1::text IS NULL OR digest = $1) AND ($2 OR state <> 'resolved')
+            ORDER BY digest, {severity_rank_sql("severity")}, vuln_id, package_name, finding_id
+            """,
+            digest,
+            include_resolved,
+        )
+    return [row_finding(r) for r in records]

@@ -9,6 +9,7 @@ import pytest
 
 from services.common.store.postgres import Store
 from services.dedupe.store.claims import Claims, Sighting, scan_id_for
+from services.dedupe.store.states import image_states
 
 V1, V2 = "analysis-1", "analysis-2"
 
@@ -33,7 +34,7 @@ def _seen(digest: str = "sha256:aa", env: str = "cluster:a", **kw: object) -> Si
 
 
 async def _image(store: Store, digest: str) -> dict[str, object]:
-    [image] = [i for i in await store.images() if i["digest"] == digest]
+    [image] = [i for i in await image_states(store.pool) if i["digest"] == digest]
     return image
 
 

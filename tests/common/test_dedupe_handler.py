@@ -15,6 +15,7 @@ from services.common.errors import BusError
 from services.common.runner import run_service
 from services.common.store.postgres import Store
 from services.dedupe.service import Dedupe, DedupeConfig, InvalidSighting
+from services.dedupe.store.states import image_states
 from tests.harness.broker import unique_name
 
 CONFIG = DedupeConfig(analysis_version="test-1", max_image_bytes=2048 << 20)
@@ -77,7 +78,7 @@ async def test_a_batch_answers_each_event_and_keeps_removals_in_order(store: Sto
     assert isinstance(results[2], InvalidSighting)
     assert "no-digest" in str(results[2])
     assert await store.environments("sha256:dd") == ["cluster:a"]
-    statuses = {i["digest"]: i["status"] for i in await store.images()}
+    statuses = {i["digest"]: i["status"] for i in await image_states(store.pool)}
     assert statuses == {"sha256:dd": "pending", "sha256:ee": "too_large", "sha256:ff": "pending"}
 
 
@@ -158,14 +159,14 @@ async def test_a_publish_failure_then_redelivery_yields_exactly_one_scan(
 
         with pytest.raises(BusError, match="injected"):
             await asyncio.wait_for(serve(asyncio.Event()), 60)
-        [image] = [i for i in await store.images() if i["digest"] == digest]
+        [image] = [i for i in await image_states(store.pool) if i["digest"] == digest]
         assert image["requested_at"] is not None
         assert image["published_at"] is None
 
         stop = asyncio.Event()
         task = asyncio.create_task(serve(stop))
         for _ in range(120):
-            [image] = [i for i in await store.images() if i["digest"] == digest]
+            [image] = [i for i in await image_states(store.pool) if i["digest"] == digest]
             if image["published_at"] is not None and len(image["environments"]) == 2:
                 break
             await asyncio.sleep(0.5)

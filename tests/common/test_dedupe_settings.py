@@ -14,6 +14,7 @@ from schemas.events import ImageDiscovered, ScanRequested
 from services.common.store.postgres import Store
 from services.dedupe.run import dedupe_config
 from services.dedupe.service import Dedupe
+from services.dedupe.store.states import image_states
 from services.dedupe.version import CurrentVersion, NoAnalysisVersion, recorded_version
 from services.engine.content.registry import build_analyzers
 from services.engine.core import ANALYZER_VERSION, analysis_version
@@ -76,7 +77,7 @@ async def test_dedupe_claims_under_the_version_the_engine_recorded(store: Store)
     await store.builds.record_analysis_version("0.1.0+engine-a")
     [request] = await asyncio.wait_for(waiting, timeout=10)
     assert isinstance(request.event, ScanRequested)
-    [image] = await store.images()
+    [image] = await image_states(store.pool)
     assert (image["scan_generation"], image["request_reason"]) == (1, "new")
     async with store.pool.acquire() as conn:
         stored = await conn.fetchval("SELECT analysis_version FROM images WHERE digest = 'sha256:aa'")

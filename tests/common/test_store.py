@@ -16,6 +16,8 @@ from schemas.vocabulary import Severity, severity_rank, severity_rank_sql
 from services.common.errors import StoreError
 from services.common.store import Store, migrate
 from services.common.store.migrate import available_migrations
+from services.dedupe.store.states import image_states
+from services.policy.store import stored_findings
 from tests.harness.seed import evaluate, sight
 
 
@@ -83,20 +85,20 @@ async def test_unlink_removes_one_environment_and_a_sighting_relinks(store: Stor
 
 async def test_status_and_images(store: Store) -> None:
     await sight(store, digest="sha256:s", image_ref="r@sha256:s", environment="e1", repository="a", tag="1")
-    [image] = await store.images()
+    [image] = await image_states(store.pool)
     assert image["status"] == "pending"
     assert image["environments"] == ["e1"]
     await store.set_status("sha256:s", "scanning", scan_id="scan-1")
     await store.set_status("sha256:s", "failed", error="layer 2 truncated")
-    [image] = await store.images()
+    [image] = await image_states(store.pool)
     assert (image["status"], image["scan_id"], image["error"]) == ("failed", "scan-1", "layer 2 truncated")
     await store.set_status("sha256:s", "scanned")
-    [image] = await store.images()
+    [image] = await image_states(store.pool)
     assert image["error"] is None
     assert image["scanned_at"] is not None
 
     await store.set_status("sha256:never-claimed", "scanned", scan_id="scan-2")
-    assert {i["digest"] for i in await store.images()} == {"sha256:s", "sha256:never-claimed"}
+    assert {i["digest"] for i in await image_states(store.pool)} == {"sha256:s", "sha256:never-claimed"}
     with pytest.raises(StoreError):
         await store.set_status("sha256:s", "bogus")  # type: ignore[arg-type]
 
@@ -130,11 +132,11 @@ async def test_evaluations_report_new_changed_and_replays_as_unchanged(store: St
     )
     assert result == {finding(1).finding_id: "changed", finding(3).finding_id: "new"}  # 2 did not change
 
-    stored = await store.findings("sha256:img")
+    stored = await stored_findings(store.pool, "sha256:img")
     assert stored[0].finding_id == finding(2).finding_id  # most severe first
     assert {f.finding_id for f in stored} == {f.finding_id for f in fixed}
-    assert await store.findings("sha256:other") == []
-    assert len(await store.findings()) == 3
+    assert await stored_findings(store.pool, "sha256:other") == []
+    assert len(await stored_findings(store.pool)) == 3
 
 
 async def test_concurrent_replays_of_an_evaluation_yield_one_new(store: Store) -> None:
@@ -189,6 +191,6 @@ async def test_stored_timestamps_are_read_in_the_wire_format(store: Store) -> No
         store, digest="sha256:t", image_ref="r/app@sha256:t", environment="cluster:a", repository="app"
     )
     await store.set_status("sha256:t", "scanned", scan_id="s1")
-    [image] = await store.images()
+    [image] = await image_states(store.pool)
     stamps = [image[k] for k in ("first_seen", "updated_at", "scanned_at", "requested_at")]
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", s) for s in stamps), stamps

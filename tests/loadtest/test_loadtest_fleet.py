@@ -15,6 +15,7 @@ import pytest
 from loadtest.generate import FleetSpec, generate
 from loadtest.replay import fleet_inventory, replay
 from services.common.store.postgres import Store
+from services.dedupe.store.states import image_states
 from tests.harness.broker import kafka_bootstrap
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.timeout(1200)]
@@ -47,7 +48,7 @@ async def test_100k_sightings_request_each_digest_exactly_once(pg_dsn: str, tmp_
     assert report.duplicates_dropped == 100_000 - len(distinct)
     store = await Store.connect(pg_dsn)
     try:
-        images = {i["digest"]: i for i in await store.images()}
+        images = {i["digest"]: i for i in await image_states(store.pool)}
     finally:
         await store.close()
     fleet = {i["digest"] for i in images.values()}

@@ -13,6 +13,7 @@ from loadtest.generate import FleetSpec, generate, write_jsonl
 from loadtest.replay import fleet_inventory, main, replay
 from loadtest.report import percentiles, write_report
 from services.common.store.postgres import Store
+from services.dedupe.store.states import image_states
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.timeout(600)]
 
@@ -49,7 +50,7 @@ async def test_replay_requests_each_digest_once_and_reports_it(
     # the replicas wrote what they claimed: every digest once, with its environments
     store = await Store.connect(pg_dsn)
     try:
-        images = await store.images()
+        images = await image_states(store.pool)
     finally:
         await store.close()
     digests = {e.digest for e in generate(spec)}

@@ -19,6 +19,8 @@ import pytest
 from schemas.events import FindingEvent, ScanCompleted, ScanFailed, ScanRequested
 from schemas.topics import Topics
 from services.common.store.postgres import Store
+from services.dedupe.store.states import image_states
+from services.policy.store import stored_findings
 from tests.harness.registry import RegistryServer
 from tests.pipeline.harness import Pipeline, pipeline_env, prepare, read_topic, spans_by_trace
 
@@ -32,14 +34,14 @@ async def _wait_all_done(dsn: str, expected: int, limit_s: float, pipeline: Pipe
     try:
         deadline = time.monotonic() + limit_s
         while time.monotonic() < deadline:
-            images = await store.images()
+            images = await image_states(store.pool)
             if len(images) == expected and all(i["status"] in DONE for i in images):
                 return images
             for name, proc in pipeline.procs.items():
                 if name != "inventory" and proc.poll() is not None:
                     raise AssertionError(f"{name} exited {proc.returncode}:\n{pipeline.log(name)[-3000:]}")
             await asyncio.sleep(0.5)
-        raise AssertionError(f"not all images done in {limit_s}s: {await store.images()}")
+        raise AssertionError(f"not all images done in {limit_s}s: {await image_states(store.pool)}")
     finally:
         await store.close()
 
@@ -47,7 +49,7 @@ async def _wait_all_done(dsn: str, expected: int, limit_s: float, pipeline: Pipe
 async def _stored(dsn: str) -> tuple[list[dict], list]:
     store = await Store.connect(dsn)
     try:
-        return await store.images(), await store.findings()
+        return await image_states(store.pool), await stored_findings(store.pool)
     finally:
         await store.close()
 
@@ -167,7 +169,7 @@ async def test_killing_the_engine_mid_scan_loses_no_image(
     assert done == {i["digest"]: 1 for i in images}
     store = await Store.connect(pg_dsn)
     try:
-        debian_findings = await store.findings(debian)
+        debian_findings = await stored_findings(store.pool, debian)
     finally:
         await store.close()
     assert {"CVE-2024-2398", "CVE-2023-5678"} <= {f.id for f in debian_findings}

@@ -31,6 +31,7 @@ from schemas.topics import Topics
 from services.api.store import FindingFilter, ImageFilter, Reads
 from services.common.bus.kafka import KafkaBus
 from services.common.store.postgres import Store
+from services.dedupe.store.states import image_states
 from tests.harness.registry import RegistryServer, manifest_descriptor
 from tests.pipeline.counting_proxy import counting_proxy
 from tests.pipeline.harness import Pipeline, pipeline_env, prepare, read_topic
@@ -59,7 +60,7 @@ async def _wait_images(
     try:
         deadline = time.monotonic() + limit_s
         while True:
-            images = {i["digest"]: i for i in await store.images()}
+            images = {i["digest"]: i for i in await image_states(store.pool)}
             if all(images.get(d, {}).get("status") in want for d, want in settled.items()):
                 return images
             for name, proc in pipe.procs.items():

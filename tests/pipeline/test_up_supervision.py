@@ -21,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from services.common.store.postgres import Store
+from services.policy.store import stored_findings
 from tests.harness.registry import RegistryServer
 from tests.pipeline.harness import pipeline_env
 from tests.pipeline.test_pipeline import _stored
@@ -70,7 +71,7 @@ async def _check_summary(dsn: str, text: str) -> None:
     store = await Store.connect(dsn)
     try:
         for image in images:
-            count = len([f for f in await store.findings(image["digest"]) if not f.suppression])
+            count = len([f for f in await stored_findings(store.pool, image["digest"]) if not f.suppression])
             head = f"assay up: {image['status']} {image['image_ref']} ["
             (line,) = [line for line in text.splitlines() if line.startswith(head)]
             assert f"]: {count} findings" in line

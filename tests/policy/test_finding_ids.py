@@ -22,6 +22,7 @@ from services.policy.assess import assess
 from services.policy.catalog import load_rulesets
 from services.policy.ruleset import DEFAULT_RULESET, detection_finding, evaluate, finding_id
 from services.policy.service import make_policy_handler
+from services.policy.store import stored_findings
 from services.policy.suppress_accept import Acceptance
 from services.settings import Settings
 from services.vulndb.db import VulnDB
@@ -103,5 +104,5 @@ async def test_every_finding_assay_scan_reports_is_stored_by_the_pipeline_with_t
     assert len(reported) == len(set(reported)), "assay scan reports two findings under one id"
 
     await make_policy_handler(store, load_rulesets())(scanned)
-    stored = [f.finding_id for f in await store.findings(scanned.image.digest)]
+    stored = [f.finding_id for f in await stored_findings(store.pool, scanned.image.digest)]
     assert sorted(stored) == sorted(reported)

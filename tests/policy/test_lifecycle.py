@@ -13,10 +13,11 @@ from schemas.records import Detection, ImageInfo, VulnMatch
 from schemas.topics import Topics
 from services.common.runner import Outgoing
 from services.common.store import Store
+from services.dedupe.store.states import image_states
 from services.policy.catalog import Rulesets, load_rulesets
 from services.policy.ruleset import finding_id
 from services.policy.service import make_policy_handler
-from services.policy.store import Lifecycle
+from services.policy.store import Lifecycle, stored_findings
 from tests.harness.seed import sight
 
 DIGEST = "sha256:" + "ef" * 32
@@ -124,17 +125,17 @@ async def test_new_changed_resolved_and_redelivery(store: Store, rulesets: Rules
         ("default", "InsecureContent", "aws-access-key-id"): "new",
     }
     assert not [o for o in first if isinstance(o.event, Alert)]  # 1 HIGH, 2 CVEs: no default threshold
-    stored = await store.findings(DIGEST)
+    stored = await stored_findings(store.pool, DIGEST)
     assert len(stored) == 3
     secret = next(f for f in stored if f.category == "InsecureContent")
     assert (secret.path, secret.evidence) == ("/srv/app/.env", SECRET.evidence)
-    assert (await store.images())[0]["status"] == "scanned"
+    assert (await image_states(store.pool))[0]["status"] == "scanned"
 
     # a redelivery of the same scan stores nothing new and republishes that scan's findings as unchanged
     again = await handle(_scan("scan-1", [_match(1, "HIGH"), _match(2, "LOW")], [SECRET]))
     assert _states(again) == dict.fromkeys(_states(first), "unchanged")
     assert {e.evaluation for e in _findings(again)} == {"scan-1"}
-    assert len(await store.findings(DIGEST)) == 3
+    assert len(await stored_findings(store.pool, DIGEST)) == 3
 
     # the next scan: CVE 1 gets a fix and a new severity, CVE 2 is gone, CVE 3 appears; the secret stays
     second = await handle(
@@ -152,13 +153,13 @@ async def test_new_changed_resolved_and_redelivery(store: Store, rulesets: Rules
     assert alerts == [(DIGEST, "CRITICAL 1 >= 1")]
     states = await Lifecycle(store.pool).finding_states(DIGEST)
     assert collections.Counter(states.values()) == {"new": 3, "changed": 1, "resolved": 1}
-    assert {f.id for f in await store.findings(DIGEST)} == {
+    assert {f.id for f in await stored_findings(store.pool, DIGEST)} == {
         "CVE-2024-0001",
         "CVE-2024-0003",
         "aws-access-key-id",
         "threshold:default",
     }
-    assert len(await store.findings(DIGEST, include_resolved=True)) == 5
+    assert len(await stored_findings(store.pool, DIGEST, include_resolved=True)) == 5
 
     # the resolved one comes back as new; the same content again publishes nothing
     third = await handle(
@@ -218,7 +219,9 @@ async def test_one_image_under_two_rulesets_gets_findings_per_ruleset(
         ("default", "InsecureContent", "aws-access-key-id"): "resolved",
         # the prod findings' environment list grew: not a lifecycle change, so not published
     }
-    prod_cve = next(f for f in await store.findings(DIGEST) if f.ruleset == "prod" and f.category == "CVE")
+    prod_cve = next(
+        f for f in await stored_findings(store.pool, DIGEST) if f.ruleset == "prod" and f.category == "CVE"
+    )
     assert prod_cve.environment == "cluster:dev, registry:a"
 
 
@@ -229,13 +232,13 @@ async def test_skipped_and_failed_scans_only_record_the_status(store: Store, rul
         scan_id="s-1", digest=DIGEST, image_ref=REF, status="too_large", reason="3000 MB > 2048 MB"
     )
     assert await handle(skipped) == []
-    image = (await store.images())[0]
+    image = (await image_states(store.pool))[0]
     assert (image["status"], image["error"], image["scan_id"]) == ("too_large", "3000 MB > 2048 MB", "s-1")
     odd = ScanSkipped(scan_id="s-2", digest=DIGEST, image_ref=REF, status="sideways", reason="r")
     assert await handle(odd) == []
-    assert (await store.images())[0]["error"] == "scan skipped with unknown status 'sideways': r"
+    assert (await image_states(store.pool))[0]["error"] == "scan skipped with unknown status 'sideways': r"
     assert (
         await handle(ScanFailed(scan_id="s-3", digest=DIGEST, image_ref=REF, error="layer 2/2 broken")) == []
     )
-    assert (await store.images())[0]["status"] == "failed"
-    assert await store.findings(DIGEST) == []
+    assert (await image_states(store.pool))[0]["status"] == "failed"
+    assert await stored_findings(store.pool, DIGEST) == []

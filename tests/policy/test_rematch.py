@@ -36,7 +36,7 @@ from services.policy.app import bus_publisher
 from services.policy.catalog import load_rulesets
 from services.policy.rematch import ADVISORY_BUILD_KEY, advisory_build, rematch_if_changed
 from services.policy.service import make_policy_handler
-from services.policy.store import Lifecycle
+from services.policy.store import Lifecycle, stored_findings
 from services.settings import Settings
 from services.vulndb.db import VulnDB
 from services.vulndb.ingest import update_db
@@ -175,7 +175,9 @@ async def test_new_advisories_are_rematched_without_a_rescan(
             y.vuln_id,
         }
         detection_ids = {
-            f.finding_id for f in await store.findings(digest) if f.category not in ("CVE", "Coverage")
+            f.finding_id
+            for f in await stored_findings(store.pool, digest)
+            if f.category not in ("CVE", "Coverage")
         }
         assert detection_ids
 

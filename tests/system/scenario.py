@@ -21,6 +21,8 @@ from schemas.topics import Topics
 from services.common.bus.claimcheck import ClaimCheck
 from services.common.objectstore import DirectoryObjectStore
 from services.common.store.postgres import Store
+from services.dedupe.store.states import image_states
+from services.policy.store import stored_findings
 from tests.harness.fake_kube import FakeKube
 from tests.pipeline.harness import read_topic
 from tests.system.cluster import pod
@@ -76,7 +78,7 @@ async def wait_for_images(
     store = await Store.connect(dsn)
     try:
         while True:
-            images = await store.images()
+            images = await image_states(store.pool)
             if len(images) == expected and all(i["status"] in settled for i in images):
                 return images
             if time.monotonic() > deadline:
@@ -150,7 +152,7 @@ async def assert_nothing_lost_or_doubled(
     last = {e.finding.finding_id: e.state for e in ours}  # a consumer's view: the last event wins
     store = await Store.connect(dsn)
     try:
-        by_digest = {d: await store.findings(d) for d in digests}
+        by_digest = {d: await stored_findings(store.pool, d) for d in digests}
         scans = await store.pool.fetch("SELECT digest, count(*) AS n FROM scans GROUP BY digest")
     finally:
         await store.close()

@@ -23,6 +23,7 @@ import pytest
 from schemas.events import FindingEvent
 from schemas.topics import Topics
 from services.common.store.postgres import Store
+from services.policy.store import stored_findings
 from tests.harness.fake_kube import FakeKube
 from tests.pipeline.harness import read_topic
 from tests.system.cluster import pod, record_statuses, statuses_seen
@@ -135,7 +136,7 @@ async def test_every_finding_assay_scan_reports_is_stored(
     reported = [r["partialFingerprints"]["assayFinding/v1"] for r in sarif["runs"][0]["results"]]
     store = await Store.connect(endpoints.pg_dsn)
     try:
-        rows = [f for f in await store.findings(digest) if f.category != "ImageScan"]
+        rows = [f for f in await stored_findings(store.pool, digest) if f.category != "ImageScan"]
     finally:
         await store.close()
     stored = [f.finding_id for f in rows]

@@ -25,6 +25,7 @@ from schemas.events import ImageDiscovered
 from schemas.topics import Topics
 from services.api.rescan import FARGATE_NOTE
 from services.common.store.postgres import Store
+from services.dedupe.store.states import image_states
 from tests.harness.fake_kube import FakeKube
 from tests.harness.moto import REGION, MotoServer
 from tests.pipeline.harness import read_topic
@@ -99,7 +100,7 @@ async def _fargate_polls(fleet: Kubelet, bootstrap: str, digest: str, limit_s: f
 async def _image(dsn: str, digest: str) -> dict[str, object]:
     store = await Store.connect(dsn)
     try:
-        return next(i for i in await store.images() if i["digest"] == digest)
+        return next(i for i in await image_states(store.pool) if i["digest"] == digest)
     finally:
         await store.close()
 

@@ -16,6 +16,7 @@ import time
 import pytest
 
 from services.common.store.postgres import Store
+from services.dedupe.store.states import image_states
 from tests.harness.fake_kube import FakeKube
 from tests.system.cluster import pod
 from tests.system.endpoints import Endpoints
@@ -34,7 +35,7 @@ async def _until_known(dsn: str, count: int, limit_s: float = 300) -> None:
     deadline = time.monotonic() + limit_s
     store = await Store.connect(dsn)
     try:
-        while len(await store.images()) < count:
+        while len(await image_states(store.pool)) < count:
             assert time.monotonic() < deadline, "dedupe recorded no sighting"
             await asyncio.sleep(0.2)
     finally:

@@ -22,6 +22,7 @@ from services.policy.advisories import AdvisoryFollower, announcement_handler
 from services.policy.catalog import load_rulesets
 from services.policy.freshness import STALE_ID, SYSTEM_DIGEST
 from services.policy.service import make_policy_handler
+from services.policy.store import stored_findings
 from services.updater.service import update_once
 from services.vulndb.builds import BuildFollower, BuildHolder
 from services.vulndb.db import VulnDB
@@ -158,7 +159,7 @@ async def test_stale_advisory_data_raises_a_finding_and_an_alert_on_the_system(
     stale = [o.event for o in published.events if isinstance(o.event, FindingEvent)]
     assert [(e.digest, e.finding.id, e.state) for e in stale] == [(SYSTEM_DIGEST, STALE_ID, "new")]
     assert [o.event.digest for o in published.events if isinstance(o.event, Alert)] == [SYSTEM_DIGEST]
-    [finding] = await store.findings(SYSTEM_DIGEST)
+    [finding] = await stored_findings(store.pool, SYSTEM_DIGEST)
     assert finding.severity == "HIGH"
     assert "2.2 h ago" in finding.description
     published.events.clear()
@@ -171,4 +172,4 @@ async def test_stale_advisory_data_raises_a_finding_and_an_alert_on_the_system(
         (o.event.finding.id, o.event.state) for o in published.events if isinstance(o.event, FindingEvent)
     ]
     assert resolved == [(STALE_ID, "resolved")]
-    assert await store.findings(SYSTEM_DIGEST) == []
+    assert await stored_findings(store.pool, SYSTEM_DIGEST) == []

@@ -8,24 +8,18 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from schemas import Finding
-from schemas.vocabulary import IMAGE_STATUSES, ImageStatus, severity_rank_sql
-from services.common.clock import rfc3339
+from schemas.vocabulary import IMAGE_STATUSES, ImageStatus
 from services.common.errors import StoreError
 from services.common.store._errors import translated
 from services.common.store.assignments import Assignments
 from services.common.store.builds import Builds
-from services.common.store.finding_rows import FINDING_SELECT, row_finding
 from services.common.store.migrate import migrate
 
 __all__ = ["Store"]
-
-_SEVERITY_ORDER = severity_rank_sql("severity")
 
 
 class Store:
@@ -128,63 +122,6 @@ class Store:
                 packages_ref,
             )
 
-    async def findings(self, digest: str | None = None, *, include_resolved: bool = False) -> list[Finding]:
-        """The stored findings, of one image or of all, most severe first (resolved ones on request)."""
-        with translated("read findings"):
-            records = await self._pool.fetch(
-                f"""
-                SELECT {FINDING_SELECT} FROM findings
-                WHERE ($1::text IS NULL OR digest = $1) AND ($2 OR state <> 'resolved')
-                ORDER BY digest, {_SEVERITY_ORDER}, vuln_id, package_name, finding_id
-                """,
-                digest,
-                include_resolved,
-            )
-        return [row_finding(r) for r in records]
-
-    async def images(self) -> list[dict[str, Any]]:
-        """Every known image with its status and environments.
-
-        Keys: digest, image_ref, status, error, scan_id, first_seen, updated_at, scanned_at,
-        requested_at, published_at (ISO 8601 strings or None), scannable, scan_generation,
-        request_reason, environments and ous (sorted, distinct).
-        """
-        with translated("read images"):
-            records = await self._pool.fetch(
-                """
-                SELECT i.digest, i.image_ref, i.status, i.error, i.scan_id,
-                       i.first_seen, i.updated_at, i.scanned_at, i.requested_at, i.published_at,
-                       i.scannable, i.scan_generation, i.request_reason,
-                       COALESCE(array_agg(DISTINCT e.environment ORDER BY e.environment)
-                                FILTER (WHERE e.environment IS NOT NULL), '{}') AS environments,
-                       COALESCE(array_agg(DISTINCT e.ou ORDER BY e.ou)
-                                FILTER (WHERE e.ou <> ''), '{}') AS ous
-                FROM images i LEFT JOIN image_environments e ON e.digest = i.digest
-                GROUP BY i.digest
-                ORDER BY i.first_seen, i.digest
-                """
-            )
-        return [
-            {
-                "digest": r["digest"],
-                "image_ref": r["image_ref"],
-                "status": r["status"],
-                "error": r["error"],
-                "scan_id": r["scan_id"],
-                "first_seen": _iso(r["first_seen"]),
-                "updated_at": _iso(r["updated_at"]),
-                "scanned_at": _iso(r["scanned_at"]),
-                "requested_at": _iso(r["requested_at"]),
-                "published_at": _iso(r["published_at"]),
-                "scannable": r["scannable"],
-                "scan_generation": r["scan_generation"],
-                "request_reason": r["request_reason"],
-                "environments": list(r["environments"]),
-                "ous": list(r["ous"]),
-            }
-            for r in records
-        ]
-
     async def environments(self, digest: str) -> list[str]:
         """The environments ``digest`` was seen in, sorted."""
         with translated(f"read the environments of {digest}"):
@@ -230,7 +167,3 @@ class Store:
 
 def _text(value: bytes | str) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else value
-
-
-def _iso(value: datetime | None) -> str | None:
-    return rfc3339(value) if value is not None else None
