@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import abc
 import asyncio
-import os
-import tempfile
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -21,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from services.common.config import AwsConfig, ObjectStoreSettings
 from services.common.errors import AssayError
+from services.common.files import write_atomic
 
 if TYPE_CHECKING:
     from services.common.aws import AwsClients
@@ -68,16 +67,7 @@ class DirectoryObjectStore(ObjectStore):
         return str(self.root / _check_key(key))
 
     def _put(self, key: str, data: bytes) -> None:
-        path = self.root / _check_key(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(self.root / _check_key(key), data)
 
     def _get(self, key: str) -> bytes | None:
         try:

@@ -19,7 +19,6 @@ import contextlib
 import hashlib
 import logging
 import os
-import tempfile
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -29,6 +28,7 @@ import msgspec
 
 from schemas.events import AdvisoryBuildPublished
 from services.common.errors import VulnDBError
+from services.common.files import write_atomic
 from services.common.objectstore import DirectoryObjectStore, ObjectStore, object_store_for
 from services.vulndb.db import VulnDB
 
@@ -183,14 +183,7 @@ class BuildHolder:
         # write or remove each other's copy
         safe = hashlib.sha256(build.build_id.encode()).hexdigest()[:24]
         path = self._cache_dir / f"vulndb-{safe}-{os.getpid()}.sqlite"
-        fd, tmp = tempfile.mkstemp(dir=self._cache_dir, prefix=".download-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, data, prefix=".download-")
         return path
 
     async def open_file(self, path: Path) -> bool:

@@ -31,8 +31,6 @@ from __future__ import annotations
 import abc
 import hashlib
 import logging
-import os
-import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -41,6 +39,7 @@ from typing import Any
 import msgspec
 
 from schemas.records import Detection, ImageInfo, LayerInfo, PackageRecord
+from services.common.files import write_atomic
 from services.engine.content.interface import ContentAnalyzer
 from services.engine.ownership import OwnershipIndex
 from services.engine.requests import FileRequest
@@ -95,11 +94,7 @@ class DirectoryBackend(CacheBackend):
     def put(self, key: str, value: bytes) -> None:
         path = self._path(key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(value)
-            os.replace(tmp, path)
+            write_atomic(path, value)
         except OSError as exc:
             log.warning("layer cache: cannot write %s: %s", path, exc)
 

@@ -17,15 +17,14 @@ strings extraction is needed; the exact scan then reports only URLs from a binar
 from __future__ import annotations
 
 import importlib.metadata
-import os
 import re
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
 import hyperscan
 
+from services.common.files import write_atomic
 from services.engine.content.netioc.feeds import FeedIndex
 from services.engine.content.netioc.patterns import IPV4, IPV6
 
@@ -94,10 +93,7 @@ def _store_compiled(feeds: FeedIndex, db: Any) -> None:
     if path is None or feeds.store is None or db is None:
         return
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".hs-")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(hyperscan.dumpb(db))
-        os.replace(tmp, path)
+        write_atomic(path, hyperscan.dumpb(db), prefix=".hs-")
         for old in path.parent.glob(f".{feeds.store.name}.*.hs*"):  # automata of earlier feed sets
             if old != path:
                 old.unlink(missing_ok=True)

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,6 +19,7 @@ import aiohttp
 import msgspec
 
 from services.common.errors import ConfigError
+from services.common.files import write_atomic
 from services.engine.content.netioc.feeds import FeedEntries, FeedIndex, load_feed
 from services.engine.content.netioc.prefilter import IndicatorPrefilter
 
@@ -79,11 +78,7 @@ async def update_feeds(sources: Sequence[str], out: Path) -> list[FeedEntries]:
     feeds = [load_feed(feed_name(s), await _read(s)) for s in expanded]
     fresh = {f.name: f for f in feeds}
     kept = [f for f in await asyncio.to_thread(read_store, out) if f.name not in fresh]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".feeds-")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(msgspec.json.encode([*kept, *fresh.values()]))
-    os.replace(tmp, out)
+    write_atomic(out, msgspec.json.encode([*kept, *fresh.values()]), prefix=".feeds-")
     index = FeedIndex([*kept, *fresh.values()], store=out)
     await asyncio.to_thread(IndicatorPrefilter, index)  # compiled once here, loaded by every scan
     return list(fresh.values())
