@@ -7,7 +7,8 @@ For every fixture image present (Debian, Alpine, the rpm images, the planted-con
 * on the planted-content image, each planted secret and whether Assay and Trivy report it
   (by path), plus what each reports that was not planted;
 * the UNKNOWN share of Assay's CVE findings (with ``--vulndata``, else no matching; CVSS by CVE
-  id from the CVE JSON 5 records of ``--cvelist`` when that folder exists);
+  id from the CVE JSON 5 records of ``--cvelist`` when that folder exists, plus the real record
+  samples beside the tests, ``--ratings``: more CVE JSON 5 records and NVD API 2.0 records);
 * wall time and peak RSS of ``assay scan`` without content analysis, with it, and with it plus
   threat feeds loaded (``assay feeds update``), and of syft and Trivy.
 
@@ -16,7 +17,8 @@ Trivy runs offline (its databases cannot be downloaded here): ``trivy image --in
 --skip-files '**/*.jar'``; its package list is taken from ``--format cyclonedx``, which needs no
 vulnerability database (``--format json --list-all-pkgs`` does). Numbers are printed, never asserted.
 
-    .venv/bin/python benchmarks/accuracy.py [--fixtures DIR] [--vulndata DIR] [--cvelist DIR] [--json FILE]
+    .venv/bin/python benchmarks/accuracy.py [--fixtures DIR] [--vulndata DIR] [--cvelist DIR]
+        [--ratings DIR ...] [--json FILE]
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,6 +40,10 @@ from benchproc import BenchError, Sample, run_child
 from packageurl import PackageURL
 
 _REPO = Path(__file__).resolve().parent.parent
+RATING_SAMPLES = (  # real CVE JSON 5 and NVD records beside the tests (their READMEs say what and whence)
+    _REPO / "tests" / "realworld" / "testdata" / "cvelist",
+    _REPO / "tests" / "vulndb" / "testdata" / "nvd",
+)
 IMAGES = {  # name -> OCI layout under the fixtures dir
     "debian": "oci/debian",
     "alpine": "oci/alpine",
@@ -302,9 +309,23 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--cvelist", type=Path, default=Path("/work/shared/cvelist"), help="CVE JSON 5 records"
     )
+    parser.add_argument(
+        "--ratings",
+        type=Path,
+        nargs="*",
+        default=list(RATING_SAMPLES),
+        help="more folders of CVE JSON 5 / NVD API 2.0 records, loaded with --cvelist",
+    )
     parser.add_argument("--images", default=",".join(IMAGES), help="comma list of " + ", ".join(IMAGES))
     parser.add_argument("--json", type=Path, help="also write every figure as JSON")
     return parser.parse_args(argv)
+
+
+def merge_ratings(folders: Sequence[Path], into: Path) -> Path:
+    """One folder holding every rating sample (``assay db update --cvss`` takes one location)."""
+    for n, folder in enumerate(folders):
+        shutil.copytree(folder, into / f"{n}-{folder.name}")
+    return into
 
 
 def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
@@ -313,7 +334,8 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     print(f"assay: {tools.assay}\nsyft:  {tools.syft or 'not found'}\ntrivy: {tools.trivy or 'not found'}")
     result: dict[str, Any] = {"images": {}}
     if vulndata is not None:
-        cvss = ["--cvss", str(args.cvelist)] if args.cvelist.is_dir() else []
+        folders = [f for f in (args.cvelist, *args.ratings) if f.is_dir()]
+        cvss = ["--cvss", str(merge_ratings(folders, work / "ratings"))] if folders else []
         sample, _ = tools.run("db", [tools.assay, "db", "update", "--source", str(vulndata), *cvss])
         result["db"] = timing("assay db update", sample, str(vulndata))
         print(f"advisory DB built from {vulndata} {' '.join(cvss)} in {sample.wall_s:.1f} s")

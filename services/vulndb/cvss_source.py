@@ -29,7 +29,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -132,16 +132,19 @@ def _rank(r: Rating) -> tuple[int, int]:
     origin = r.provider.split(":", 1)[0]
     word = r.kind == "rating"
     if origin == "cna":
-        tier = 3 if word else 0
+        tier = 4 if word else 0
     elif origin == "adp":
-        tier = 6 if word else 1 if r.provider == "adp:CISA-ADP" else 2
+        tier = 7 if word else 1 if r.provider == "adp:CISA-ADP" else 3
+    elif origin == "nvd":
+        tier = 2 if r.provider == "nvd" else 3
     else:
-        tier = 5 if word else 4
+        tier = 6 if word else 5
     return (tier, {"cvss_v4": 0, "cvss_v3": 1, "cvss_v2": 2}.get(r.kind, 3))
 
 
 def best(rows: Iterable[Rating]) -> Rating | None:
-    """The rating a finding for this CVE carries: CNA CVSS, then CISA-ADP CVSS, other ADPs, the CNA's word."""
+    """The rating a finding for this CVE carries: CNA CVSS, then CISA-ADP CVSS, NVD's own CVSS
+    (``cvss_nvd``), other ADPs' and NVD's copies of others', the CNA's word, then an advisory's."""
     return min(rows, key=_rank, default=None)
 
 
@@ -212,9 +215,12 @@ def _items(path: Path) -> Iterator[tuple[str, bytes] | Problem]:
                 yield from read_zip(Path(tmp.name))
 
 
-def read_ratings(path: Path, problems: list[str]) -> Iterator[Rating]:
-    """Every rating in a CVE JSON 5 tree: a directory, a zip of the records (the CVE List's
-    delta files), or a zip of such zips (its all-records release asset).
+def read_ratings(
+    path: Path, problems: list[str], parse: Callable[[bytes], list[Rating]] = ratings
+) -> Iterator[Rating]:
+    """Every rating in a tree of CVE records: a directory, a zip of the records (the CVE List's
+    delta files), or a zip of such zips (its all-records release asset). ``parse`` reads one
+    file (``cvss_nvd.record_ratings`` also takes NVD API 2.0 records).
 
     A file that is not a CVE record is added to ``problems`` (name and reason) and skipped.
     """
@@ -224,6 +230,6 @@ def read_ratings(path: Path, problems: list[str]) -> Iterator[Rating]:
             continue
         name, data = item
         try:
-            yield from ratings(data)
+            yield from parse(data)
         except (msgspec.DecodeError, ValueError) as exc:
             problems.append(f"{name}: {exc}")

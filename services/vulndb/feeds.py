@@ -1,23 +1,29 @@
 """Loading the feeds keyed by CVE id as update sources: CISA's KEV catalog, FIRST's EPSS
-scores and the CVSS ratings of CVE JSON 5 records (``cvss_source``)."""
+scores and the CVSS ratings of CVE JSON 5 and NVD API 2.0 records (``cvss_source``, ``cvss_nvd``).
+
+A CVSS location ``nvd+https://services.nvd.nist.gov/rest/json/cves/2.0`` mirrors NVD's CVE API
+into ``nvd-mirror/`` beside the database, incrementally (``nvd_api``), and loads the mirror."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import gzip
+from datetime import UTC, datetime
 from pathlib import Path
 
 from services.common.errors import VulnDBError
-from services.vulndb import cvss_source
+from services.vulndb import cvss_nvd, cvss_source
 from services.vulndb import epss as epss_csv
 from services.vulndb import kev as kev_json
+from services.vulndb.nvd_api import sync_nvd
 from services.vulndb.run import UpdateRun, now
-from services.vulndb.sources import is_url
+from services.vulndb.sources import Fetched, Validators, is_url
 from services.vulndb.stats import SourceStats, Tally
 from services.vulndb.store import DatabaseWriter, SourceState
 
 FEED_KINDS = ("kev", "epss", "cvss")
+NVD_SCHEME = "nvd+"
 
 
 def _load_kev(writer: DatabaseWriter, path: Path, label: str) -> tuple[int, dict[str, str], list[str]]:
@@ -44,7 +50,7 @@ def _load_cvss(writer: DatabaseWriter, path: Path, label: str) -> tuple[int, dic
     problems: list[str] = []
     rows = (
         (r.cve, r.provider, r.kind, r.severity, r.score, r.vector)
-        for r in cvss_source.read_ratings(path, problems)
+        for r in cvss_source.read_ratings(path, problems, cvss_nvd.record_ratings)
     )
     count = writer.replace_feed("cve_ratings", rows)
     return count, {"cvss_source": label}, problems
@@ -53,9 +59,27 @@ def _load_cvss(writer: DatabaseWriter, path: Path, label: str) -> tuple[int, dic
 _LOADERS = {"kev": _load_kev, "epss": _load_epss, "cvss": _load_cvss}
 
 
+async def _mirror_nvd(run: UpdateRun, api: str) -> tuple[Fetched, Path]:
+    """Bring ``nvd-mirror/`` beside the database up to date from NVD's API at ``api``."""
+    dest = run.db_path.parent / "nvd-mirror"
+    session = await run.session()
+
+    async def fetch(url: str, headers: dict[str, str]) -> tuple[int, bytes]:
+        async with session.get(url, headers=headers) as resp:
+            return resp.status, await resp.read()
+
+    run.say(f"CVSS: updating the NVD mirror {dest} from {api}")
+    pages = await sync_nvd(dest, fetch, now=datetime.now(UTC), base_url=api)
+    run.say(f"CVSS: {pages} NVD API pages fetched")
+    return Fetched(status="ok", validators=Validators()), dest
+
+
 async def update_feed(run: UpdateRun, kind: str, location: str, tally: Tally) -> SourceStats:
     """Load the KEV catalog, the EPSS scores or the CVE ratings from ``location`` unless unchanged."""
-    got, path = await run.obtain(location, kind.upper(), kind, "")
+    if kind == "cvss" and location.startswith(NVD_SCHEME):
+        got, path = await _mirror_nvd(run, location.removeprefix(NVD_SCHEME))
+    else:
+        got, path = await run.obtain(location, kind.upper(), kind, "")
     if got.status == "unchanged":
         run.say(f"{kind.upper()}: unchanged")
         return SourceStats(location=location, status="unchanged")

@@ -60,3 +60,19 @@ def fixture_db(fixture_db_path: Path) -> Iterator[VulnDB]:
     db = VulnDB.open(fixture_db_path)
     yield db
     db.close()
+
+
+def debian_changelog_record(tmp: Path, cve: str) -> Path:
+    """The real Debian-changelog record of ``cve`` (no severity) as a one-record OSV source folder."""
+    import zipfile
+
+    from tests.harness.requirements import require, shared_dir
+
+    vulndata = shared_dir() / "vulndata" / "Debian" / "all.zip"
+    require(vulndata.is_file(), f"{vulndata} is missing")
+    osv_dir = tmp / "osv"
+    osv_dir.mkdir()
+    name = f"x_DEBCL-{cve}.json"
+    with zipfile.ZipFile(vulndata) as z:
+        (osv_dir / name).write_bytes(z.read(name))
+    return osv_dir

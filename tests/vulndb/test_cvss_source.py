@@ -17,6 +17,7 @@ from services.vulndb.cvss_source import Rating, advisory_ratings, best, rate_mat
 from services.vulndb.cvss_update import ingest_cvss
 from services.vulndb.matcher import match_packages
 from tests.harness.requirements import require, shared_dir
+from tests.vulndb.conftest import debian_changelog_record
 
 BOOKWORM = Distro(id="debian", version_id="12", pretty_name="Debian GNU/Linux 12 (bookworm)")
 
@@ -134,17 +135,6 @@ def test_advisory_ratings_take_an_advisorys_cvss_for_each_cve_it_names() -> None
     assert best([got[0], word, cna]) == cna
 
 
-def _debcl_openssl(tmp: Path) -> Path:
-    """The real Debian-changelog record of CVE-2024-0727 (no severity) as a one-record OSV source."""
-    vulndata = shared_dir() / "vulndata" / "Debian" / "all.zip"
-    require(vulndata.is_file(), f"{vulndata} is missing")
-    osv_dir = tmp / "osv"
-    osv_dir.mkdir()
-    with zipfile.ZipFile(vulndata) as z:
-        (osv_dir / "x_DEBCL-CVE-2024-0727.json").write_bytes(z.read("x_DEBCL-CVE-2024-0727.json"))
-    return osv_dir
-
-
 def _openssl() -> PackageRecord:
     return PackageRecord(
         name="libssl3",
@@ -157,7 +147,7 @@ def _openssl() -> PackageRecord:
 
 async def test_update_with_cvss_rates_a_finding_its_advisory_left_unknown(tmp_path: Path) -> None:
     db_path = tmp_path / "db.sqlite"
-    osv_dir = _debcl_openssl(tmp_path)
+    osv_dir = debian_changelog_record(tmp_path, "CVE-2024-0727")
     await update_db(str(osv_dir), db_path)
     with VulnDB.open(db_path) as db:
         before = match_packages(db, BOOKWORM, [_openssl()]).matches

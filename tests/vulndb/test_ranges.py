@@ -14,6 +14,7 @@ from services.vulndb.versions import InvalidVersion, comparator, dpkg, semver
 
 _DECODE = msgspec.json.Decoder(osv.Affected)
 PYPI = comparator("PyPI")
+NPM = comparator("npm")
 
 
 def entry(doc: str) -> osv.Affected:
@@ -176,17 +177,24 @@ def test_versions_list_matches_the_exact_string() -> None:
 
 
 def test_a_version_the_scheme_rejects_still_matches_a_versions_list() -> None:
-    e = entry('{"versions":["2004d","2005a"],"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}]}')
-    verdict = evaluate("2004d", [e], PYPI)
+    e = entry('{"versions":["1.0","1.1"],"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}]}')
+    verdict = evaluate("1.0", [e], NPM)  # not SemVer: npm's own ordering refuses it
     assert verdict.affected
     assert verdict.fixed == ""
     assert len(verdict.notes) == 1
-    assert verdict.notes[0].startswith("ranges not evaluated: invalid pep440 version '2004d'")
+    assert verdict.notes[0].startswith("ranges not evaluated: invalid semver version '1.0'")
 
 
 def test_a_malformed_installed_version_raises() -> None:
-    e = ecosystem_range('{"introduced":"0"}', '{"fixed":"1.0"}')
-    with pytest.raises(InvalidVersion, match="not a PEP 440 version"):
-        evaluate("not a version", [e], PYPI)
+    e = ecosystem_range('{"introduced":"0"}', '{"fixed":"1.0.0"}')
+    with pytest.raises(InvalidVersion, match=r"not MAJOR\.MINOR\.PATCH"):
+        evaluate("not a version", [e], NPM)
     with pytest.raises(InvalidVersion):
-        affected("not a version", e, PYPI)
+        affected("not a version", e, NPM)
+
+
+def test_a_legacy_pypi_version_is_ordered_below_every_pep_440_one() -> None:
+    # packaging 21.3's LegacyVersion, as OSV orders PyPI: "2004d" sorts before "0", so it is affected
+    e = ecosystem_range('{"introduced":"0"}', '{"fixed":"1.0"}')
+    verdict = evaluate("2004d", [e], PYPI)
+    assert (verdict.affected, verdict.fixed, verdict.notes) == (True, "1.0", ())

@@ -44,6 +44,10 @@ FILES: dict[str, tuple[str, ...]] = {
     "nuget.txt": ("NuGet",),
     "packagist.txt": ("Packagist",),
     "pub.txt": ("Pub",),
+    "redhat-osv.txt": ("Red Hat:enterprise_linux:8::appstream", "Rocky Linux:8", "Oracle Linux:7"),
+    "pypi-legacy.txt": ("PyPI",),
+    "nuget-osv.txt": ("NuGet",),
+    "maven-osv.txt": ("Maven",),
 }
 
 
