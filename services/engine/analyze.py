@@ -133,6 +133,10 @@ async def analyze(
     layers = shown.layers
     owners = collector.owners
     packages = _with_owners(_packages(collector, distro, layers), owners)
+    shadowed = {c.name for c in catalogers if c.shadowed_by_os}
+    packages = [
+        p for p in packages if not (p.found_by in shadowed and owners.owner_across_usr_merge(p.locations))
+    ]
     if image.local_root() is None:  # a directory scan reports every lockfile it was pointed at
         packages = filter_declared(packages)
     packages.sort(key=lambda p: (p.type, p.name, p.version))

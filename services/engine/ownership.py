@@ -18,6 +18,7 @@ from collections.abc import Iterable
 OS_PACKAGE_TYPES = frozenset({"deb", "apk", "rpm"})
 # Paths the index holds per image (about 80 bytes each): real images own a few hundred thousand.
 OWNED_PATHS_MAX = 1_000_000
+_MERGED_DIRS = frozenset({"bin", "sbin", "lib", "lib32", "lib64", "libx32"})  # linked into /usr
 
 
 def location_path(location: str) -> str:
@@ -85,6 +86,24 @@ class OwnershipIndex:
         """The owner of the first location an OS package installed, if any."""
         for location in locations:
             owner = self.owner_of(location_path(location))
+            if owner is not None:
+                return owner
+        return None
+
+    def owner_across_usr_merge(self, locations: Iterable[str]) -> str | None:
+        """``owner_of_locations``, also trying each path's merged-/usr twin.
+
+        On merged-/usr systems ``/bin`` is a link to ``/usr/bin``: dpkg lists ``bin/bash``
+        while the walk finds the file at ``usr/bin/bash`` (and the other way round).
+        """
+        for location in locations:
+            path = location_path(location)
+            head, _, rest = path.partition("/")
+            if head == "usr":
+                twin = rest if rest.split("/", 1)[0] in _MERGED_DIRS else ""
+            else:
+                twin = f"usr/{path}" if head in _MERGED_DIRS else ""
+            owner = self.owner_of(path) or (self.owner_of(twin) if twin else None)
             if owner is not None:
                 return owner
         return None

@@ -83,3 +83,6 @@ class Cataloger(msgspec.Struct, frozen=True, kw_only=True):
     # Used instead of ``parse`` when ``request.spool`` is set (jars, binaries): constant memory.
     parse_stream: StreamParser | None = None
     companions: tuple[Companion, ...] = ()  # files beside the database (see the module docstring)
+    # A package found in a file an OS package installed is that OS package (a classified binary):
+    # left out of the report, as syft does, since the OS record already names it.
+    shadowed_by_os: bool = False

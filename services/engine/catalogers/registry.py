@@ -4,25 +4,30 @@ from __future__ import annotations
 
 from services.engine.catalogers.alpine import parse_apk_db
 from services.engine.catalogers.alpm import parse_alpm_db
+from services.engine.catalogers.binary import parse_classified_binary
 from services.engine.catalogers.bitnami import parse_bitnami_spdx
 from services.engine.catalogers.cocoapods import parse_podfile_lock
 from services.engine.catalogers.conda import parse_conda_environment, parse_conda_meta
-from services.engine.catalogers.cpp import parse_conan_lock
-from services.engine.catalogers.dart import parse_pubspec_lock
+from services.engine.catalogers.cpp import parse_conan_lock, parse_conanfile
+from services.engine.catalogers.dart import parse_pubspec, parse_pubspec_lock
 from services.engine.catalogers.debian import package as debian
 from services.engine.catalogers.dotnet import (
     parse_deps_json,
     parse_packages_config,
     parse_packages_lock,
     parse_packages_props,
+    parse_project_file,
 )
 from services.engine.catalogers.elixir import parse_mix_lock
-from services.engine.catalogers.erlang import parse_rebar_lock
+from services.engine.catalogers.erlang import parse_otp_app, parse_rebar_lock
+from services.engine.catalogers.gentoo import parse_portage_contents
+from services.engine.catalogers.githubactions import parse_composite_action, parse_workflow
 from services.engine.catalogers.golang import parse_go_binary, parse_go_mod
-from services.engine.catalogers.gradle import parse_gradle_lockfile
-from services.engine.catalogers.haskell import parse_cabal_freeze, parse_stack_lock
+from services.engine.catalogers.gradle import parse_gradle_lockfile, parse_verification_metadata
+from services.engine.catalogers.haskell import parse_cabal_freeze, parse_stack_lock, parse_stack_yaml
+from services.engine.catalogers.homebrew import parse_formula
 from services.engine.catalogers.interface import Cataloger
-from services.engine.catalogers.java import parse_java_archive
+from services.engine.catalogers.java import parse_java_archive, parse_jvm_release, parse_pom_xml
 from services.engine.catalogers.javascript import (
     parse_bun_lock,
     parse_package_json,
@@ -31,9 +36,14 @@ from services.engine.catalogers.javascript import (
     parse_yarn_lock,
 )
 from services.engine.catalogers.julia import parse_julia_manifest
+from services.engine.catalogers.kernel import parse_linux_kernel
+from services.engine.catalogers.lua import parse_rockspec
+from services.engine.catalogers.nix import parse_store_path
+from services.engine.catalogers.ocaml import parse_opam
 from services.engine.catalogers.opkg import parse_opkg_status
 from services.engine.catalogers.php import parse_composer_lock, parse_installed_json, parse_pear_registry
 from services.engine.catalogers.python import (
+    parse_egg_archive,
     parse_metadata,
     parse_pdm_lock,
     parse_pipfile_lock,
@@ -52,7 +62,11 @@ from services.engine.catalogers.rpm import (
 )
 from services.engine.catalogers.ruby import parse_gemfile_lock, parse_gemspec
 from services.engine.catalogers.rust import parse_cargo_auditable, parse_cargo_lock
+from services.engine.catalogers.scala import parse_sbt_lock
 from services.engine.catalogers.swift import parse_package_resolved
+from services.engine.catalogers.swipl import parse_pack
+from services.engine.catalogers.terraform import parse_terraform_lock
+from services.engine.catalogers.wordpress import parse_core_version, parse_plugin
 
 CATALOGERS: tuple[Cataloger, ...] = (
     debian.CATALOGER,
@@ -63,6 +77,7 @@ CATALOGERS: tuple[Cataloger, ...] = (
     parse_rpm_manifest.CATALOGER,
     parse_opkg_status.CATALOGER,
     parse_alpm_db.CATALOGER,
+    parse_portage_contents.CATALOGER,
     parse_metadata.CATALOGER,
     parse_requirements.CATALOGER,
     parse_poetry_lock.CATALOGER,
@@ -104,6 +119,28 @@ CATALOGERS: tuple[Cataloger, ...] = (
     parse_pear_registry.CATALOGER,
     parse_cabal_freeze.CATALOGER,
     parse_stack_lock.CATALOGER,
+    parse_otp_app.CATALOGER,
+    parse_rockspec.CATALOGER,
+    parse_opam.CATALOGER,
+    parse_pack.CATALOGER,
+    parse_plugin.CATALOGER,
+    parse_workflow.CATALOGER,
+    parse_composite_action.CATALOGER,
+    parse_classified_binary.CATALOGER,
+    parse_sbt_lock.CATALOGER,
+    parse_verification_metadata.CATALOGER,
+    parse_core_version.CATALOGER,
+    parse_pubspec.CATALOGER,
+    parse_pom_xml.CATALOGER,
+    parse_formula.CATALOGER,
+    parse_jvm_release.CATALOGER,
+    parse_project_file.CATALOGER,
+    parse_egg_archive.CATALOGER,
+    parse_store_path.CATALOGER,
+    parse_linux_kernel.CATALOGER,
+    parse_conanfile.CATALOGER,
+    parse_stack_yaml.CATALOGER,
+    parse_terraform_lock.CATALOGER,
 )
 
 

@@ -17,9 +17,14 @@ from importlib import resources
 
 from license_expression import ExpressionError, Licensing, get_spdx_licensing  # type: ignore[import-untyped]
 
+from services.engine.licenses.names import spdx_from_name
 from services.engine.licenses.urls import URL, license_by_url
 
-_SPLIT = re.compile(r"(\(|\)|\s+(?:and|or|with)\s+|\s*,\s*|\s*/\s*(?=[A-Za-z]))", re.IGNORECASE)
+# a comma before a version ("Apache License, Version 2.0") is part of the name, not a list
+_SPLIT = re.compile(
+    r"(\(|\)|\s+(?:and|or|with)\s+|\s*,(?!\s*(?:version\b|ver\b|ver\.|v\.?\s?\d|\d))\s*|\s*/\s*(?=[A-Za-z]))",
+    re.IGNORECASE,
+)
 _UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")
 _CLASSIFIER = "license ::"
 _OSGI_ATTR = re.compile(r';\s*(?:link|description)\s*=\s*(?:"[^"]*"|[^,;]*)', re.IGNORECASE)
@@ -70,7 +75,7 @@ def _token(token: str) -> str:
         return _spdx_keys()[low]
     if low.startswith("licenseref-"):
         return text
-    return license_ref(text)
+    return spdx_from_name(text, _spdx_keys().get) or license_ref(text)
 
 
 @cache
@@ -87,6 +92,9 @@ def normalize(declared: str) -> str:
         return _aliases()[whole]
     if whole.startswith(_CLASSIFIER):
         return _token(text)
+    named = spdx_from_name(text, _spdx_keys().get)  # "Apache License, Version 2.0": one name, not a list
+    if named:
+        return named
     out: list[str] = []
     for part in _SPLIT.split(text):
         if not part or not part.strip():

@@ -4,7 +4,8 @@ A POM's ``<url>`` or an OSGi ``Bundle-License`` header often names the license b
 only (jackson: ``https://www.apache.org/licenses/LICENSE-2.0.txt``). ``license_by_url``
 compares URLs without scheme, ``www.``, trailing slash, case and a ``.txt``/``.html``/
 ``.htm``/``.php``/``.md`` ending; ``opensource.org/licenses/<id>`` and
-``spdx.org/licenses/<id>`` resolve any SPDX id they name. An unknown URL gives None.
+``spdx.org/licenses/<id>`` resolve any SPDX id they name, as does OSI's newer
+``opensource.org/license/<id with - for .>``. An unknown URL gives None.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ URL: Final = re.compile(r"(?:https?://|www\.)[^\s,;()<>\"']+", re.IGNORECASE)
 _SCHEME: Final = re.compile(r"^[a-z][a-z0-9+.-]*://")
 _ENDING: Final = re.compile(r"\.(?:txt|html?|php|md)$")
 _BY_ID: Final = re.compile(r"^(?:opensource\.org/licenses?|spdx\.org/licenses)/([^/]+)$")
+# opensource.org's current paths spell the id with "-" for ".": /license/apache-2-0, /license/mit
+_OSI_SLUG: Final = re.compile(r"^opensource\.org/license/([a-z0-9-]+)$")
 
 
 def url_key(url: str) -> str:
@@ -47,4 +50,9 @@ def license_by_url(url: str, spdx_id: Callable[[str], str | None]) -> str | None
         named = spdx_id(by_id.group(1)) if by_id else None
         if named:
             return named
+        slug = _OSI_SLUG.match(candidate)
+        if slug:
+            named = spdx_id(re.sub(r"(?<=\d)-(?=\d)", ".", slug.group(1)))
+            if named:
+                return named
     return None

@@ -34,6 +34,8 @@ def test_names_are_unique_and_selection_by_tag() -> None:
         "rpm-manifest",
         "opkg-status",
         "alpm-db",
+        "portage-contents",
+        "nix-store",
     }
     declared = select(("declared",))
     assert declared

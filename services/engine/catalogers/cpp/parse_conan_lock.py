@@ -25,7 +25,8 @@ _REF = re.compile(
 )
 
 
-def _reference(path: str, ref: Any, dev: bool) -> RawPackage | str:
+def conan_reference(path: str, ref: Any, dev: bool) -> RawPackage | str:
+    """One `name/version[@user/channel][#revision]` reference, or a problem naming the file."""
     m = _REF.match(ref) if isinstance(ref, str) else None
     if m is None:
         return f"{path}: reference {str(ref)[:80]!r} is not name/version"
@@ -59,7 +60,7 @@ def parse_conan_lock(path: str, data: bytes) -> ParseResult:
         return ParseResult(problems=[problem])
     if not isinstance(doc, dict) or not ("graph_lock" in doc or "requires" in doc or "version" in doc):
         return ParseResult(problems=[f"{path}: neither 'graph_lock' nor 'requires': not a conan.lock"])
-    return collect(_reference(path, ref, dev) for ref, dev in _references(doc))
+    return collect(conan_reference(path, ref, dev) for ref, dev in _references(doc))
 
 
 def conan_to_package(raw: RawPackage, distro: Distro | None, location: str) -> PackageRecord:

@@ -22,16 +22,21 @@ _HACKAGE = re.compile(
 )
 
 
+def hackage_reference(path: str, reference: Any) -> RawPackage | str:
+    """``name-version[@sha256:hash[,size]]`` as a package, or a problem naming the file."""
+    m = _HACKAGE.match(reference.strip()) if isinstance(reference, str) else None
+    if m is None:
+        return f"{path}: cannot read hackage reference {str(reference)[:80]!r}"
+    metadata = {"pkg_hash": m["hash"]} if m["hash"] else {}
+    return RawPackage(name=m["name"], version=m["version"], declared=True, metadata=metadata)
+
+
 def _package(path: str, item: Any) -> RawPackage | str | None:
     completed = item.get("completed") if isinstance(item, dict) else None
     hackage = completed.get("hackage") if isinstance(completed, dict) else None
     if hackage is None:
         return None  # git, archive or a local path
-    m = _HACKAGE.match(hackage.strip()) if isinstance(hackage, str) else None
-    if m is None:
-        return f"{path}: cannot read hackage reference {str(hackage)[:80]!r}"
-    metadata = {"pkg_hash": m["hash"]} if m["hash"] else {}
-    return RawPackage(name=m["name"], version=m["version"], declared=True, metadata=metadata)
+    return hackage_reference(path, hackage)
 
 
 def parse_stack_lock(path: str, data: bytes) -> ParseResult:

@@ -2,9 +2,10 @@
 
 A lockfile names what a build *would* use, so its crates are declared (syft tags its
 Cargo.lock cataloger "declared"; binaries built with ``cargo auditable`` are the installed
-evidence). ``[[package]]`` entries without a ``source`` are the workspace's own crates (path
-dependencies and the root): they are not published crates at that version and are left out.
-Registry and git crates are reported; the source and checksum are kept in the metadata.
+evidence). ``[[package]]`` entries without a ``source`` are the workspace's own crates (the
+root and path dependencies): reported as syft and Trivy report them, marked ``role:
+workspace``, since they are what the image's application is. Registry and git crates keep
+their source and checksum in the metadata.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from services.engine.requests import FileRequest
 def _crate(entry: Entry, name: str, version: str) -> RawPackage | None:
     source = entry.get("source")
     if not isinstance(source, str) or not source:
-        return None  # a workspace member or path dependency
+        return RawPackage(name=name, version=version, declared=True, metadata={"role": "workspace"})
     metadata = {"source": source}
     if isinstance(entry.get("checksum"), str):
         metadata["checksum"] = entry["checksum"]
@@ -27,7 +28,7 @@ def _crate(entry: Entry, name: str, version: str) -> RawPackage | None:
 
 
 def parse_cargo_lock(path: str, data: bytes) -> ParseResult:
-    """Crates with a source; a file that is not TOML, or a crate without name or version, is a problem."""
+    """Every crate; a file that is not TOML, or a crate without name or version, is a problem."""
     return parse_package_tables(path, data, "Cargo.lock", _crate)
 
 

@@ -14,22 +14,26 @@ def _parse(rel: str):
     return parse_cargo_lock(rel, (HERE / rel).read_bytes())
 
 
-def test_registry_and_git_crates_without_workspace_members() -> None:
+def test_registry_and_git_crates_and_workspace_members() -> None:
     result = _parse("testdata/usr/src/rustapp/Cargo.lock")
     assert result.problems == []
     assert [(p.name, p.version) for p in result.packages] == [
         ("libc", "0.2.62"),
         ("maybe-uninit", "2.0.0"),
+        ("rustapp", "0.1.0"),
+        ("rustapp-core", "0.1.0"),
         ("smallvec", "0.6.9"),
         ("time", "0.1.43"),
         ("tiny-git-dep", "0.2.0"),
         ("winapi", "0.3.8"),
-    ]  # rustapp and rustapp-core have no source: the workspace's own crates
-    smallvec = result.packages[2]
+    ]
+    workspace = [p.name for p in result.packages if p.metadata.get("role") == "workspace"]
+    assert workspace == ["rustapp", "rustapp-core"]  # no source: the workspace's own crates
+    smallvec = result.packages[4]
     assert smallvec.declared
     assert smallvec.metadata["source"] == "registry+https://github.com/rust-lang/crates.io-index"
     assert len(smallvec.metadata["checksum"]) == 64
-    assert result.packages[4].metadata["source"].startswith("git+https://")
+    assert result.packages[6].metadata["source"].startswith("git+https://")
     pkg = cargo_to_package(smallvec, None, "/usr/src/rustapp/Cargo.lock")
     assert (pkg.type, pkg.purl, pkg.declared) == ("cargo", "pkg:cargo/smallvec@0.6.9", True)
 

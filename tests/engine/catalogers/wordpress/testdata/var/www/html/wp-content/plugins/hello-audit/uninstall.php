@@ -1,0 +1,3 @@
+<?php
+// helper, no header
+function hello_audit_log( $what ) {}
