@@ -9,6 +9,7 @@ import msgspec
 from schemas.events import (
     AdvisoryBuildPublished,
     Alert,
+    ContentBundlePublished,
     DeadLetter,
     Event,
     FindingEvent,
@@ -30,7 +31,7 @@ _DECODERS: Final[dict[str, msgspec.json.Decoder[Any]]] = {
     Topics.FINDINGS: msgspec.json.Decoder(FindingEvent),
     Topics.ALERTS: msgspec.json.Decoder(Alert),
     Topics.DLQ: msgspec.json.Decoder(DeadLetter),
-    Topics.ADVISORIES: msgspec.json.Decoder(AdvisoryBuildPublished),
+    Topics.ADVISORIES: msgspec.json.Decoder(AdvisoryBuildPublished | ContentBundlePublished),
 }
 
 

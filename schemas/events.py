@@ -9,7 +9,7 @@ from __future__ import annotations
 import msgspec
 
 from schemas.records import CoverageGap, Detection, Finding, ImageInfo, PackageRecord, Unknown, VulnMatch
-from schemas.vocabulary import ImageStatus, LifecycleState, ScanReason
+from schemas.vocabulary import BundleKind, ImageStatus, LifecycleState, ScanReason
 
 
 class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", omit_defaults=True):
@@ -37,6 +37,9 @@ class ImageDiscovered(Event, frozen=True, tag="image.discovered"):
     # False where the image cannot be pulled from here (an ECS Fargate task): the sighting is
     # linked, but the digest stays Pending Scan until the same digest is scanned elsewhere
     scannable: bool = True
+    # the image pull secrets the pod names (``spec.imagePullSecrets``) as "namespace/name": references
+    # only, never a secret's content; an engine reads those secrets from the cluster when it pulls
+    pull_secrets: list[str] = []
 
 
 class ImageRemoved(Event, frozen=True, tag="image.removed"):
@@ -160,7 +163,28 @@ class AdvisoryBuildPublished(Event, frozen=True, tag="advisory.build"):
     published_at: str = ""
 
 
-AdvisoryEvent = AdvisoryBuildPublished
+class ContentBundlePublished(Event, frozen=True, tag="content.bundle"):
+    """The updater stored a new content bundle: engines switch their content analyzers to it.
+
+    ``kind`` says what it carries (threat feeds, YARA rules, a SHA-256 hash list); ``object_key``
+    names the bundle in the object store (``content/<kind>/<build_id>/bundle.msgpack``), its
+    ``sha256`` is checked after download. ``sources`` lists the files or URLs it was made of and
+    ``files`` how many files it holds.
+    """
+
+    kind: BundleKind
+    build_id: str
+    object_key: str
+    sha256: str
+    built_at: str  # RFC 3339
+    size_bytes: int = 0
+    sources: list[str] = []
+    files: int = 0
+    published_at: str = ""
+
+
+# advisory database builds and content bundles share the topic; payloads of either still decode
+AdvisoryEvent = AdvisoryBuildPublished | ContentBundlePublished
 
 
 class DeadLetter(Event, frozen=True, tag="dead-letter"):

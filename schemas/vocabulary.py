@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Final, Literal, TypeGuard, get_args
 
 __all__ = [
+    "BUNDLE_KINDS",
     "CATEGORIES",
     "DETECTION_CATEGORIES",
     "FIX_STATES",
@@ -20,6 +21,7 @@ __all__ = [
     "LIFECYCLE_STATES",
     "SCAN_REASONS",
     "SEVERITIES",
+    "BundleKind",
     "Category",
     "DetectionCategory",
     "FixState",
@@ -64,6 +66,10 @@ DETECTION_CATEGORIES: Final[tuple[DetectionCategory, ...]] = get_args(DetectionC
 # ... and what a finding can be: an advisory match, a coverage gap, a threshold, or a detection.
 Category = Literal["CVE", "Coverage", "ImageScan", DetectionCategory]
 CATEGORIES: Final[tuple[Category, ...]] = ("CVE", "Coverage", "ImageScan", *DETECTION_CATEGORIES)
+# What a content bundle on ``assay.advisories.v1`` carries: threat feeds for the URL/IP analyzer,
+# YARA rules and SHA-256 hash lists for the malware analyzer.
+BundleKind = Literal["threat-feeds", "yara-rules", "hash-list"]
+BUNDLE_KINDS: Final[tuple[BundleKind, ...]] = get_args(BundleKind)
 
 
 def is_severity(value: str) -> TypeGuard[Severity]:

@@ -6,7 +6,9 @@ one replica at a time is the active one and a second replica (or a restarted pod
 refresh again early. A build is announced with an ``AdvisoryBuildPublished`` on
 ``assay.advisories.v1`` and then marked published; one recorded but never announced (a crash in
 between) is announced on the next pass. A source that cannot be read is logged and retried
-after ``RETRY_S`` (or the interval, if shorter); the stored builds stay as they were.
+after ``RETRY_S`` (or the interval, if shorter); the stored builds stay as they were. The content
+bundles (threat feeds, YARA rules, hash lists: ``bundles.py``) are refreshed in the same pass,
+before the database, and announced on the same topic.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from services.common.runner import publish_event
 from services.common.store.builds import AdvisoryBuild, rfc3339
 from services.common.store.postgres import Store
 from services.updater.build import UpdaterPlan, refresh
+from services.updater.bundles import BundlePlan, publish_bundles
 from services.vulndb.builds import wait_for_any
 
 if TYPE_CHECKING:
@@ -45,8 +48,13 @@ async def announce(bus: Bus, store: Store, build: AdvisoryBuild) -> None:
     log.info("updater: announced build %s on %s", build.build_id, Topics.ADVISORIES)
 
 
-async def update_once(plan: UpdaterPlan, bus: Bus, store: Store, objects: ObjectStore) -> float:
-    """One pass: refresh when due (as the lock holder) and announce; the seconds until the next pass."""
+async def update_once(
+    plan: UpdaterPlan, bus: Bus, store: Store, objects: ObjectStore, bundles: BundlePlan | None = None
+) -> float:
+    """One pass: refresh when due (as the lock holder) and announce; the seconds until the next pass.
+
+    ``bundles``: the content bundles (threat feeds, YARA rules, hash lists) refreshed in the same pass.
+    """
     retry = min(RETRY_S, plan.interval_s)
     async with store.exclusive(UPDATER_LOCK) as active:
         if not active:
@@ -59,6 +67,8 @@ async def update_once(plan: UpdaterPlan, bus: Bus, store: Store, objects: Object
                 if not latest.published:
                     await announce(bus, store, latest)
                 return plan.interval_s - age
+        if bundles is not None:
+            await publish_bundles(bundles, bus, objects)
         try:
             refreshed = await refresh(plan, store.builds, objects)
         except VulnDBError as exc:
@@ -80,9 +90,12 @@ async def run_updater(
 ) -> None:
     """Refresh and announce until ``stop`` (``once``: a single pass). ``objects`` holds the builds."""
     plan = UpdaterPlan.from_settings(settings)
+    bundles = BundlePlan.from_settings(settings)
     log.info("updater: sources %s, every %.0f s", ", ".join(plan.sources()), plan.interval_s)
+    for kind, where in bundles.sources.items():
+        log.info("updater: %s bundle from %s", kind, ", ".join(where))
     while not stop.is_set():
-        wait_s = await update_once(plan, bus, store, objects)
+        wait_s = await update_once(plan, bus, store, objects, bundles)
         if once:
             return
         await wait_for_any(stop, None, timeout_s=max(1.0, wait_s))

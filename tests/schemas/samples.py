@@ -10,6 +10,7 @@ from __future__ import annotations
 from schemas import (
     AdvisoryBuildPublished,
     Alert,
+    ContentBundlePublished,
     CoverageGap,
     DeadLetter,
     Detection,
@@ -174,6 +175,7 @@ SAMPLES: tuple[Event, ...] = (
         pod_count=3,
         ou="payments-eu",
         scannable=False,
+        pull_secrets=["payments/regcred"],
     ),
     ImageRemoved(
         environment="cluster:prod-eu",
@@ -261,6 +263,17 @@ SAMPLES: tuple[Event, ...] = (
         size_bytes=48211968,
         sources=["osv:https://osv-vulnerabilities.storage.googleapis.com", "kev:known_exploited.json"],
         advisories=183220,
+        published_at="2024-05-02T10:15:04Z",
+    ),
+    ContentBundlePublished(
+        kind="threat-feeds",
+        build_id="20240502T101500Z-5e1d0c9b8a7f6e5d",
+        object_key="content/threat-feeds/20240502T101500Z-5e1d0c9b8a7f6e5d/bundle.msgpack",
+        sha256="4d6e8f0a2b4c9b2c5d7e1f3a4b6c8d0e2f4a6b8c0d2e4f6a8b0c2d4e6f8a0b2c",
+        built_at="2024-05-02T10:15:00Z",
+        size_bytes=1843,
+        sources=["https://urlhaus.abuse.ch/downloads/text/", "/etc/assay/feeds/local.txt"],
+        files=2,
         published_at="2024-05-02T10:15:04Z",
     ),
     DeadLetter(

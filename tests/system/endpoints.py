@@ -12,8 +12,11 @@ components, the way the cluster would resolve them:
 * ``ASSAY_KAFKA_BOOTSTRAP`` and a literal ``ASSAY_PG_DSN`` (compose) point at the test's broker
   and database; every ``ASSAY_CLUSTERS`` entry without a kubeconfig (the in-cluster service
   account) gets a kubeconfig for the fake API server;
-* a listen address (the API's, the node daemon's, the admission webhook's, Harbor's adapter's)
-  gets a free loopback port, since the pods share one network here;
+* a listen address (the API's, the admission webhook's, Harbor's adapter's) gets a free loopback
+  port, since the pods share one network here; the node daemon, which advertises
+  ``$(POD_IP):5050``, listens on its pod's own loopback address (``status.podIP``) at that port;
+* ``$(VAR)`` in a value is expanded from the variables defined before it, as the kubelet does;
+* the node daemon's containerd socket (a hostPath) is the test's containerd;
 * a value under a volume's mount path is moved under that volume's directory for this pod;
 * the registry's CA is trusted (``SSL_CERT_FILE``), as the nodes of a cluster would trust it;
 * the advisory source, an endpoint the image defaults to the internet, is the test's mirror;
@@ -26,7 +29,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +46,9 @@ __all__ = ["API_TOKEN", "API_TOKEN_SECRET", "ConfigError", "Endpoints", "contain
 API_TOKEN = f"assay_{secrets.token_hex(6)}_{secrets.token_urlsafe(32)}"
 API_TOKEN_SECRET = ("assay-api-auth", "bootstrap-token")  # values.yaml: api.bootstrapToken
 
-_LISTEN = ("ASSAY_API_LISTEN", "ASSAY_NODE_LISTEN", "ASSAY_ADMISSION_LISTEN", "ASSAY_HARBOR_LISTEN")
+_LISTEN = ("ASSAY_API_LISTEN", "ASSAY_ADMISSION_LISTEN", "ASSAY_HARBOR_LISTEN")
+_POD_LISTEN = ("ASSAY_NODE_LISTEN",)  # advertised as "$(POD_IP):PORT": the pod's own address, its port
+_DEPENDENT = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")  # Kubernetes' $(VAR) in an env value
 _ADVISORY_SOURCES = ("ASSAY_DB_SOURCE", "ASSAY_UPDATER_SOURCE")
 # what a container inherits from the test runner: enough to run Python, nothing of Assay's
 _INHERITED = ("PATH", "LANG", "LC_ALL", "PYTHONPATH", "VIRTUAL_ENV")
@@ -66,6 +73,7 @@ class Endpoints:
     aws_endpoint: str = ""  # the AWS APIs (moto) for containers configured with a bucket, ECS or ECR
     aws_region: str = "us-east-1"  # what the cloud would give the pod when the chart names none
     node_name: str = "node-1"
+    containerd_socket: str = ""  # the node's container runtime (a hostPath socket in the cluster)
 
 
 def _secret(endpoints: Endpoints, ref: Mapping[str, Any], var: str) -> str | None:
@@ -78,8 +86,20 @@ def _secret(endpoints: Endpoints, ref: Mapping[str, Any], var: str) -> str | Non
     return endpoints.secrets[key]
 
 
+def pod_ip(pod: str) -> str:
+    """A loopback address of ``pod``'s own, as each pod has its own IP: a port it listens on as
+    configured (the node daemon's 5050) is then free on it, and what it advertises is reachable."""
+    h = zlib.crc32(pod.encode())
+    return f"127.{1 + h % 250}.{(h >> 8) % 256}.{1 + (h >> 16) % 250}"
+
+
 def _field(path: str, pod: str, namespace: str, node: str) -> str:
-    values = {"metadata.name": pod, "metadata.namespace": namespace, "spec.nodeName": node}
+    values = {
+        "metadata.name": pod,
+        "metadata.namespace": namespace,
+        "spec.nodeName": node,
+        "status.podIP": pod_ip(pod),
+    }
     if path not in values:
         raise ConfigError(f"fieldRef {path!r} is not one the harness knows")
     return values[path]
@@ -138,7 +158,15 @@ def container_env(
             value = _field(var["valueFrom"]["fieldRef"]["fieldPath"], pod, namespace, endpoints.node_name)
         else:
             raise ConfigError(f"{name}: a valueFrom the harness does not know: {var['valueFrom']}")
+        if name in _POD_LISTEN:  # all addresses in the pod's network: here its own loopback address
+            value = f"{pod_ip(pod)}:{value.rpartition(':')[2]}"
+        # a reference to a variable defined above is expanded, as the kubelet does
+        value = _DEPENDENT.sub(lambda m: env.get(m.group(1), m.group(0)), value)
         env[name] = _remount(value, volumes, container.mounts)
+    if "ASSAY_CONTAINERD_SOCKET" in env:
+        if not endpoints.containerd_socket:
+            raise ConfigError("ASSAY_CONTAINERD_SOCKET: the test has no container runtime for this pod")
+        env["ASSAY_CONTAINERD_SOCKET"] = endpoints.containerd_socket
     for name in _ADVISORY_SOURCES:
         if endpoints.advisory_source and name not in env:
             env[name] = endpoints.advisory_source

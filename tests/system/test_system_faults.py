@@ -1,11 +1,13 @@
 """Scenario 4 (the process faults): SIGKILL each workload of the default install in turn, mid-work.
 
-The cluster's pods come in two waves. Inventory, dedupe and the read API are killed as soon as
-dedupe has recorded the first sighting; the engine that starts scanning the Debian image (a scan
-of seconds) is killed mid-scan, and a policy replica with it; the second wave of pods arrives
-while they restart. Each killed process is started again by the restart policy (the harness plays
-the kubelet), and in the end no image is lost (every running image scanned), no image is scanned
-twice and no finding is published as new twice or missing from the store.
+The updater is killed first, mid-way through the first advisory build the engines wait for (the
+restarted updater builds it again). The cluster's pods come in two waves. Inventory, dedupe and
+the read API are killed as soon as dedupe has recorded the first sighting; the engine that starts
+scanning the Debian image (a scan of seconds) is killed mid-scan, and a policy replica with it;
+the second wave of pods arrives while they restart. (The node daemon, off by default, is killed
+in ``test_system_node_faults.py``.) Each killed process is started again by the restart policy
+(the harness plays the kubelet), and in the end no image is lost (every running image scanned),
+no image is scanned twice and no finding is published as new twice or missing from the store.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from tests.system.workloads import k8s_workloads
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.realworld, pytest.mark.timeout(900)]
 
-KILLED = ("assay-inventory", "assay-dedupe", "assay-api", "assay-engine", "assay-policy")
+KILLED = ("assay-updater", "assay-inventory", "assay-dedupe", "assay-api", "assay-engine", "assay-policy")
 
 
 async def _until_known(dsn: str, count: int, limit_s: float = 300) -> None:
@@ -48,6 +50,11 @@ async def test_every_workload_killed_mid_work_recovers_and_nothing_is_lost_or_do
     host = registry.host
     web, agent, report = first_wave(kube, host)
     async with running_fleet(Kubelet(endpoints, tmp_path_factory.mktemp("fleet")), k8s_workloads()) as fleet:
+        # the updater mid-way through its first build (one source ingested, more to go): engines
+        # hold every request until the restarted updater has stored and announced a build
+        ingested = "records: "
+        await until_logged(fleet, "assay-updater", ingested)
+        fleet.kill("assay-updater", logged=ingested)
         await _until_known(endpoints.pg_dsn, 1)  # the first sightings are being handled
         fleet.kill("assay-inventory")
         fleet.kill("assay-dedupe")
@@ -62,6 +69,7 @@ async def test_every_workload_killed_mid_work_recovers_and_nothing_is_lost_or_do
         images = await wait_for_images(endpoints.pg_dsn, fleet, 3)
         events = list(fleet.events)
         restarted = {e.split("/", 1)[0].rsplit("-", 1)[0] for e in events if "killed by SIGKILL" in e}
+        updater_log = fleet.logs("assay-updater")
     assert {i["digest"]: i["status"] for i in images} == {web: "scanned", agent: "scanned", report: "scanned"}
     assert restarted == set(KILLED), events
 
@@ -69,3 +77,4 @@ async def test_every_workload_killed_mid_work_recovers_and_nothing_is_lost_or_do
         endpoints.kafka_bootstrap, endpoints.pg_dsn, (web, agent, report)
     )
     assert {"CVE-2024-2398", "CVE-2023-5678"} <= {f.id for f in by_digest[web]}
+    assert updater_log.count("announced build") >= 1  # the restarted updater finished the build

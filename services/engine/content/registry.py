@@ -64,6 +64,11 @@ def _licenses(settings: Settings) -> ContentAnalyzer:
     return LicenseAnalyzer(load_policy(Path(settings.license.policy)) if settings.license.policy else None)
 
 
+NO_FEEDS_NOTE = (
+    "no threat feeds loaded ({}): URL/IP analysis checked nothing; "
+    "publish feeds with the updater (ASSAY_UPDATER_FEEDS_SOURCES) or run `assay feeds update`"
+)
+
 ANALYZERS: dict[str, Callable[[Settings], ContentAnalyzer]] = {
     "secrets": _secrets,
     "insecure": _insecure,
@@ -84,6 +89,15 @@ class ContentAnalysis:
     def from_settings(cls, settings: Settings) -> ContentAnalysis:
         """``ConfigError`` when an analyzer name or a rules file is bad."""
         return cls(build_analyzers(settings), build_layer_cache(settings))
+
+    def notes(self) -> list[str]:
+        """What these analyzers cannot check as configured, as a scan's notes: the URL/IP analyzer
+        with no threat feed loaded finds nothing, and a clean result must not look like a check."""
+        return [
+            NO_FEEDS_NOTE.format(a.feeds.store or "no feed store")
+            for a in self.analyzers
+            if isinstance(a, NetIocAnalyzer) and not a.feeds
+        ]
 
     def bind(self, layers: Sequence[LayerInfo]) -> BoundScan:
         """The analyzers for one image (cache-wrapped when the cache is on); ``commit`` after success."""
@@ -116,4 +130,4 @@ def build_layer_cache(settings: Settings) -> LayerCache | None:
     return LayerCache(DirectoryBackend(settings.effective_layer_cache_dir))
 
 
-__all__ = ["ANALYZERS", "ContentAnalysis", "build_analyzers", "build_layer_cache"]
+__all__ = ["ANALYZERS", "NO_FEEDS_NOTE", "ContentAnalysis", "build_analyzers", "build_layer_cache"]
