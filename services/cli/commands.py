@@ -152,6 +152,7 @@ def run_scan(settings: Settings, args: argparse.Namespace) -> int:
         show=show,
         timeout_s=args.timeout,
         match_advisories=args.scanners is None or "vuln" in args.scanners,
+        progress=getattr(args, "live_progress", False),
     )
     return asyncio.run(scan(settings, args.target, options))
 
@@ -196,6 +197,7 @@ def run_db(settings: Settings, args: argparse.Namespace) -> int:
         epss_source=args.epss,
         cvss_source=args.cvss,
         full=args.full,
+        live=getattr(args, "live_progress", False),
     )
     return asyncio.run(update)
 

@@ -3,8 +3,9 @@
 ``update`` ingests the OSV exports (incrementally: unchanged sources are not downloaded
 again), and optionally CISA's KEV catalog, FIRST's EPSS scores and the CVSS ratings of CVE
 JSON 5 records (``--cvss``, for findings whose advisories carry no severity); progress goes to
-stderr (a self-overwriting status line on a terminal, plain lines otherwise) and the
-final statistics, as JSON, to stdout. ``status`` prints what the database holds.
+stderr (live, with ``rich``, on a terminal; otherwise only the lasting step lines:
+``services/common/progress.py``) and the final statistics, as JSON, to stdout. ``status``
+prints what the database holds.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 import msgspec
 
 from services.common.errors import VulnDBError
+from services.common.progress import Progress
 from services.vulndb import kev
 from services.vulndb.db import VulnDB
 from services.vulndb.feeds import FEED_KINDS
@@ -24,33 +26,6 @@ from services.vulndb.sources import is_url
 
 if TYPE_CHECKING:
     from services.settings import Settings
-
-
-class ProgressPrinter:
-    """Writes progress to a stream: on a terminal, transient status on one overwritten line;
-    otherwise every update as a plain line (logs and CI keep them)."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
-        self._tty = stream.isatty()
-        self._pending = False  # a transient line is on screen
-
-    def line(self, message: str) -> None:
-        """A lasting line."""
-        if self._pending:
-            self._stream.write("\r\x1b[K")
-            self._pending = False
-        self._stream.write(message + "\n")
-        self._stream.flush()
-
-    def status(self, message: str) -> None:
-        """A transient update (bytes downloaded, records read)."""
-        if not self._tty:
-            self.line(message)
-            return
-        self._stream.write("\r\x1b[K" + message)
-        self._stream.flush()
-        self._pending = True
 
 
 def parse_ecosystems(values: Sequence[str] | None) -> list[str] | None:
@@ -80,26 +55,29 @@ async def run_update(
     cvss_source: str | None = None,
     full: bool = False,
     stderr: TextIO | None = None,
+    live: bool = False,
 ) -> int:
-    """Ingest OSV records from ``source`` (or the configured default) into the local database."""
+    """Ingest OSV records from ``source`` (or the configured default) into the local database;
+    ``live``: draw progress on ``stderr`` (the entrypoint's ``wants_progress``)."""
     src = source or settings.db.source
     path = settings.effective_db_path
-    out = ProgressPrinter(stderr or sys.stderr)
-    try:
-        stats = await update_db(
-            src,
-            path,
-            ecosystems=parse_ecosystems(ecosystems),
-            kev=kev_location(src, kev_source),
-            epss=epss_source,
-            cvss=cvss_source,
-            full=full,
-            progress=out.line,
-            status=out.status,
-        )
-    except VulnDBError as exc:
-        out.line(f"assay: error: {exc}")
-        return 2
+    with Progress(stderr or sys.stderr, live=live) as out:
+        try:
+            stats = await update_db(
+                src,
+                path,
+                ecosystems=parse_ecosystems(ecosystems),
+                kev=kev_location(src, kev_source),
+                epss=epss_source,
+                cvss=cvss_source,
+                full=full,
+                progress=out.line,
+                status=out.status,
+                nvd_api_key=settings.db.nvd_api_key,
+            )
+        except VulnDBError as exc:
+            out.line(f"assay: error: {exc}")
+            return 2
     print(msgspec.json.encode(stats).decode())
     return 0
 

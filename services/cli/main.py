@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from services.cli.rescan import add_rescan_command, run_rescan
 from services.cli.rulesets import add_rulesets_command, run_rulesets
 from services.common.config import RegistryConfig
 from services.common.errors import ConfigError
+from services.common.progress import wants_progress
 from services.settings import Settings, load_settings
 
 Run = Callable[["Settings", argparse.Namespace], int]
@@ -123,6 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"assay: configuration error: {exc}", file=sys.stderr)
         return 2
+    args.live_progress = wants_progress(sys.stderr, os.environ)  # bars only for a person at a terminal
     run: Run = args.run
     return run(settings, args)
 

@@ -14,15 +14,10 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from services.api.rescan import FARGATE_NOTE
-from services.api.store import Reads
 from services.common.errors import AssayError, ConfigError
-from services.common.lifespan import Needs, lifespan
-from services.common.scan_requests import publish_requests, recorded_version
-from services.common.store.postgres import Store
-from services.common.store.requests import Requests
 
 if TYPE_CHECKING:
+    from services.common.store.postgres import Store
     from services.settings import Settings
 
 __all__ = ["add_rescan_command", "run_rescan"]
@@ -30,6 +25,9 @@ __all__ = ["add_rescan_command", "run_rescan"]
 
 async def _refusals(store: Store, digests: list[str]) -> dict[str, str]:
     """Why each of ``digests`` (not requested) was refused: unknown, or seen only where none can pull it."""
+    from services.api.rescan import FARGATE_NOTE
+    from services.api.store import Reads
+
     out: dict[str, str] = {}
     for digest in digests:
         image = await Reads(store.pool).image(digest)
@@ -49,6 +47,11 @@ def add_rescan_command(sub: Any) -> None:
 
 async def run_rescan(settings: Settings, args: argparse.Namespace) -> int:
     """Request the rescans; print one line per request. Exit 2 on bad arguments or an outage."""
+    # imported here: every ``assay`` command registers this one, few run it (the API's modules are slow)
+    from services.common.lifespan import Needs, lifespan
+    from services.common.scan_requests import publish_requests, recorded_version
+    from services.common.store.requests import Requests
+
     if bool(args.digests) == bool(args.all):
         print("assay rescan: give image digests or --all (not both)", file=sys.stderr)
         return 2

@@ -55,13 +55,14 @@ async def scan_report(
     ruleset: Ruleset = DEFAULT_RULESET,
     *,
     match_advisories: bool = True,
+    progress: bool = False,
 ) -> Report:
     """Scan one target and assess it: the report ``assay scan`` prints.
 
     The engine's scan use case (``services/engine/usecase.py``) then policy's assessment
     (``services/policy/assess.py``), as the Harbor adapter composes them.
     """
-    detections = await scan_local(settings, target, match_advisories=match_advisories)
+    detections = await scan_local(settings, target, match_advisories=match_advisories, progress=progress)
     return assess(detections, acceptance, dt.date.fromisoformat(utcnow()[:10]), ruleset)
 
 
@@ -78,6 +79,7 @@ class ScanOptions(msgspec.Struct, frozen=True, kw_only=True):
     ruleset_file: str | None = None
     show: ShowFilter = msgspec.field(default_factory=ShowFilter)
     timeout_s: float | None = None
+    progress: bool = False  # bars per layer on stderr (``wants_progress``: a terminal, no NO_COLOR)
     match_advisories: bool = True
 
 
@@ -127,7 +129,12 @@ async def run_scan(settings: Settings, target: str, options: ScanOptions) -> int
     try:
         ruleset = load_ruleset_file(Path(options.ruleset_file)) if options.ruleset_file else DEFAULT_RULESET
         scanning = scan_report(
-            settings, target, acceptance, ruleset, match_advisories=options.match_advisories
+            settings,
+            target,
+            acceptance,
+            ruleset,
+            match_advisories=options.match_advisories,
+            progress=options.progress,
         )
         report = await asyncio.wait_for(scanning, options.timeout_s)
     except TimeoutError:

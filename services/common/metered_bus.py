@@ -44,8 +44,9 @@ def failure_kind(reason: str) -> str:
 
 
 class _MeteredConsumer(Consumer):
-    def __init__(self, inner: Consumer, bus: MeteredBus) -> None:
-        self._inner, self._bus = inner, bus
+    def __init__(self, inner: Consumer, bus: MeteredBus, group: str) -> None:
+        self._inner, self._bus, self._group = inner, bus, group
+        self._shown: set[tuple[str, int]] = set()  # the partitions whose lag series this member set
 
     async def start(self) -> None:
         await self._inner.start()
@@ -61,6 +62,19 @@ class _MeteredConsumer(Consumer):
 
     async def commit(self, messages: Sequence[Message]) -> None:
         await self._inner.commit(messages)
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        return self._inner.lag()
+
+    async def refresh_lag(self) -> None:
+        """Set ``assay_consumer_lag`` for the partitions owned now; drop the series of those that left."""
+        m = self._bus.metrics
+        lags = self.lag()
+        for topic, partition in self._shown - lags.keys():
+            m.consumer_lag.remove(m.service, self._group, topic, str(partition))
+        for (topic, partition), value in lags.items():
+            m.consumer_lag.labels(m.service, self._group, topic, str(partition)).set(value)
+        self._shown = set(lags)
 
     def __getattr__(self, name: str) -> object:  # assignment() and other transport extras
         return getattr(self._inner, name)
@@ -82,8 +96,14 @@ class MeteredBus(Bus):
     async def ensure_topics(self, topics: Sequence[str], partitions: int = 4) -> None:
         await self._inner.ensure_topics(topics, partitions)
 
+    @property
+    def metrics(self) -> Metrics:
+        return self._metrics
+
     def consumer(self, group: str, topics: Sequence[str]) -> Consumer:
-        return _MeteredConsumer(self._inner.consumer(group, topics), self)
+        metered = _MeteredConsumer(self._inner.consumer(group, topics), self, group)
+        self._metrics.on_scrape(metered.refresh_lag)  # lag is read from the client at scrape time
+        return metered
 
     async def publish(self, topic: str, key: str, value: bytes, headers: Headers = ()) -> None:
         await self._inner.publish(topic, key, value, headers)
@@ -121,6 +141,7 @@ class MeteredBus(Bus):
         elif isinstance(event, ScanCompleted | ScanFailed | ScanSkipped):
             if isinstance(event, ScanCompleted):
                 m.scans_completed.labels(svc).inc()
+                m.scan_bytes.labels(svc).inc(sum(max(0, layer.size) for layer in event.image.layers))
             elif isinstance(event, ScanFailed):
                 m.scans_failed.labels(svc, failure_kind(event.error)).inc()
             else:

@@ -9,8 +9,11 @@ authentication: scrape it from inside the cluster, as ``clair`` and most exporte
 
 What is measured, and where:
 - the bus (``services/common/metered_bus.py``), for every service with no change to handlers:
-  records consumed, scans requested/completed/failed/skipped, scan duration in the engine,
-  findings published by severity and state, alerts;
+  records consumed, consumer lag per topic and partition (read at scrape time), scans
+  requested/completed/failed/skipped, scan duration and layer bytes in the engine, findings
+  published by severity and state, alerts;
+- dedupe hits (``services/dedupe/service.py``) and rematch duration (``services/policy/advisories.py``),
+  counted through callbacks their entry modules take from the lifespan's ``Metrics``;
 - the API (``services/api/metrics.py``): request latency by route, and store gauges read at
   scrape time (images by status, open findings by severity, advisory data age).
 """
@@ -46,51 +49,68 @@ class Metrics:
         self.service = service
         self.registry = CollectorRegistry()
         self._refreshers: list[Refresh] = []
-        r, svc = self.registry, ["service"]
-        self.consumed = Counter(
-            "assay_records_consumed", "Records consumed from the bus", [*svc, "topic"], registry=r
+        counter, histogram, gauge = self._counter, self._histogram, self._gauge
+        # the bus (metered_bus.py)
+        self.consumed = counter("assay_records_consumed", "Records consumed from the bus", "topic")
+        self.published = counter("assay_events_published", "Events published on the bus", "topic", "type")
+        self.consumer_lag = gauge(
+            "assay_consumer_lag",
+            "Records not yet committed by this member, per owned partition (high watermark - committed)",
+            "service",
+            "group",
+            "topic",
+            "partition",
         )
-        self.published = Counter(
-            "assay_events_published", "Events published on the bus", [*svc, "topic", "type"], registry=r
+        # scans, findings and alerts, as their events pass the bus; dedupe and rematch by callback
+        self.scans_requested = counter(
+            "assay_scans_requested", "Scan requests published, by reason", "reason"
         )
-        self.scans_requested = Counter(
-            "assay_scans_requested", "Scan requests published, by reason", [*svc, "reason"], registry=r
+        self.scans_completed = counter("assay_scans_completed", "Scans completed")
+        self.scans_failed = counter("assay_scans_failed", "Scans failed, by reason", "reason")
+        self.scans_skipped = counter("assay_scans_skipped", "Scans skipped (too large)")
+        self.scan_seconds = histogram(
+            "assay_scan_duration_seconds", "From the engine taking a scan request to publishing its result"
         )
-        self.scans_completed = Counter("assay_scans_completed", "Scans completed", svc, registry=r)
-        self.scans_failed = Counter(
-            "assay_scans_failed", "Scans failed, by reason", [*svc, "reason"], registry=r
+        self.scan_bytes = counter(
+            "assay_scan_layer_bytes",
+            "Compressed layer bytes of the images scanned (what a scan reads at most)",
         )
-        self.scans_skipped = Counter("assay_scans_skipped", "Scans skipped (too large)", svc, registry=r)
-        self.scan_seconds = Histogram(
-            "assay_scan_duration_seconds",
-            "From the engine taking a scan request to publishing its result",
-            svc,
-            buckets=_SCAN_BUCKETS,
-            registry=r,
+        self.dedupe_hits = counter("assay_dedupe_hits", "Sightings of digests already scanned or requested")
+        self.rematch_seconds = histogram(
+            "assay_rematch_duration_seconds",
+            "One rematch of the stored inventories against a new advisory build",
         )
-        self.findings = Counter(
-            "assay_findings_published", "Finding events published", [*svc, "severity", "state"], registry=r
-        )
-        self.alerts = Counter("assay_alerts_published", "Threshold alerts published", svc, registry=r)
-        self.api_seconds = Histogram(
+        self.findings = counter("assay_findings_published", "Finding events published", "severity", "state")
+        self.alerts = counter("assay_alerts_published", "Threshold alerts published")
+        # the API (services/api/metrics.py): latency by route, and store gauges read at scrape time
+        self.api_seconds = histogram(
             "assay_api_request_duration_seconds",
             "API and console request latency",
-            [*svc, "method", "route", "status"],
+            "method",
+            "route",
+            "status",
             buckets=_API_BUCKETS,
-            registry=r,
         )
-        self.images = Gauge("assay_images", "Images by scan status (from the store)", ["status"], registry=r)
-        self.open_findings = Gauge(
-            "assay_open_findings",
-            "Open, unsuppressed findings by severity (from the store)",
-            ["severity"],
-            registry=r,
+        self.images = gauge("assay_images", "Images by scan status (from the store)", "status")
+        self.open_findings = gauge(
+            "assay_open_findings", "Open, unsuppressed findings by severity (from the store)", "severity"
         )
-        self.advisory_age = Gauge(
+        self.advisory_age = gauge(
             "assay_advisory_data_age_seconds",
             "Seconds since the advisory data was last refreshed (-1: no build recorded)",
-            registry=r,
         )
+
+    def _counter(self, name: str, doc: str, *labels: str) -> Counter:
+        return Counter(name, doc, ["service", *labels], registry=self.registry)
+
+    def _histogram(
+        self, name: str, doc: str, *labels: str, buckets: tuple[float, ...] = _SCAN_BUCKETS
+    ) -> Histogram:
+        return Histogram(name, doc, ["service", *labels], buckets=buckets, registry=self.registry)
+
+    def _gauge(self, name: str, doc: str, *labels: str) -> Gauge:
+        """A gauge with exactly ``labels`` (the store gauges carry no ``service``: one truth per store)."""
+        return Gauge(name, doc, list(labels), registry=self.registry)
 
     def on_scrape(self, refresh: Refresh) -> None:
         """Run ``refresh`` (e.g. reading store gauges) before every scrape."""

@@ -17,4 +17,6 @@ NEEDS = Needs()  # the bus and PostgreSQL
 async def run(resources: Resources[Settings], stop: asyncio.Event) -> None:
     """Claim sightings in batches, confirm requests and sweep stuck scans until ``stop``."""
     bus, store = resources.need_bus(), resources.need_store()
-    await run_dedupe(resources.settings, bus, store, group=resources.group, stop=stop)
+    metrics = resources.metrics
+    count_hits = None if metrics is None else metrics.dedupe_hits.labels(metrics.service).inc
+    await run_dedupe(resources.settings, bus, store, group=resources.group, stop=stop, count_hits=count_hits)

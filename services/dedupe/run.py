@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from schemas.topics import Topics
@@ -27,9 +28,21 @@ def dedupe_config(settings: Settings) -> DedupeConfig:
     return DedupeConfig(max_image_bytes=max(0, settings.max_image_size_mb) << 20)
 
 
-async def run_dedupe(settings: Settings, bus: Bus, store: Store, *, group: str, stop: asyncio.Event) -> None:
-    """Consume inventory in batches and sweep stuck requests until ``stop``; the first failure stops both."""
-    dedupe = Dedupe(store, dedupe_config(settings), CurrentVersion(store.builds.analysis_version))
+async def run_dedupe(
+    settings: Settings,
+    bus: Bus,
+    store: Store,
+    *,
+    group: str,
+    stop: asyncio.Event,
+    count_hits: Callable[[int], None] | None = None,
+) -> None:
+    """Consume inventory in batches and sweep stuck requests until ``stop``; the first failure stops both.
+
+    ``count_hits(n)``: called with the sightings of each batch that needed no scan (metrics)."""
+    dedupe = Dedupe(
+        store, dedupe_config(settings), CurrentVersion(store.builds.analysis_version), count_hits=count_hits
+    )
     consumer = run_service(
         bus,
         service="dedupe",

@@ -18,7 +18,7 @@ unlinks the image from that environment and forgets its workloads there.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from schemas.events import Event, ImageDiscovered, ImageRemoved, ScanRequested
@@ -79,8 +79,16 @@ def _workload(event: ImageDiscovered) -> WorkloadSighting:
 class Dedupe:
     """The handlers for ``assay.inventory.v1``: ``handle_batch`` (the service), ``handle`` (one event)."""
 
-    def __init__(self, store: Store, config: DedupeConfig, version: CurrentVersion | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        config: DedupeConfig,
+        version: CurrentVersion | None = None,
+        *,
+        count_hits: Callable[[int], None] | None = None,
+    ) -> None:
         self._store = store
+        self._count_hits = count_hits  # sightings that needed no scan (a dedupe hit), per batch
         self._claims = Claims(store.pool)
         self._workloads = WorkloadWrites(store.pool)
         self._config = config
@@ -142,6 +150,8 @@ class Dedupe:
             first.setdefault(sighting.digest, index)
         for c, request in zip(claimed, await request_events(self._store, claimed), strict=True):
             results[first[c.digest]] = [request]
+        if self._count_hits is not None:
+            self._count_hits(len(run) - len(claimed))
         await self._workloads.record(workloads)  # after the claim: the images exist now
 
     async def handle(self, event: Event) -> Sequence[Outgoing]:

@@ -87,7 +87,9 @@ def _open_advisories(settings: Settings, wanted: bool) -> VulnDB | None:
         return None
 
 
-async def scan_local(settings: Settings, target: str, *, match_advisories: bool = True) -> ScanCompleted:
+async def scan_local(
+    settings: Settings, target: str, *, match_advisories: bool = True, progress: bool = False
+) -> ScanCompleted:
     """Scan one target of the no-server modes with the local advisory database: its detections.
 
     ``sbom:FILE`` reads a document's packages (matched alike, no image); ``dir:PATH`` uses the
@@ -107,7 +109,7 @@ async def scan_local(settings: Settings, target: str, *, match_advisories: bool 
             analysis = await asyncio.to_thread(_sbom_analysis, target.removeprefix("sbom:"), settings)
             return complete_scan(analysis, scan_id=scan_id, vulndb=vulndb)
         tags = ["directory"] if target.startswith("dir:") else ["image"]
-        request = IsolatedRequest(target=target, settings=settings, catalog_tags=tags)
+        request = IsolatedRequest(target=target, settings=settings, catalog_tags=tags, progress=progress)
         scanned = await scan_image(
             request, isolate=settings.scan.isolation, advisory_db=advisories, scan_id=scan_id
         )

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from schemas.events import AdvisoryBuildPublished, Event
@@ -51,13 +52,17 @@ class AdvisoryFollower:
     interval_s: float  # how often to look without an announcement
     updater_interval_s: float  # the updater's interval: data older than two is stale
     inventories: Inventories | None = None
+    observe_rematch: Callable[[float], None] | None = None  # seconds a rematch took (metrics)
 
     async def step(self) -> int | None:
         """One look: switch, rematch, check the age; the finding events rematch published (None: none)."""
         await self.builds.step()
+        started = time.monotonic()
         count = await rematch_current(
             self.store, self.rulesets, self.builds.holder, publish=self.publish, inventories=self.inventories
         )
+        if count is not None and self.observe_rematch is not None:
+            self.observe_rematch(time.monotonic() - started)
         stale = await check_freshness(self.store, self.updater_interval_s)
         if stale:
             await self.publish(stale)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from schemas.topics import Topics
@@ -43,6 +43,7 @@ async def run_policy(
     group: str,
     objects: ObjectStore | None = None,
     advisories: ObjectStore | None = None,
+    observe_rematch: Callable[[float], None] | None = None,
 ) -> None:
     """Consume ``assay.detections.v1``, follow advisory builds and rematch on each, until ``stop``.
 
@@ -65,6 +66,7 @@ async def run_policy(
         interval_s=settings.rematch.interval_s,
         updater_interval_s=settings.updater.interval_s,
         inventories=inventories,
+        observe_rematch=observe_rematch,
     )
     wake = asyncio.Event()
     try:

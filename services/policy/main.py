@@ -17,4 +17,13 @@ NEEDS = Needs()  # the bus and PostgreSQL
 async def run(resources: Resources[Settings], stop: asyncio.Event) -> None:
     """Evaluate scans and rematch on new advisory builds until ``stop`` (inventories in the object store)."""
     bus, store = resources.need_bus(), resources.need_store()
-    await run_policy(resources.settings, bus, store, stop, group=resources.group, objects=resources.objects)
+    metrics = resources.metrics
+    await run_policy(
+        resources.settings,
+        bus,
+        store,
+        stop,
+        group=resources.group,
+        objects=resources.objects,
+        observe_rematch=None if metrics is None else metrics.rematch_seconds.labels(metrics.service).observe,
+    )

@@ -96,6 +96,7 @@ async def test_a_newer_build_is_rematched_into_new_and_resolved_findings_without
     source = tmp_path / "osv"
     plan = updater_plan(source, tmp_path / "w")
     published = _Published()
+    rematches: list[float] = []  # the durations the policy's metrics get
     follower = AdvisoryFollower(
         store=store,
         rulesets=rulesets,
@@ -103,6 +104,7 @@ async def test_a_newer_build_is_rematched_into_new_and_resolved_findings_without
         publish=published,
         interval_s=3600,
         updater_interval_s=plan.interval_s,
+        observe_rematch=rematches.append,
     )
     write_osv(source, [debian_records[i] for i in sorted(x_ids)])
     await update_once(plan, bus, store, objects)
@@ -125,6 +127,7 @@ async def test_a_newer_build_is_rematched_into_new_and_resolved_findings_without
     assert states.get(z.vuln_id) == "new"
     assert states.get(x.vuln_id) == "resolved"
     assert await follower.step() is None  # the same build is not rematched twice
+    assert len(rematches) == 2 and all(d > 0 for d in rematches)  # one duration per rematch done
     [scan] = await latest_scans(store.pool, digest)
     assert scan.scan_id == "scan-1"  # no rescan: the stored inventory was matched again
     async with store.pool.acquire() as conn:  # the engine's analysis version travelled with the scan

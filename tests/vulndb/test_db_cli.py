@@ -1,46 +1,19 @@
-"""``assay db update|status`` end to end, and how progress is printed."""
+"""``assay db update|status`` end to end (progress: tests/common/test_progress.py)."""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import pytest
 
-from services.cli.db import ProgressPrinter, kev_location, parse_ecosystems
+from services.cli.db import kev_location, parse_ecosystems
 from services.cli.main import main
 from services.vulndb.kev import DEFAULT_URL
 from tests.harness.requirements import require, shared_dir
 
 OSV = Path(__file__).parent / "testdata" / "osv"
 EPSS = Path(__file__).parent / "testdata" / "epss" / "epss_scores-sample.csv"
-
-
-class _Tty(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_progress_on_a_terminal_overwrites_one_line() -> None:
-    out = _Tty()
-    printer = ProgressPrinter(out)
-    printer.status("Debian: 1.0 MB of 2.0 MB downloaded")
-    printer.status("Debian: 2.0 MB of 2.0 MB downloaded")
-    printer.line("Debian: downloaded 2000000 bytes (2.0 MB)")
-    assert out.getvalue() == (
-        "\r\x1b[KDebian: 1.0 MB of 2.0 MB downloaded"
-        "\r\x1b[KDebian: 2.0 MB of 2.0 MB downloaded"
-        "\r\x1b[KDebian: downloaded 2000000 bytes (2.0 MB)\n"
-    )
-
-
-def test_progress_elsewhere_is_plain_lines() -> None:
-    out = io.StringIO()
-    printer = ProgressPrinter(out)
-    printer.status("Debian: 1.0 MB of 2.0 MB downloaded")
-    printer.line("done")
-    assert out.getvalue() == "Debian: 1.0 MB of 2.0 MB downloaded\ndone\n"
 
 
 def test_option_parsing() -> None:

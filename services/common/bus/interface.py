@@ -44,6 +44,11 @@ class Consumer(abc.ABC):
     async def commit(self, messages: Sequence[Message]) -> None:
         """Mark ``messages`` (and everything before them in their partitions) as processed."""
 
+    def lag(self) -> dict[tuple[str, int], int]:
+        """Per owned (topic, partition): records behind the high watermark not yet committed by this
+        member, as far as the transport knows now (no request); {} where it cannot tell."""
+        return {}
+
 
 class Bus(abc.ABC):
     """Publishes records and makes consumers."""

@@ -200,6 +200,16 @@ class MemoryConsumer(Consumer):
             offsets[tp] = max(offsets.get(tp, 0), msg.offset + 1)
         self._bus._commit(self.group, offsets)
 
+    def lag(self) -> dict[tuple[str, int], int]:
+        """Records of each owned partition after the group's committed offset."""
+        if not self._started:
+            return {}
+        committed = self._bus.committed(self.group)
+        return {
+            (t, p): len(self._bus._logs[t][p]) - committed.get((t, p), 0)
+            for t, p in self._bus._assignment(self)
+        }
+
     def _take(self, max_records: int) -> list[Message]:
         assigned = self._bus._assignment(self)
         committed = self._bus.committed(self.group)
