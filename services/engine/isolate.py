@@ -31,13 +31,18 @@ import msgspec
 from services.common.aws import AwsClients
 from services.common.config import RegistryConfig
 from services.common.errors import AssayError, ImageError
+from services.common.progress import Progress
 from services.engine.analyze import Analysis, analyze
 from services.engine.budget import BudgetExceeded, ScanBudget
 from services.engine.catalogers.interface import Cataloger
 from services.engine.catalogers.registry import select
 from services.engine.content.registry import ContentAnalysis
 from services.engine.credentials import engine_client_factory
+from services.engine.image.interface import OpenedImage
+from services.engine.image.progress import ProgressImage
 from services.engine.image.targets import parse_target
+from services.oci.credentials.build import pulling_with
+from services.oci.credentials.podsecrets import PodPullSecrets, ResolvedPullSecret
 from services.oci.registry import RegistryClient
 from services.settings import Settings  # at run time: msgspec decodes the child's request with it
 
@@ -59,6 +64,10 @@ class IsolatedRequest(msgspec.Struct, frozen=True, kw_only=True):
     content: bool = True  # run the content analyzers (with the layer cache) of ``settings``
     max_image_bytes: int = 0  # larger images (by their manifest) are not pulled; 0: no limit
     registry_credentials: bool = False  # ECR tokens and registry host overrides, as the engine has them
+    progress: bool = False  # draw a bar per layer on this process's stderr (a person is watching)
+    # the pull secrets the pods running the image name, read for this pull (oci/credentials/kube.py):
+    # asked before the engine's own credentials; they reach the child on its stdin, never the bus
+    pull_secrets: list[ResolvedPullSecret] = msgspec.field(default_factory=list)
 
 
 class IsolatedResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -106,14 +115,23 @@ async def analyse_in_process(request: IsolatedRequest, tools: AnalysisTools | No
 
 async def _open_and_walk(request: IsolatedRequest, tools: AnalysisTools) -> IsolatedResult:
     settings = request.settings
+    pods = PodPullSecrets(secrets=request.pull_secrets).provider()
     source = parse_target(
         request.target,
         registries=settings.registries,
         platform=settings.platform,
-        client_factory=tools.client_factory,
+        client_factory=pulling_with(tools.client_factory, pods),
         budget=settings.budget,
     )
     image = await source.open()  # the manifest and config only: layers stream in analyze()
+    with Progress(sys.stderr, live=request.progress) as progress:
+        if progress.live:  # ``assay scan`` on a terminal: a bar per layer pulled and walked
+            image = ProgressImage(image, progress)
+        return await _walk_opened(request, tools, image)
+
+
+async def _walk_opened(request: IsolatedRequest, tools: AnalysisTools, image: OpenedImage) -> IsolatedResult:
+    settings = request.settings
     async with image:
         size = sum(max(0, layer.size) for layer in image.info.layers)
         if 0 < request.max_image_bytes < size:

@@ -1,8 +1,8 @@
 """``assay service engine``: the entry the service registry (services/cli/service.py) calls.
 
-Builds the engine's dependencies once (content analyzers, the followed advisory build, the
-registry credential chain), records the analysis version, and runs one consumer-group member per
-concurrent scan.
+Builds the engine's dependencies once (content analyzers following the published content bundles,
+the followed advisory build, the registry credential chain), records the analysis version, and
+runs one consumer-group member per concurrent scan.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from services.common.lifespan import Need, Needs, Resources
 from services.common.runner import Outgoing, run_service
 from services.common.store.requests import Requests
 from services.engine.catalogers.registry import select
-from services.engine.content.registry import ContentAnalysis
-from services.engine.core import analysis_version
+from services.engine.content.bundles import open_bundles
 from services.engine.worker import FATAL_ERRORS_ENGINE, EngineDeps, make_engine_handler
 from services.oci.credentials.build import credential_chain, registry_client_factory
+from services.oci.credentials.kube import PullSecretResolver
 from services.oci.ecr import EcrCredentials
 from services.vulndb.builds import open_followed
 
@@ -41,26 +41,28 @@ def group(resources: Resources[Settings]) -> str:
 async def run(resources: Resources[Settings], stop: asyncio.Event) -> None:
     """Scan requested images until ``stop``, ``engine.concurrency`` at a time."""
     settings, bus, store = resources.settings, resources.need_bus(), resources.store
-    content = ContentAnalysis.from_settings(settings)
     # the newest advisory build (the updater's, or the local file), switched without restart
     follower = await open_followed(
         settings, store.builds.latest_announcement if store else None, resources.aws, "engine"
     )
-    version = analysis_version(content.analyzers)  # recorded: dedupe and rescan read it
-    if store is not None:
-        await store.builds.record_analysis_version(version)
+    # content analyzers on the updater's feeds, YARA rules and hash lists; their versions recorded
+    record = store.builds.record_analysis_version if store is not None else None
+    bundles = await open_bundles(settings, resources.aws, on_switch=record)
     ecr = EcrCredentials(resources.aws, margin_s=settings.aws.ecr_token_margin_s)
     chain = credential_chain(settings.credentials, settings.registries, ecr=ecr)
     deps = EngineDeps(
         settings=settings,
         catalogers=select(),
         vulndb=None,
-        content=content,
+        content=bundles.current().content,
         on_start=Requests(store.pool).mark_scanning if store else None,
         registry_client_factory=registry_client_factory(chain, settings.aws.registry_host_overrides),
         advisories=follower.holder,
-        analysis_version=version,
+        analysis_version=bundles.current().version,
         isolate=settings.scan.isolation,  # a child process per image (engine/isolate.py)
+        bundles=bundles,
+        # the pods' pull secrets, by the references inventory recorded (needs RBAC get on secrets)
+        pull_secrets=PullSecretResolver(store.pool, settings.clusters) if store else None,
     )
     scan = make_engine_handler(deps)
     # No scan without advisory data: on a new install the updater is still building its first set.
@@ -92,7 +94,7 @@ async def run(resources: Resources[Settings], stop: asyncio.Event) -> None:
         await follower.run(stop, interval_s=settings.rematch.interval_s)
 
     try:
-        await asyncio.gather(*members, follow())
+        await asyncio.gather(*members, follow(), bundles.run(stop, interval_s=settings.rematch.interval_s))
     finally:
         ready.cancel()
         follower.holder.close()

@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from schemas.events import Event, ScanCompleted, ScanFailed, ScanRequested, ScanSkipped
 from schemas.records import LayerInfo
 from schemas.topics import Topics
@@ -21,11 +23,13 @@ from services.common.config import RegistryConfig
 from services.common.errors import ImageError, ReferenceError_, RegistryError, VulnDBError
 from services.common.runner import FATAL_ERRORS, Handler, Outgoing
 from services.engine.catalogers.interface import Cataloger
+from services.engine.content.bundles import ContentBundles
 from services.engine.content.registry import ContentAnalysis
 from services.engine.core import ANALYZER_VERSION
 from services.engine.image.targets import TRANSPORTS
 from services.engine.isolate import AnalysisTools, IsolatedRequest
 from services.engine.usecase import scan_image
+from services.oci.credentials.kube import PodPullSecrets, PullSecretResolver
 from services.oci.registry import RegistryClient
 from services.vulndb.builds import BuildHolder
 from services.vulndb.db import VulnDB
@@ -65,6 +69,24 @@ class EngineDeps:
     # analyse each image in a child process (services/engine/isolate.py: settings.scan.isolation);
     # the child builds catalogers, content analyzers and registry clients from ``settings``
     isolate: bool = False
+    # the updater's content bundles (engine/content/bundles.py): threat feeds, YARA rules and hash
+    # lists; each scan takes the current analyzers, which then replace ``content``
+    bundles: ContentBundles | None = None
+    # reads the pods' own pull secrets for each pull (oci/credentials/kube.py); None: not used
+    pull_secrets: PullSecretResolver | None = None
+
+    async def pod_pull_secrets(self, event: ScanRequested) -> PodPullSecrets:
+        """The pull secrets the pods running ``event``'s image name, read for this pull only."""
+        if self.pull_secrets is None:
+            return PodPullSecrets()
+        return await self.pull_secrets.resolve(event.digest, event.environments)
+
+    def content_now(self) -> tuple[Settings, ContentAnalysis | None, str]:
+        """The settings, content analyzers and analysis version a scan starting now uses."""
+        if self.bundles is None or self.content is None:
+            return self.settings, self.content, self.analysis_version
+        now = self.bundles.current()
+        return now.settings, now.content, now.version
 
     @contextlib.contextmanager
     def advisory_db(self) -> Iterator[VulnDB | None]:
@@ -111,7 +133,7 @@ def local_target_refusal(event: ScanRequested) -> ScanFailed | None:
     )
 
 
-def make_engine_handler(deps: EngineDeps) -> Handler:
+def make_engine_handler(deps: EngineDeps) -> Handler:  # long: one request's path, from routing to the outcome
     """The handler for ``assay.scan-requests.v1``: idempotent on the digest."""
 
     async def handle(event: Event) -> Sequence[Outgoing]:
@@ -142,14 +164,17 @@ def make_engine_handler(deps: EngineDeps) -> Handler:
             )
             return [Outgoing(Topics.DETECTIONS, event.digest, skipped)]
 
+        settings, content, version = deps.content_now()
+        pods = await deps.pod_pull_secrets(event)
         request = IsolatedRequest(
             target=event.image_ref,
-            settings=deps.settings,
-            content=deps.content is not None,
+            settings=settings,
+            content=content is not None,
             max_image_bytes=limit,
             registry_credentials=True,  # a child builds ECR tokens and host overrides as ``tools`` has them
+            pull_secrets=pods.secrets,
         )
-        tools = AnalysisTools(deps.catalogers, deps.content, deps.registry_client_factory)
+        tools = AnalysisTools(deps.catalogers, content, deps.registry_client_factory)
         try:
             outcome = await scan_image(
                 request,
@@ -157,26 +182,29 @@ def make_engine_handler(deps: EngineDeps) -> Handler:
                 advisory_db=deps.advisory_db,
                 scan_id=event.scan_id,
                 environments=event.environments,
-                version=deps.analysis_version,
+                version=version,
                 tools=tools,
             )
         except IMAGE_ERRORS as exc:  # the image's fault; anything else (advisory DB, store) stops the worker
             log.warning("engine: scan of %s failed: %s", event.image_ref, exc)
-            return [Outgoing(Topics.DETECTIONS, event.digest, _failed(event, exc))]
+            return [Outgoing(Topics.DETECTIONS, event.digest, _failed(event, exc, pods.problems))]
         if isinstance(outcome, int):
             return too_large(outcome)
+        if content is not None and (notes := content.notes()):  # e.g. no threat feeds loaded
+            outcome = msgspec.structs.replace(outcome, notes=[*outcome.notes, *notes])
         _log_scanned(event.image_ref, started, outcome)
         return [Outgoing(Topics.DETECTIONS, event.digest, outcome)]
 
     return handle
 
 
-def _failed(event: ScanRequested, exc: Exception) -> ScanFailed:
+def _failed(event: ScanRequested, exc: Exception, problems: Sequence[str] = ()) -> ScanFailed:
+    # a pull secret that could not be read is often why the registry refused: say so too
     return ScanFailed(
         scan_id=event.scan_id,
         digest=event.digest,
         image_ref=event.image_ref,
-        error=str(exc),
+        error="; ".join([str(exc), *problems]),
         failed_at=utcnow(),
     )
 

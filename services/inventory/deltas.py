@@ -23,7 +23,7 @@ import msgspec
 
 from schemas.events import ImageDiscovered, ImageRemoved, InventoryEvent
 
-__all__ = ["Deltas", "Pass"]
+__all__ = ["Deltas", "Pass", "sighting_key"]
 
 # what identifies a sighting: where it was seen, under which name, by which workload and container
 _Key = tuple[str, str, str, str, str, str, str, str]
@@ -42,7 +42,8 @@ class Pass(msgspec.Struct, frozen=True, kw_only=True):
         return environment in self.environments and (environment, repository) not in self.incomplete
 
 
-def _key(e: ImageDiscovered) -> _Key:
+def sighting_key(e: ImageDiscovered) -> _Key:
+    """What identifies a sighting across passes (a stored crawl is keyed by it too)."""
     return (
         e.environment,
         e.registry,
@@ -70,9 +71,17 @@ class Deltas:
     def __init__(self) -> None:
         self._known: dict[_Key, ImageDiscovered] = {}
 
+    def known(self) -> list[ImageDiscovered]:
+        """The sightings last published (what ``restore`` takes back after a restart)."""
+        return list(self._known.values())
+
+    def restore(self, sightings: Iterable[ImageDiscovered]) -> None:
+        """Start from a stored previous pass, so the next ``changes`` diffs against it."""
+        self._known = {sighting_key(e): e for e in sightings}
+
     def changes(self, found: Pass, *, full: bool = False, now: str = "") -> list[InventoryEvent]:
         """The events that bring the consumers from the previous pass to ``found``; remembers it."""
-        current: dict[_Key, ImageDiscovered] = {_key(e): e for e in found.events}
+        current: dict[_Key, ImageDiscovered] = {sighting_key(e): e for e in found.events}
         kept = {
             k: old
             for k, old in self._known.items()

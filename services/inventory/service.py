@@ -21,9 +21,11 @@ from services.common.inventory import BusPublisher, InventorySource, Publisher
 from services.common.store.postgres import Store
 from services.inventory.aws import EcrPoller, EcsPoller
 from services.inventory.crawler import RegistryCrawl
+from services.inventory.crawlstate import CrawlState
 from services.inventory.environments import StoredEnvironments
 from services.inventory.kubernetes import ClusterSource
 from services.inventory.polling import Poller, PollingSource
+from services.inventory.pullrefs import PullSecretRefs, RecordingPublisher
 from services.inventory.store import Environments
 from services.inventory.webhooks.receiver import WebhookSource
 from services.oci.credentials.build import clients_for
@@ -73,10 +75,29 @@ async def run_sources(
 async def run_inventory(
     settings: Settings, bus: Bus, stop: asyncio.Event, *, once: bool, aws: AwsClients | None = None
 ) -> None:
-    """Crawl the registries (and ECR/ECS when configured), watch the clusters, serve notifications."""
+    """Crawl the registries (and ECR/ECS when configured), watch the clusters, serve notifications.
+
+    With PostgreSQL configured, each crawl's last pass is stored (a restart still unlinks what was
+    deleted meanwhile), the pods' pull-secret references are recorded for the engines, and the
+    clusters added with ``assay environments add`` are watched without a restart.
+    """
     make_client = clients_for(settings, aws)  # the credential chain: static, config.json, ECR, GAR, ACR
-    publisher = BusPublisher(bus, service="inventory")
-    async with make_client(settings.registries) as client:
+    publisher: Publisher = BusPublisher(bus, service="inventory")
+    async with make_client(settings.registries) as client, contextlib.AsyncExitStack() as resources:
+        state: CrawlState | None = None
+        stored: list[InventorySource] = []
+        if settings.pg.dsn:
+            store = await Store.connect(settings.pg.dsn, max_size=2)
+            resources.push_async_callback(store.close)
+            state = CrawlState(store.pool)
+            publisher = RecordingPublisher(publisher, PullSecretRefs(store.pool))
+            stored.append(
+                StoredEnvironments(
+                    Environments(store.pool),
+                    poll_s=settings.environments.poll_s,
+                    configured={c.name for c in settings.clusters},
+                )
+            )
         pollers: list[Poller] = [RegistryCrawl(client, settings.registries)]
         if aws is not None and settings.aws.ecr:
             pollers.append(EcrPoller(aws, settings.aws, client))
@@ -85,22 +106,15 @@ async def run_inventory(
         interval = settings.crawl.interval_s
         polling = [
             PollingSource(
-                p, interval_s=interval, full_interval_s=interval * settings.crawl.full_every, once=once
+                p,
+                interval_s=interval,
+                full_interval_s=interval * settings.crawl.full_every,
+                once=once,
+                state=state,
             )
             for p in pollers
         ]
         watching: list[InventorySource] = [ClusterSource(c) for c in settings.clusters]
         if settings.webhooks.listen:
             watching.append(WebhookSource(settings))
-        async with contextlib.AsyncExitStack() as resources:
-            if settings.pg.dsn:  # clusters added with `assay environments add`, watched without a restart
-                store = await Store.connect(settings.pg.dsn, max_size=2)
-                resources.push_async_callback(store.close)
-                watching.append(
-                    StoredEnvironments(
-                        Environments(store.pool),
-                        poll_s=settings.environments.poll_s,
-                        configured={c.name for c in settings.clusters},
-                    )
-                )
-            await run_sources(polling, watching, publisher, stop)
+        await run_sources(polling, [*watching, *stored], publisher, stop)

@@ -12,7 +12,8 @@ layers. Two answers come out of one walk:
 
 ``RepositoryContent`` keeps the answers per repository, refreshed from containerd's image list
 when a name or digest is not known yet, and caches walks per target digest (content under a
-digest never changes; a walk found incomplete is walked again next time).
+digest never changes; a walk found incomplete is walked again next time, and so is a complete one
+once a blob it names is found missing: ``lost``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from services.common.errors import ImageError, ReferenceError_
 from services.node.containerd import ContainerdClient
 from services.oci.documents import ManifestDoc, decode_document
+from services.oci.node_names import served_repository
 from services.oci.reference import parse_reference
 
 __all__ = ["ImageContent", "RepositoryContent", "image_content", "split_image_name"]
@@ -40,14 +42,15 @@ class ImageContent:
 
 
 def split_image_name(name: str) -> tuple[str, str, str]:
-    """``(repository, tag, digest)`` of a containerd/CRI image name, repository with its registry.
+    """``(repository, tag, digest)`` of a containerd/CRI image name, repository with its registry as
+    the daemon serves it (``127.0.0.1:5000/app`` -> ``127.0.0.1_5000/app``: ``oci/node_names.py``).
 
     ``ReferenceError_`` for names that are not references (CRI's ``sha256:<id>`` records).
     """
     if name.startswith("sha256:"):
         raise ReferenceError_(f"{name!r} is an image id, not a reference")
     ref = parse_reference(name)
-    return f"{ref.registry}/{ref.repository}", ref.tag, ref.digest
+    return served_repository(ref.registry, ref.repository), ref.tag, ref.digest
 
 
 async def image_content(client: ContainerdClient, digest: str, depth: int = 0) -> ImageContent:
@@ -110,6 +113,12 @@ class RepositoryContent:
             cached = await image_content(self._client, digest)
             self._walks[digest] = cached
         return cached
+
+    def lost(self, blob: str) -> None:
+        """``blob`` is gone from the store (a request for it found nothing): walk the images naming it
+        again, so the next report offers none of them whole (they go out with their own registry)."""
+        for target in [t for t, walk in self._walks.items() if blob in walk.digests]:
+            del self._walks[target]
 
     async def holds(self, repository: str, digest: str) -> bool:
         """Does an image of ``repository`` name ``digest``? Re-reads the image list once on a miss."""

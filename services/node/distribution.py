@@ -32,6 +32,7 @@ from aiohttp import web
 from services.node.auth import NodeAuth
 from services.node.containerd import ContainerdClient, ContainerdError
 from services.node.content import MAX_MANIFEST, RepositoryContent
+from services.oci.node_names import origin_of
 
 __all__ = ["CLIENT", "make_distribution_app"]
 
@@ -42,7 +43,7 @@ _AUTH: Final = web.AppKey("auth", NodeAuth)
 _CONTENT: Final = web.AppKey("content", RepositoryContent)
 _API_VERSION = {"Docker-Distribution-API-Version": "registry/2.0"}
 _DIGEST_RE = re.compile(r"^(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$")
-_PATH_RE = re.compile(r"^(?P<name>[a-z0-9][a-z0-9._/:-]*)/(?P<kind>manifests|blobs)/(?P<ref>[^/]+)$")
+_PATH_RE = re.compile(r"^(?P<name>[a-z0-9][a-z0-9._/:_-]*)/(?P<kind>manifests|blobs)/(?P<ref>[^/]+)$")
 _OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 _OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -112,7 +113,7 @@ async def _v2(request: web.Request) -> web.StreamResponse:
             return _error(404, code, f"{ref} is not in an image of {name} on this node")
         if kind == "manifests":
             return await _manifest(request, client, name, ref)
-        return await _blob(request, client, ref)
+        return await _blob(request, client, ref, content)
     except ContainerdError as exc:
         log.warning("node: %s %s: %s", request.method, request.path, exc)
         return _error(503, "UNAVAILABLE", str(exc))
@@ -123,7 +124,8 @@ async def _manifest(request: web.Request, client: ContainerdClient, name: str, r
     if _DIGEST_RE.match(ref):
         digest = ref
     else:
-        target = await client.image(f"{name}:{ref}")
+        origin = origin_of(name)  # containerd's record has the registry's port as it is
+        target = await client.image(f"{'/'.join(origin) if origin else name}:{ref}")
         if target is None:
             return _error(404, "MANIFEST_UNKNOWN", f"{name}:{ref} is not on this node")
         digest, fallback = target.digest, target.media_type
@@ -144,9 +146,12 @@ async def _manifest(request: web.Request, client: ContainerdClient, name: str, r
     return web.Response(body=data, status=200, headers=headers)
 
 
-async def _blob(request: web.Request, client: ContainerdClient, digest: str) -> web.StreamResponse:
+async def _blob(
+    request: web.Request, client: ContainerdClient, digest: str, content: RepositoryContent
+) -> web.StreamResponse:
     info = await client.blob_info(digest)
-    if info is None:
+    if info is None:  # streamed, or collected since the image was offered: engines go to its registry
+        content.lost(digest)
         return _error(404, "BLOB_UNKNOWN", f"blob {digest} is not on this node")
     headers = {
         **_API_VERSION,

@@ -6,7 +6,9 @@ descriptor; ``inventory_events`` turns the current set (and the previous one) in
 
 Repositories keep the registry the image was pulled from (``docker.io/fixture/debian``), so the
 same path on two registries stays two repositories behind the daemon's single address, and the
-image reference ``<advertised address>/<registry>/<path>@<digest>`` is one the daemon serves.
+image reference ``<advertised address>/<registry>/<path>@<digest>`` is one the daemon serves (a
+registry's port joined with ``_``, ``127.0.0.1_5000/app``, so the reference parses:
+``services/oci/node_names.py``).
 
 An image whose layers are not all in the content store (lazily pulled: GKE Image Streaming, a
 stargz snapshotter) is not offered by the daemon: it is reported with its real registry and path
@@ -22,6 +24,7 @@ from schemas.events import ImageDiscovered, ImageRemoved, InventoryEvent
 from services.common.errors import ReferenceError_
 from services.node.containerd import ContainerdClient
 from services.node.content import RepositoryContent, split_image_name
+from services.oci.node_names import origin_of
 
 __all__ = ["NodeImage", "inventory_events", "node_images", "split_image_name"]
 
@@ -40,7 +43,7 @@ class NodeImage:
         """``(registry, repository)`` to report: the daemon's address, or the origin registry."""
         if not self.origin:
             return advertise, self.repository
-        return self.origin, self.repository.removeprefix(self.origin + "/")
+        return self.origin, self.repository.split("/", 1)[1]
 
 
 async def node_images(client: ContainerdClient, content: RepositoryContent | None = None) -> list[NodeImage]:
@@ -63,10 +66,15 @@ async def node_images(client: ContainerdClient, content: RepositoryContent | Non
             if target is None:
                 continue
             whole = (await content.walk(target.digest)).complete
-            origin = "" if whole else repository.split("/", 1)[0]
+            origin = "" if whole else _registry_of(repository)
             found.add(NodeImage(repository, tag, target.digest, size=image.size, origin=origin))
     tagged = {(i.repository, i.digest) for i in found if i.tag}
     return sorted(i for i in found if i.tag or (i.repository, i.digest) not in tagged)
+
+
+def _registry_of(repository: str) -> str:
+    found = origin_of(repository)
+    return found[0] if found is not None else repository.split("/", 1)[0]
 
 
 def inventory_events(
@@ -76,6 +84,7 @@ def inventory_events(
     environment: str,
     registry: str,
     now: str,
+    ou: str = "",
 ) -> list[InventoryEvent]:
     """``ImageDiscovered`` for every current image, ``ImageRemoved`` for each digest gone.
 
@@ -83,7 +92,7 @@ def inventory_events(
     ``origin`` is reported under that registry instead. Every image is reported on every pass (a
     sighting refreshes ``last_seen`` downstream and repairs links another node's removal took
     away); removal is per (registry, repository, digest), since dedupe unlinks by repository and
-    digest, not by tag.
+    digest, not by tag. ``ou``: the cluster's organisational unit, on every sighting.
     """
     current = list(current)
     events: list[InventoryEvent] = []
@@ -98,6 +107,7 @@ def inventory_events(
                 digest=image.digest,
                 discovered_at=now,
                 size_bytes=image.size,
+                ou=ou,
             )
         )
     still = {(*i.source(registry), i.digest) for i in current}

@@ -42,6 +42,7 @@ class NodeConfig:
 
     node: str
     environment: str  # "cluster:<name>"
+    ou: str  # the cluster's organisational unit ("" when none)
     socket: str
     namespace: str
     host: str
@@ -75,6 +76,7 @@ def node_config(settings: Settings) -> NodeConfig:
     return NodeConfig(
         node=settings.node.name,
         environment=f"cluster:{settings.node.cluster}",
+        ou=settings.node.ou,
         socket=settings.containerd.socket,
         namespace=settings.containerd.namespace,
         host=host,
@@ -95,7 +97,7 @@ async def report_once(
     """Publish this pass's sightings and removals; the images seen, for the next pass."""
     current = await node_images(client, content)
     events = inventory_events(
-        current, previous, environment=cfg.environment, registry=cfg.advertise, now=utcnow()
+        current, previous, environment=cfg.environment, registry=cfg.advertise, now=utcnow(), ou=cfg.ou
     )
     for event in events:
         await publish.publish(event)

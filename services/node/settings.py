@@ -14,6 +14,7 @@ class NodeSettings(msgspec.Struct, frozen=True, kw_only=True):
 
     name: str = ""  # this node's name (the downward API's spec.nodeName)
     cluster: str = ""  # the cluster it belongs to: images are reported as "cluster:<cluster>"
+    ou: str = ""  # that cluster's organisational unit, carried on every sighting (as inventory's)
     listen: HostPort = "0.0.0.0:5050"  # HOST:PORT of its read-only OCI distribution endpoint
     advertise: OptionalHostPort = ""  # HOST:PORT engines pull from (the registry in its ImageDiscovered)
     token: str = ""  # the endpoint's token (Bearer, or the Basic password); never logged

@@ -95,6 +95,12 @@ def load_public_key(value: str, setting: str = "ASSAY_NODE_PUBLIC_KEY") -> Ed255
     return Ed25519PublicKey.from_public_bytes(_raw_key(value, setting))
 
 
+def public_key_of(node_key: str) -> str:
+    """The base64 public half of the engines' ``node_key`` (what every node daemon is given)."""
+    public = load_private_key(node_key).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return base64.b64encode(public).decode()
+
+
 def generate_keypair() -> tuple[str, str]:
     """A new ``(private, public)`` pair, each base64: ``node_key`` for engines, the other for nodes."""
     key = Ed25519PrivateKey.generate()

@@ -13,6 +13,8 @@ serves the few endpoints the inventory uses, shaped as the Kubernetes API docume
   A version older than the compacted history gets an ``ERROR`` event whose object is a ``Status``
   with ``code: 410, reason: "Expired"`` (or, when asked, an HTTP 410 with that ``Status``).
 * ``GET /apis/apps/v1/namespaces/{ns}/replicasets/{name}`` and ``/apis/batch/v1/namespaces/{ns}/jobs/{name}``.
+* ``GET /api/v1/namespaces/{ns}/secrets/{name}``: a ``Secret`` (``type``, ``data`` values base64) or a
+  404 ``Status``; there is no secrets list or watch, as the engines' RBAC (``get`` only) allows none.
 
 Every request needs ``Authorization: Bearer <token>`` (401 ``Status`` otherwise), as a kubeconfig user
 token would be sent. Tests drive it with ``add_pod``/``update_pod``/``delete_pod``, ``compact``,
@@ -71,6 +73,7 @@ class FakeKube:
         self.watch_410_as_http = False  # answer a too-old watch with HTTP 410 instead of an ERROR event
         self._pods: dict[tuple[str, str], Obj] = {}
         self._owners: dict[tuple[str, str, str], Obj] = {}
+        self._secrets: dict[tuple[str, str], Obj] = {}
         self._rv = 1000
         self._history: list[tuple[int, str, Obj]] = []  # (resourceVersion, type, object)
         self._oldest = 0  # watches from below this version get 410 (etcd compaction)
@@ -88,6 +91,7 @@ class FakeKube:
         app.router.add_get("/api/v1/namespaces/{namespace}/pods", self._pods_handler)
         app.router.add_get("/apis/apps/v1/namespaces/{namespace}/replicasets/{name}", self._owner_handler)
         app.router.add_get("/apis/batch/v1/namespaces/{namespace}/jobs/{name}", self._owner_handler)
+        app.router.add_get("/api/v1/namespaces/{namespace}/secrets/{name}", self._secret_handler)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -124,6 +128,21 @@ class FakeKube:
         """Store a ReplicaSet or Job (``kind``, ``metadata.namespace``, ``metadata.name``)."""
         meta = obj["metadata"]
         self._owners[(obj["kind"], meta["namespace"], meta["name"])] = copy.deepcopy(obj)
+
+    def add_secret(self, namespace: str, name: str, secret_type: str, data: dict[str, bytes]) -> None:
+        """Store a Secret; ``data`` values are raw bytes, served base64-encoded as the API does."""
+        encoded = {k: base64.b64encode(v).decode() for k, v in data.items()}
+        meta = {
+            "name": name,
+            "namespace": namespace,
+            "uid": str(uuid.uuid4()),
+            "resourceVersion": self.bump(),
+        }
+        obj = {"kind": "Secret", "apiVersion": "v1", "metadata": meta, "type": secret_type, "data": encoded}
+        self._secrets[(namespace, name)] = obj
+
+    def delete_secret(self, namespace: str, name: str) -> None:
+        self._secrets.pop((namespace, name), None)
 
     def add_pod(self, pod: Obj) -> str:
         """Create a pod (uid, resourceVersion assigned); returns its resourceVersion."""
@@ -229,6 +248,15 @@ class FakeKube:
             plural = "replicasets.apps" if kind == "ReplicaSet" else "jobs.batch"
             status = status_object(404, "NotFound", f'{plural} "{name}" not found')
             status["details"] = {"name": name, "group": plural.split(".")[1], "kind": plural.split(".")[0]}
+            return web.json_response(status, status=404)
+        return web.json_response(obj)
+
+    async def _secret_handler(self, request: web.Request) -> web.StreamResponse:
+        ns, name = request.match_info["namespace"], request.match_info["name"]
+        obj = self._secrets.get((ns, name))
+        if obj is None:
+            status = status_object(404, "NotFound", f'secrets "{name}" not found')
+            status["details"] = {"name": name, "kind": "secrets"}
             return web.json_response(status, status=404)
         return web.json_response(obj)
 

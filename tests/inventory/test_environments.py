@@ -94,11 +94,13 @@ def test_an_agent_cluster_is_registered_with_how_to_run_it(
     assert main(["environments", "add", "cluster", "edge-1", "--agent", "--ou", "retail"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0] == "added: cluster:edge-1 (agent)"
-    settings = dict(line.strip().split("=", 1) for line in out.splitlines() if line.startswith("  ASSAY_"))
-    assert json.loads(settings["ASSAY_CLUSTERS"].strip("'")) == [{"name": "edge-1", "ou": "retail"}]
-    assert settings["ASSAY_KAFKA_BOOTSTRAP"] == "kafka.central.example:9093"
-    assert settings["ASSAY_KAFKA_SASL_USERNAME"] == "assay-agent-edge-1"
-    password = settings["ASSAY_KAFKA_SASL_PASSWORD"]
+    # the helm command, the Secrets and the Kafka user are checked against the rendered chart in
+    # tests/deploy/test_deploy_agent.py; here: what the command took from its arguments and settings
+    (helm,) = [line.split() for line in out.splitlines() if line.strip().startswith("helm install")]
+    assert "kafka.bootstrap=kafka.central.example:9093" in helm
+    assert {"inventory.watchCluster.name=edge-1", "inventory.watchCluster.ou=retail"} <= set(helm)
+    (secret,) = [line for line in out.splitlines() if "-n assay create secret generic assay-kafka " in line]
+    password = secret.rsplit("--from-literal=password=", 1)[1]
     assert len(password) >= 24
     assert f"SCRAM-SHA-512=[password={password}]" in out  # the broker command names the same password
     assert "--operation Write --topic assay.inventory.v1" in out
@@ -150,10 +152,15 @@ async def test_inventory_watches_a_stored_cluster_until_it_is_removed(
         assert set(source.watching) == {"cluster:eu-1"}
         assert await environments.remove("cluster", "eu-1")
         await until(lambda: not source.watching, "the watch to stop")
-        removed = [e for e in (decode_event(m.topic, m.value) for m in bus.records(Topics.INVENTORY))
-                   if isinstance(e, ImageRemoved)]  # fmt: skip
+
+        def removed() -> list[ImageRemoved]:
+            events = [decode_event(m.topic, m.value) for m in bus.records(Topics.INVENTORY)]
+            return [e for e in events if isinstance(e, ImageRemoved)]
+
+        # the watch's end and its removals are published one after the other: wait for all three
+        await until(lambda: len(removed()) >= 3, "the stopped watch's images to be unlinked")
         # the images it ran are unlinked from that environment: the three containers' images
-        assert sorted((e.environment, e.repository) for e in removed) == [
+        assert sorted((e.environment, e.repository) for e in removed()) == [
             ("cluster:eu-1", "library/busybox"),
             ("cluster:eu-1", "library/nginx"),
             ("cluster:eu-1", "team/log-shipper"),

@@ -16,6 +16,7 @@ from services.inventory.kubernetes.pods import (
     controller_of,
     parse_image_id,
     pod_images,
+    pull_secret_refs,
     sightings,
 )
 
@@ -113,3 +114,14 @@ def test_controller_reference() -> None:
     ref = controller_of(load("deployment-running.json"))
     assert ref is not None
     assert (ref.kind, ref.name) == ("ReplicaSet", "web-7c5ddbdf54")
+
+
+def test_pull_secrets_are_namespaced_references_in_the_pods_order() -> None:
+    pod = load("deployment-running.json")
+    assert pull_secret_refs(pod) == ()  # the fixture names none
+    pod["spec"]["imagePullSecrets"] = [{"name": "regcred"}, {}, {"name": "gcr"}, {"name": "regcred"}]
+    assert pull_secret_refs(pod) == ("shop/regcred", "shop/gcr")
+    workload = Workload("Deployment", "shop", "web")
+    assert {s.pull_secrets for s in sightings(pod, workload)} == {("shop/regcred", "shop/gcr")}
+    pod["spec"]["imagePullSecrets"] = "not a list"
+    assert pull_secret_refs(pod) == ()

@@ -12,7 +12,9 @@ from services.common.errors import ConfigError, ReferenceError_
 from services.node.auth import token_matches
 from services.node.images import NodeImage, inventory_events, split_image_name
 from services.node.service import node_config
+from services.oci.node_names import origin_of, served_repository
 from services.oci.nodetoken import generate_keypair, load_private_key, mint
+from services.oci.reference import parse_reference
 from services.settings import load_settings
 
 D1, D2 = "sha256:" + "1" * 64, "sha256:" + "2" * 64
@@ -21,9 +23,43 @@ D1, D2 = "sha256:" + "1" * 64, "sha256:" + "2" * 64
 def test_image_names_keep_their_registry() -> None:
     assert split_image_name("docker.io/fixture/debian:latest") == ("docker.io/fixture/debian", "latest", "")
     assert split_image_name("nginx") == ("docker.io/library/nginx", "latest", "")
-    assert split_image_name(f"127.0.0.1:5000/app@{D1}") == ("127.0.0.1:5000/app", "", D1)
+    # a registry's port is joined with "_": "<daemon>/127.0.0.1:5000/app@..." would not parse
+    assert split_image_name(f"127.0.0.1:5000/app@{D1}") == ("127.0.0.1_5000/app", "", D1)
     with pytest.raises(ReferenceError_):
         split_image_name(D1)  # CRI's image-id records are not references
+
+
+@pytest.mark.parametrize(
+    ("registry", "repository", "served"),
+    [
+        ("docker.io", "library/nginx", "docker.io/library/nginx"),
+        ("127.0.0.1:5000", "team/app", "127.0.0.1_5000/team/app"),
+        ("Registry.Internal:443", "a/b/c", "registry.internal_443/a/b/c"),
+        ("localhost:5000", "app", "localhost_5000/app"),
+        ("ghcr.io", "org/tool", "ghcr.io/org/tool"),
+    ],
+)
+def test_served_repositories_parse_and_name_their_registry(
+    registry: str, repository: str, served: str
+) -> None:
+    assert served_repository(registry, repository) == served
+    assert origin_of(served) == (registry.lower(), repository)
+    ref = parse_reference(f"10.0.0.5:5050/{served}@{D1}")  # what the engine is asked to pull
+    assert (ref.registry, ref.repository) == ("10.0.0.5:5050", served)
+
+
+def test_a_repository_without_a_registry_has_no_origin() -> None:
+    assert origin_of("team/app") is None
+    assert origin_of("app") is None
+
+
+def test_a_lazily_pulled_image_from_a_registry_with_a_port_is_reported_under_it() -> None:
+    image = NodeImage("127.0.0.1_5000/team/app", "1", D1, origin="127.0.0.1:5000")
+    assert image.source("10.0.0.5:5050") == ("127.0.0.1:5000", "team/app")
+    assert NodeImage("127.0.0.1_5000/team/app", "1", D1).source("10.0.0.5:5050") == (
+        "10.0.0.5:5050",
+        "127.0.0.1_5000/team/app",
+    )
 
 
 def test_every_image_is_reported_and_gone_ones_removed_once_per_repository() -> None:
@@ -52,6 +88,10 @@ def test_every_image_is_reported_and_gone_ones_removed_once_per_repository() -> 
             removed_at="T",
         ),
     ]
+    with_ou = inventory_events(
+        after, [], environment="cluster:c", registry="10.0.0.5:5050", now="T", ou="retail"
+    )
+    assert [e.ou for e in with_ou if isinstance(e, ImageDiscovered)] == ["retail"]
 
 
 @pytest.mark.parametrize(

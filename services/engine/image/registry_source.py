@@ -7,19 +7,23 @@ platform from an OCI index or Docker manifest list), reads the config, and retur
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from schemas.records import ImageInfo, LayerInfo
 from services.common.config import RegistryConfig
-from services.common.errors import ImageError, LayerError, RegistryError
+from services.common.errors import ImageError, LayerError, ReferenceError_, RegistryError
 from services.engine.image.interface import ImageSource, OpenedImage
 from services.oci.documents import Descriptor, ManifestDoc, decode_config, decode_document
 from services.oci.manifest import Platform, build_info, choose_descriptor, manifest_kind
+from services.oci.node_names import origin_of
 from services.oci.reference import Reference, parse_reference
 from services.oci.registry import RegistryClient
 
-__all__ = ["RegistryImage", "RegistrySource", "open_registry_image"]
+__all__ = ["RegistryImage", "RegistrySource", "node_origin", "open_registry_image"]
+
+log = logging.getLogger(__name__)
 
 _MAX_NESTING = 4
 
@@ -43,11 +47,33 @@ class RegistryImage(OpenedImage):
         self._owns_client = owns_client
 
     async def blob(self, layer: LayerInfo) -> AsyncIterator[bytes]:
-        """Stream the layer blob from the registry, verifying its digest and size."""
+        """Stream the layer blob from the registry, verifying its digest and size.
+
+        A node daemon that no longer holds the layer (a lazily pulled image, GKE Image Streaming,
+        or a blob collected since the node listed the image) answers 404 ``BLOB_UNKNOWN``; the
+        layer is then fetched from the image's own registry, which the daemon's repository names
+        (``<registry>/<path>``), with the same credentials chain (the pod's pull secrets first).
+        """
         what = f"{self.info.ref}: layer {layer.digest}"
+        sent = False
+        origin: Reference | None = None
         try:
             async for chunk in self.client.stream_blob(
                 self.reference, layer.digest, size=layer.size or None, what=what
+            ):
+                sent = True
+                yield chunk
+        except RegistryError as exc:
+            origin = None if sent or exc.status != 404 else node_origin(self.client, self.reference)
+            if origin is None:
+                raise LayerError(f"{what}: {exc}") from exc
+        if origin is None:
+            return
+        log.info("%s: the node lacks it; fetching it from %s", what, origin.registry)
+        what = f"{what} (the node lacks it; from {origin.registry}/{origin.repository})"
+        try:
+            async for chunk in self.client.stream_blob(
+                origin, layer.digest, size=layer.size or None, what=what
             ):
                 yield chunk
         except RegistryError as exc:
@@ -58,6 +84,22 @@ class RegistryImage(OpenedImage):
         if self._owns_client:
             self._owns_client = False
             await self.client.close()
+
+
+def node_origin(client: RegistryClient, reference: Reference) -> Reference | None:
+    """The image's own registry when ``reference`` is served by a node daemon, else None.
+
+    A daemon serves ``<address>/<registry>/<path>`` (``services/oci/node_names.py``); its
+    registries are configured with a ``node_key``.
+    """
+    config = client.config_for(reference.registry)
+    origin = origin_of(reference.repository) if config is not None and config.node_key else None
+    if origin is None or not reference.digest:
+        return None
+    try:
+        return parse_reference(f"{origin[0]}/{origin[1]}@{reference.digest}")
+    except ReferenceError_:
+        return None
 
 
 async def open_registry_image(

@@ -28,6 +28,7 @@ __all__ = [
     "parse_image_id",
     "pod_images",
     "pod_uid",
+    "pull_secret_refs",
     "resource_version",
     "sightings",
 ]
@@ -78,6 +79,8 @@ class Sighting(msgspec.Struct, frozen=True):
     tag: str
     workload: Workload
     container: str = ""  # the pod spec's container (init and ephemeral containers included)
+    # the pod's ``imagePullSecrets`` as "namespace/name", in the pod's order: references only
+    pull_secrets: tuple[str, ...] = ()
 
 
 class ContainerImage(msgspec.Struct, frozen=True):
@@ -208,11 +211,23 @@ def pod_images(pod: Obj) -> PodImages:
     return PodImages(images=images, problems=problems)
 
 
+def pull_secret_refs(pod: Obj) -> tuple[str, ...]:
+    """The pod's ``spec.imagePullSecrets`` as "namespace/name" (a pod names secrets of its own
+    namespace only), in order, without duplicates; entries without a name are ignored."""
+    namespace = str(_meta(pod).get("namespace") or "default")
+    entries = _field(pod, "spec").get("imagePullSecrets")
+    if not isinstance(entries, list):
+        return ()
+    names = [str(e["name"]) for e in entries if isinstance(e, Mapping) and e.get("name")]
+    return tuple(dict.fromkeys(f"{namespace}/{n}" for n in names))
+
+
 def sightings(pod: Obj, workload: Workload) -> list[Sighting]:
     """The sightings of a Running pod (empty otherwise): the state the watcher keeps per pod."""
     if not is_running(pod):
         return []
+    secrets = pull_secret_refs(pod)
     return [
-        Sighting(image=c.image, tag=c.tag, workload=workload, container=c.container)
+        Sighting(image=c.image, tag=c.tag, workload=workload, container=c.container, pull_secrets=secrets)
         for c in pod_images(pod).images
     ]

@@ -3,8 +3,9 @@
 ``PodSource`` is what the watcher needs; ``KubeSource`` implements it with kubernetes_asyncio
 (kubeconfig or in-cluster service account, TLS, token refresh) and hands back objects exactly as the
 API serves them: dicts decoded from the JSON, one watch event per line of the chunked stream. It is
-the only module that imports kubernetes_asyncio; its errors become ``KubeError`` (``WatchExpired``
-for 410 Gone) here.
+inventory's only module that imports kubernetes_asyncio (the kubeconfig loader is shared with the
+engines' pull-secret reader, ``services/oci/credentials/kube.py``); its errors become ``KubeError``
+(``WatchExpired`` for 410 Gone) here.
 """
 
 from __future__ import annotations
@@ -15,13 +16,12 @@ from typing import Any, Protocol
 
 import aiohttp
 import msgspec
-import yaml
-from kubernetes_asyncio import client, config
+from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
-from kubernetes_asyncio.config.config_exception import ConfigException
 
-from services.common.errors import AssayError, ConfigError
+from services.common.errors import AssayError
 from services.inventory.settings import ClusterConfig
+from services.oci.credentials.kube import kube_configuration, open_api
 
 __all__ = ["KubeError", "KubeSource", "PodSource", "WatchExpired", "open_source"]
 
@@ -190,28 +190,11 @@ def _decode_event(line: bytes, what: str) -> Obj:
 async def open_source(cluster: ClusterConfig, kubeconfig_text: str = "") -> AsyncIterator[KubeSource]:
     """Connect to a cluster from a kubeconfig: ``kubeconfig_text`` (its contents, as stored by
     ``assay environments add``), else the file ``cluster.kubeconfig``, else the in-cluster account."""
-    configuration = client.Configuration()
-    source = "the kubeconfig stored with the environment"
-    try:
-        if kubeconfig_text:
-            loaded = yaml.safe_load(kubeconfig_text)
-            if not isinstance(loaded, dict):
-                raise ConfigException("not a kubeconfig (a YAML mapping)")
-            await config.load_kube_config_from_dict(
-                loaded, context=cluster.context or None, client_configuration=configuration
-            )
-        elif cluster.kubeconfig:
-            source = cluster.kubeconfig
-            await config.load_kube_config(
-                config_file=cluster.kubeconfig,
-                context=cluster.context or None,
-                client_configuration=configuration,
-                persist_config=False,
-            )
-        else:
-            source = "the in-cluster service account"
-            config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
-    except (ConfigException, OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"clusters[{cluster.name}]: cannot load {source}: {exc}") from exc
-    async with client.ApiClient(configuration) as api:
+    configuration = await kube_configuration(
+        kubeconfig_text=kubeconfig_text,
+        kubeconfig=cluster.kubeconfig,
+        context=cluster.context,
+        what=f"clusters[{cluster.name}]",
+    )
+    async with open_api(configuration) as api:
         yield KubeSource(api)

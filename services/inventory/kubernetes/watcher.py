@@ -207,6 +207,7 @@ class ClusterWatcher:
                     container=s.container,
                     pod_count=count,
                     ou=self.cluster.ou,
+                    pull_secrets=list(s.pull_secrets),
                 )
             )
 

@@ -4,6 +4,8 @@
 - ``dockerconfig``: docker's ``config.json`` with ``auths``, ``credHelpers`` and ``credsStore``
   (``helpers``: ``docker-credential-<name> get``);
 - ``pullsecrets``: Kubernetes ``imagePullSecrets`` (``dockerconfigjson`` and ``dockercfg``);
+  ``kube`` reads the secrets the pods running an image name from the cluster, for one pull
+  (``build.pulling_with`` puts them first in that pull's chain);
 - ``services.oci.ecr``: ECR authorization tokens;
 - ``gcp``: GAR/GCR access tokens (metadata server or a token file);
 - ``acr``: ACR's AAD token exchange.

@@ -7,6 +7,7 @@ GAR/GCR, ACR). A registry configured with a username is never asked of a helper 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -25,7 +26,16 @@ from services.oci.settings import CredentialsConfig
 if TYPE_CHECKING:
     from services.settings import Settings
 
-__all__ = ["ClientFactory", "clients_for", "credential_chain", "registry_client_factory"]
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "ChainClients",
+    "ClientFactory",
+    "clients_for",
+    "credential_chain",
+    "pulling_with",
+    "registry_client_factory",
+]
 
 ClientFactory = Callable[[Sequence[RegistryConfig]], RegistryClient]
 
@@ -60,15 +70,42 @@ def credential_chain(
     return CredentialChain(providers)
 
 
+class ChainClients:
+    """Makes ``RegistryClient``s that take credentials from one chain (and follow host overrides)."""
+
+    def __init__(self, chain: CredentialChain, host_overrides: Mapping[str, str] | None = None) -> None:
+        self.chain = chain
+        self.host_overrides = dict(host_overrides or {})
+
+    def __call__(self, registries: Sequence[RegistryConfig]) -> RegistryClient:
+        return RegistryClient(registries, credentials_provider=self.chain, host_overrides=self.host_overrides)
+
+    def first(self, provider: CredentialProvider) -> ChainClients:
+        """The same clients, asking ``provider`` before the rest of the chain (one pull's own)."""
+        return ChainClients(CredentialChain([provider, *self.chain.providers]), self.host_overrides)
+
+
 def registry_client_factory(
     chain: CredentialChain, host_overrides: Mapping[str, str] | None = None
-) -> ClientFactory:
+) -> ChainClients:
     """Build ``RegistryClient``s that take credentials from ``chain`` (and follow host overrides)."""
+    return ChainClients(chain, host_overrides)
 
-    def make(registries: Sequence[RegistryConfig]) -> RegistryClient:
-        return RegistryClient(registries, credentials_provider=chain, host_overrides=host_overrides)
 
-    return make
+def pulling_with(factory: ClientFactory | None, provider: CredentialProvider | None) -> ClientFactory | None:
+    """``factory`` with ``provider`` asked first (a pod's pull secrets, for one pull).
+
+    No factory: plain clients (the configured credentials) behind ``provider``. A factory that is not
+    a ``ChainClients`` (a test's) cannot take a provider and is returned as it is.
+    """
+    if provider is None:
+        return factory
+    if factory is None:
+        return ChainClients(CredentialChain([provider]))
+    if isinstance(factory, ChainClients):
+        return factory.first(provider)
+    log.warning("%s: not asked: the registry clients take no extra provider", provider.name)
+    return factory
 
 
 def clients_for(settings: Settings, aws: AwsClients | None = None) -> ClientFactory:
