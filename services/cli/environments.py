@@ -5,14 +5,13 @@ operator's machine, inventory in its cluster: they share no files) with an optio
 organisational unit and namespaces; inventory starts watching ``cluster:NAME`` within
 ``ASSAY_ENVIRONMENTS_POLL_S`` and stops when it is removed, without a restart
 (``services/inventory/environments.py``). ``add cluster NAME --agent`` registers a cluster that runs
-its own inventory (agent mode) and prints how to run it and the Kafka user it needs. Adding a name
-again replaces it.
+its own inventory (the chart's agent mode) and prints the Kafka user and ACL it needs, its Secrets
+and the ``helm install`` command (``services/cli/agent.py``). Adding a name again replaces it.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import secrets
 import sys
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from schemas.topics import Topics
+from services.cli.agent import agent_instructions
 from services.common.errors import AssayError, ConfigError
 from services.common.store.postgres import Store
 from services.inventory.store import Environment, Environments
@@ -28,7 +27,13 @@ from services.inventory.store import Environment, Environments
 if TYPE_CHECKING:
     from services.settings import Settings
 
-__all__ = ["add_environments_command", "check_kubeconfig", "read_kubeconfig", "run_environments"]
+__all__ = [
+    "add_environments_command",
+    "agent_instructions",
+    "check_kubeconfig",
+    "read_kubeconfig",
+    "run_environments",
+]
 
 
 def add_environments_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,6 +50,12 @@ def add_environments_command(sub: argparse._SubParsersAction[argparse.ArgumentPa
     how.add_argument("--agent", action="store_true", help="the cluster runs its own inventory (agent mode)")
     add.add_argument(
         "--bootstrap", default="", help="with --agent: the Kafka the agent reaches (default: ours)"
+    )
+    add.add_argument(
+        "--auth",
+        choices=["scram", "mtls"],
+        default="scram",
+        help="with --agent: a SCRAM-SHA-512 Kafka user (default) or a client certificate",
     )
     add.add_argument("--context", default="", help="a context of that kubeconfig (default: its current one)")
     add.add_argument("--ou", default="", help="the organisational unit owning the cluster's workloads")
@@ -86,7 +97,13 @@ def read_kubeconfig(file: str, context: str) -> str:
     return text
 
 
-async def _add(environments: Environments, args: argparse.Namespace, kubeconfig: str, bootstrap: str) -> None:
+async def _add(
+    environments: Environments,
+    args: argparse.Namespace,
+    kubeconfig: str,
+    bootstrap: str,
+    node_public_key: str = "",
+) -> None:
     env = Environment(
         kind=args.kind,
         name=args.name,
@@ -99,33 +116,16 @@ async def _add(environments: Environments, args: argparse.Namespace, kubeconfig:
     created = await environments.put(env)
     print(f"{'added' if created else 'replaced'}: {env.environment}{' (agent)' if args.agent else ''}")
     if args.agent:
-        print("\n".join(agent_instructions(env, bootstrap, secrets.token_urlsafe(24))))
+        password = secrets.token_urlsafe(24)
+        print("\n".join(agent_instructions(env, bootstrap, password, args.auth, node_public_key)))
 
 
-def agent_instructions(env: Environment, bootstrap: str, password: str) -> list[str]:
-    """How to run the agent of ``env`` in its cluster, and the Kafka user it needs (with ``password``,
-    which is printed once and stored nowhere)."""
-    user = f"assay-agent-{env.name}"
-    cluster = json.dumps([{"name": env.name, "ou": env.ou}] if env.ou else [{"name": env.name}])
-    return [
-        f"Run `assay service inventory` in cluster {env.name}, with its own service account (a ClusterRole",
-        "with list and watch on pods), no registries and no database, and this environment:",
-        f"  ASSAY_CLUSTERS='{cluster}'",
-        f"  ASSAY_KAFKA_BOOTSTRAP={bootstrap or '<the central Kafka, reachable from that cluster>'}",
-        "  ASSAY_KAFKA_SECURITY_PROTOCOL=SASL_SSL",
-        "  ASSAY_KAFKA_SASL_MECHANISM=SCRAM-SHA-512",
-        f"  ASSAY_KAFKA_SASL_USERNAME={user}",
-        f"  ASSAY_KAFKA_SASL_PASSWORD={password}",
-        "  ASSAY_KAFKA_SSL_CAFILE=<the central brokers' CA bundle>",
-        f"Create that Kafka user, allowed to write {Topics.INVENTORY} only (the password is shown once):",
-        f"  kafka-configs.sh --bootstrap-server {bootstrap or 'BROKER'} --alter --entity-type users"
-        f" --entity-name {user} --add-config 'SCRAM-SHA-512=[password={password}]'",
-        f"  kafka-acls.sh --bootstrap-server {bootstrap or 'BROKER'} --add --allow-principal User:{user}"
-        f" --operation Write --topic {Topics.INVENTORY}",
-        # at start every service checks that Assay's topics exist, which needs Describe on them
-        f"  kafka-acls.sh --bootstrap-server {bootstrap or 'BROKER'} --add --allow-principal User:{user}"
-        " --operation Describe --topic assay. --resource-pattern-type prefixed",
-    ]
+def _node_public_key(settings: Settings) -> str:
+    """The public half of the engines' node key when this machine's settings hold it, else ""."""
+    from services.oci.nodetoken import public_key_of  # cryptography: only for --agent
+
+    keys = [r.node_key for r in settings.registries if r.node_key]
+    return public_key_of(keys[0]) if keys else ""
 
 
 def _line(env: Environment) -> str:
@@ -147,7 +147,8 @@ async def run_environments(settings: Settings, args: argparse.Namespace) -> int:
         try:
             environments = Environments(store.pool)
             if args.environments_command == "add":
-                await _add(environments, args, kubeconfig, args.bootstrap or settings.kafka.bootstrap)
+                bootstrap = args.bootstrap or settings.kafka.bootstrap
+                await _add(environments, args, kubeconfig, bootstrap, _node_public_key(settings))
             elif args.environments_command == "remove":
                 if not await environments.remove(args.kind, args.name):
                     print(f"assay environments: no environment {args.kind}:{args.name}", file=sys.stderr)

@@ -2,21 +2,23 @@
 
 Starlette/arq style: ``lifespan(settings, service, needs)`` opens the AWS clients, the object
 store, the bus (always a ``KafkaBus`` with the same options: the claim check when an object store
-is configured, the checked security settings, every topic ensured) and the PostgreSQL store, and
-yields one frozen ``Resources``; each service's ``run(resources, stop)`` takes it from there. The
-advisory database is a service's own concern (``services.vulndb.builds.open_followed``): only the
-engine follows builds this way, policy follows them by announcement.
+is configured, the checked security settings, the service's own topics ensured) and the
+PostgreSQL store, and yields one frozen ``Resources``; each service's ``run(resources, stop)`` takes
+it from there. The advisory database is a service's own concern
+(``services.vulndb.builds.open_followed``): only the engine follows builds this way, policy follows
+them by announcement.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
+from schemas.topics import ALL_TOPICS, Topics
 from services.common.config import (
     AwsConfig,
     KafkaSettings,
@@ -35,7 +37,17 @@ if TYPE_CHECKING:  # the clients are imported when a lifespan opens them: `assay
     from services.common.objectstore import ObjectStore
     from services.common.store.postgres import Store
 
-__all__ = ["Need", "Needs", "Resources", "SharedSettings", "lifespan", "open_bus", "open_store"]
+__all__ = [
+    "SERVICE_TOPICS",
+    "Need",
+    "Needs",
+    "Resources",
+    "SharedSettings",
+    "lifespan",
+    "open_bus",
+    "open_store",
+    "topics_of",
+]
 
 
 class SharedSettings(Protocol):
@@ -103,12 +115,35 @@ def _require(value: str, setting: str) -> str:
     return value
 
 
+# The topics each service reads or writes (docs/operations.md, "Who may write to which topic"): what
+# its start ensures, so that a principal allowed only those (an agent's inventory and node daemon)
+# asks for nothing else. Any other name (`assay up`, rescan, rematch) ensures every topic.
+SERVICE_TOPICS: Mapping[str, tuple[str, ...]] = {
+    "inventory": (Topics.INVENTORY,),
+    "node": (Topics.INVENTORY,),
+    "admission": (Topics.INVENTORY,),
+    "api": (Topics.INVENTORY, Topics.SCAN_REQUESTS),
+    "dedupe": (Topics.INVENTORY, Topics.SCAN_REQUESTS, Topics.DLQ),
+    "engine": (Topics.SCAN_REQUESTS, Topics.DETECTIONS, Topics.ADVISORIES, Topics.DLQ),
+    "policy": (Topics.DETECTIONS, Topics.FINDINGS, Topics.ALERTS, Topics.ADVISORIES, Topics.DLQ),
+    "updater": (Topics.ADVISORIES, Topics.DLQ),
+}
+
+
+def topics_of(service: str) -> tuple[str, ...]:
+    """The topics ``service`` reads or writes; every topic for a name not in ``SERVICE_TOPICS``."""
+    return SERVICE_TOPICS.get(service, ALL_TOPICS)
+
+
 @contextlib.asynccontextmanager
 async def open_bus(
-    kafka: KafkaSettings, client_id: str, objects: ObjectStore | None
+    kafka: KafkaSettings,
+    client_id: str,
+    objects: ObjectStore | None,
+    topics: Sequence[str] = ALL_TOPICS,
 ) -> AsyncIterator[KafkaBus]:
-    """The one way to open the bus: every topic ensured, large payloads by claim check when ``objects``."""
-    from schemas.topics import ALL_TOPICS
+    """The one way to open the bus: ``topics`` ensured (unless ``kafka.ensure_topics`` is off), large
+    payloads by claim check when ``objects``."""
     from services.common.bus.claimcheck import ClaimCheck
     from services.common.bus.kafka import KafkaBus
 
@@ -120,7 +155,8 @@ async def open_bus(
     )
     await bus.start()
     try:
-        await bus.ensure_topics(ALL_TOPICS)
+        if kafka.ensure_topics:
+            await bus.ensure_topics(topics)
         yield bus
     finally:
         await bus.stop()
@@ -168,7 +204,9 @@ async def lifespan(
         stack.push_async_callback(_stop_exporter)
         bus: Bus | None = None
         if _wanted(needs.bus, settings.kafka.bootstrap):
-            opened = await stack.enter_async_context(open_bus(settings.kafka, f"assay-{service}", objects))
+            opened = await stack.enter_async_context(
+                open_bus(settings.kafka, f"assay-{service}", objects, topics_of(service))
+            )
             bus = MeteredBus(opened, metrics)
         store: Store | None = None
         if _wanted(needs.store, settings.pg.dsn):

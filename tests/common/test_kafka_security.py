@@ -54,6 +54,17 @@ def test_sasl_plaintext_has_no_tls_context() -> None:
         ),
         ({"sasl_mechanism": "PLAIN", "sasl_username": "a"}, "ASSAY_KAFKA_SASL_PASSWORD"),
         ({"security_protocol": "SSL", "sasl_mechanism": "PLAIN"}, "protocol is SSL"),
+        ({"ssl_keyfile": "/k.pem"}, "ASSAY_KAFKA_SSL_KEYFILE is set without ASSAY_KAFKA_SSL_CERTFILE"),
+        (
+            {
+                "security_protocol": "SASL_PLAINTEXT",
+                "sasl_mechanism": "PLAIN",
+                "sasl_username": "a",
+                "sasl_password": "b",
+                "ssl_certfile": "/c.pem",
+            },
+            "ASSAY_KAFKA_SSL_CERTFILE is set but .* SASL_PLAINTEXT",
+        ),
     ],
 )
 def test_inconsistent_settings_are_refused_naming_the_variable(env: dict[str, str], message: str) -> None:

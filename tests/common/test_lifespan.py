@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from schemas.topics import Topics
+from schemas.topics import ALL_TOPICS, Topics
+from services.cli.registry import SERVICES
 from services.common.errors import ConfigError
-from services.common.lifespan import Need, Needs, lifespan
+from services.common.lifespan import SERVICE_TOPICS, Need, Needs, lifespan, topics_of
 from services.settings import load_settings
 from tests.harness.broker import unique_name
 
@@ -108,3 +109,13 @@ async def test_every_service_serves_its_metrics_and_counts_what_its_bus_publishe
     assert any(f'topic="{Topics.DLQ}"' in line and 'service="dedupe"' in line for line in published), (
         published
     )
+
+
+def test_each_service_ensures_only_the_topics_it_reads_or_writes() -> None:
+    """Every service with a bus has its topics listed (a new one must be added), all real topics;
+    an agent's inventory and node daemons ask for the inventory topic alone; other names get all."""
+    assert set(SERVICE_TOPICS) == set(SERVICES) - {"harbor"}  # Harbor's adapter scans in process
+    for topics in SERVICE_TOPICS.values():
+        assert set(topics) <= set(ALL_TOPICS)
+    assert topics_of("inventory") == topics_of("node") == (Topics.INVENTORY,)
+    assert topics_of("rematch") == ALL_TOPICS

@@ -12,6 +12,9 @@ from services.settings import env_names as setting_env_names
 ROOT = Path(__file__).resolve().parents[2]
 
 # values that turn every toggle the other way from the defaults
+# the public half of an Ed25519 node key pair (services/oci/nodetoken.generate_keypair), as operators set it
+NODE_PUBLIC_KEY = "Trk8tadWoUCPKEjD6vXHyWQJc6Y0bcmRqdWCvBTbFy0="
+
 CUSTOM: dict[str, Any] = {
     "image": {"tag": "9.9.9"},
     "imageScan": {"maxImageSizeMb": 4096},
@@ -29,11 +32,29 @@ CUSTOM: dict[str, Any] = {
         "advisoryDb": {"source": "https://mirror.example/osv"},
     },
     "dedupe": {"replicas": 4},
-    "node": {"enabled": True},
+    "node": {"enabled": True, "publicKey": NODE_PUBLIC_KEY},
     "updater": {"enabled": True, "intervalSeconds": 3600, "source": "https://mirror.example/osv"},
     "objectStore": {"s3Bucket": "assay-prod", "credentialsSecret": "aws-creds", "region": "eu-west-1"},
     "admission": {"enabled": True},
     "harbor": {"enabled": True, "apiKeySecret": "harbor-key"},
+}
+
+
+# a remote cluster's agent (mode: agent) with SASL and mTLS both set, reaching a Kafka outside it
+AGENT: dict[str, Any] = {
+    "mode": "agent",
+    "kafka": {
+        "bootstrap": "kafka.central.example:9093",
+        "cidrs": ["203.0.113.0/28"],
+        "auth": {"existingSecret": "assay-kafka"},
+        "tls": {"caSecret": "assay-kafka-ca", "clientSecret": "assay-kafka-client"},
+    },
+    "inventory": {"watchCluster": {"name": "edge-1", "ou": "retail"}},
+    "node": {
+        "enabled": True,
+        "publicKey": NODE_PUBLIC_KEY,
+        "ingressFrom": [{"ipBlock": {"cidr": "10.20.0.0/16"}}],
+    },
 }
 
 

@@ -16,7 +16,16 @@ import pytest
 from deploy.render import REGENERATE, _differences, lint, rendered_files
 from schemas.topics import ALL_TOPICS, Topics
 from tests.deploy.crd_schemas import CRD_SCHEMAS
-from tests.deploy.manifests import CUSTOM, by_name, containers, objects, of_kind, pod_specs
+from tests.deploy.manifests import (
+    AGENT,
+    CUSTOM,
+    NODE_PUBLIC_KEY,
+    by_name,
+    containers,
+    objects,
+    of_kind,
+    pod_specs,
+)
 
 KUBE_VERSION = "1.30.0"
 COMPONENTS = ("inventory", "dedupe", "engine", "policy", "api", "updater")
@@ -32,7 +41,7 @@ def custom() -> list[dict[str, Any]]:
     return objects(CUSTOM)
 
 
-@pytest.mark.parametrize("values", [None, CUSTOM], ids=["default", "custom"])
+@pytest.mark.parametrize("values", [None, CUSTOM, AGENT], ids=["default", "custom", "agent"])
 def test_chart_lints_clean(values: dict[str, Any] | None) -> None:
     report = lint(values)
     assert report["errors"] == []
@@ -93,37 +102,49 @@ def test_default_install_has_every_piece(default: list[dict[str, Any]]) -> None:
         assert main["args"] == ["service", name]
 
 
-def test_rbac_grants_only_pods_list_watch_by_default(default: list[dict[str, Any]]) -> None:
-    roles = of_kind(default, "ClusterRole") + of_kind(default, "Role")
-    assert [r["rules"] for r in roles] == [
-        [{"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "watch"]}]
-    ]
-    (binding,) = of_kind(default, "ClusterRoleBinding") + of_kind(default, "RoleBinding")
-    assert binding["subjects"] == [
-        {"kind": "ServiceAccount", "name": "assay-inventory", "namespace": "assay"}
-    ]
-    assert binding["roleRef"]["name"] == roles[0]["metadata"]["name"]
+def test_rbac_grants_only_pods_list_watch_and_secrets_get_by_default(default: list[dict[str, Any]]) -> None:
+    roles = {
+        r["metadata"]["name"]: r["rules"] for r in of_kind(default, "ClusterRole") + of_kind(default, "Role")
+    }
+    assert roles == {
+        "assay-inventory": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "watch"]}],
+        # the engines read the secrets the pods name, by name: no list, no watch
+        "assay-engine": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}],
+    }
+    bindings = of_kind(default, "ClusterRoleBinding") + of_kind(default, "RoleBinding")
+    assert {b["roleRef"]["name"]: b["subjects"] for b in bindings} == {
+        name: [{"kind": "ServiceAccount", "name": name, "namespace": "assay"}] for name in roles
+    }
     tokens = {
         sa["metadata"]["name"]: sa["automountServiceAccountToken"]
         for sa in of_kind(default, "ServiceAccount")
     }
-    assert tokens == {f"assay-{c}": c == "inventory" for c in COMPONENTS}
-    inventory = by_name(default, "Deployment", "assay-inventory")
-    env = {e["name"]: e.get("value") for e in inventory["spec"]["template"]["spec"]["containers"][0]["env"]}
-    assert '"owner_lookups":false' in env["ASSAY_CLUSTERS"]
+    assert tokens == {f"assay-{c}": c in ("inventory", "engine") for c in COMPONENTS}
+    for component in ("inventory", "engine"):  # both know the watched cluster (ASSAY_CLUSTERS)
+        deployment = by_name(default, "Deployment", f"assay-{component}")
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert '"owner_lookups":false' in env["ASSAY_CLUSTERS"]
 
 
 def test_owner_lookups_and_namespaces_widen_rbac_exactly(custom: list[dict[str, Any]]) -> None:
     assert of_kind(custom, "ClusterRole") == []
     roles = of_kind(custom, "Role")
-    assert sorted(r["metadata"]["namespace"] for r in roles) == ["ops", "shop"]
-    for role in roles:
+    inventory = [r for r in roles if r["metadata"]["name"] == "assay-inventory"]
+    engine = [r for r in roles if r["metadata"]["name"] == "assay-engine"]
+    assert len(inventory) + len(engine) == len(roles)
+    assert sorted(r["metadata"]["namespace"] for r in inventory) == ["ops", "shop"]
+    assert sorted(r["metadata"]["namespace"] for r in engine) == ["ops", "shop"]
+    for role in inventory:
         assert role["rules"] == [
             {"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "watch"]},
             {"apiGroups": ["apps"], "resources": ["replicasets"], "verbs": ["get"]},
             {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["get"]},
         ]
-    assert sorted(b["metadata"]["namespace"] for b in of_kind(custom, "RoleBinding")) == ["ops", "shop"]
+    for role in engine:
+        assert role["rules"] == [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}]
+    namespaces = sorted(b["metadata"]["namespace"] for b in of_kind(custom, "RoleBinding"))
+    assert namespaces == ["ops", "ops", "shop", "shop"]
 
 
 @pytest.mark.parametrize("values", [None, CUSTOM], ids=["default", "custom"])
@@ -166,6 +187,21 @@ def test_every_container_has_requests_limits_and_a_locked_down_context(values: d
     assert seen >= 6
 
 
+def test_a_node_daemon_with_no_way_to_check_engines_fails_the_render() -> None:
+    """Without node.publicKey or node.tokenSecret the daemon would refuse to start (crash-looping)."""
+    with pytest.raises(Exception, match=r"node.enabled needs node.publicKey .* or node.tokenSecret"):
+        objects({"node": {"enabled": True}})
+    legacy = objects({"node": {"enabled": True, "tokenSecret": "node-token"}})
+    (ds,) = of_kind(legacy, "DaemonSet")
+    (c,) = ds["spec"]["template"]["spec"]["containers"]
+    refs = {
+        e["name"]: e["valueFrom"]["secretKeyRef"]
+        for e in c["env"]
+        if "valueFrom" in e and "secretKeyRef" in e["valueFrom"]
+    }
+    assert refs["ASSAY_NODE_TOKEN"] == {"name": "node-token", "key": "token"}
+
+
 def test_node_daemon_is_an_honest_exception(custom: list[dict[str, Any]]) -> None:
     (ds,) = of_kind(custom, "DaemonSet")
     ns = by_name(custom, "Namespace", ds["metadata"]["namespace"])
@@ -183,6 +219,7 @@ def test_node_daemon_is_an_honest_exception(custom: list[dict[str, Any]]) -> Non
     assert not any(e["name"] == "ASSAY_PG_DSN" for e in c["env"])  # its namespace holds no DB secret
     env = {e["name"]: e.get("value") for e in c["env"]}
     assert env["ASSAY_NODE_ADVERTISE"] == "$(POD_IP):5050"
+    assert env["ASSAY_NODE_PUBLIC_KEY"] == NODE_PUBLIC_KEY  # it accepts only tokens the engines signed
     assert c["ports"] == [{"name": "http", "containerPort": 5050, "protocol": "TCP"}]
     # engines may reach that port; nothing else in the pipeline namespace gains anything
     assert 5050 in _ports(_allowed(custom, "engine", "egress"))
@@ -286,7 +323,8 @@ def test_network_policies_deny_by_default_and_allow_each_service_its_needs(
     assert egress["api"] == {53, 5432, 9092}  # the store, and Kafka for the rescans it publishes
     assert egress["dedupe"] == {53, 9092, 5432}
     assert egress["policy"] == {53, 9092, 5432}
-    assert egress["engine"] == {53, 9092, 443, 5432}  # Kafka, registries, advisories, image statuses
+    # Kafka, registries, advisories, image statuses, and the Kubernetes API for the pods' pull secrets
+    assert egress["engine"] == {53, 9092, 443, 5432, 6443}
     assert egress["inventory"] == {53, 9092, 443, 6443}  # Kafka, registries, the Kubernetes API
     ingress = {c: _allowed(default, c, "ingress") for c in COMPONENTS}
     assert {c for c, rules in ingress.items() if rules} == {"api"}

@@ -12,7 +12,16 @@ import yaml
 
 from services.cli.main import _parser
 from services.settings import load_settings
-from tests.deploy.manifests import CUSTOM, ROOT, containers, env_names, objects, pod_specs, settings_env_vars
+from tests.deploy.manifests import (
+    AGENT,
+    CUSTOM,
+    ROOT,
+    containers,
+    env_names,
+    objects,
+    pod_specs,
+    settings_env_vars,
+)
 
 COMPOSE = ROOT / "deploy" / "compose.yaml"
 
@@ -26,7 +35,7 @@ def _assay_services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {n: s for n, s in compose["services"].items() if str(s.get("image", "")).startswith("assay:")}
 
 
-@pytest.mark.parametrize("values", [None, CUSTOM], ids=["default", "custom"])
+@pytest.mark.parametrize("values", [None, CUSTOM, AGENT], ids=["default", "custom", "agent"])
 def test_chart_env_vars_are_settings(values: dict[str, Any] | None) -> None:
     objs = objects(values)
     names = {n for n in env_names(objs) if n.startswith("ASSAY_")}
@@ -43,7 +52,7 @@ def test_chart_env_vars_are_settings(values: dict[str, Any] | None) -> None:
     load_settings(environ=literal)  # the values parse as their settings
 
 
-@pytest.mark.parametrize("values", [None, CUSTOM], ids=["default", "custom"])
+@pytest.mark.parametrize("values", [None, CUSTOM, AGENT], ids=["default", "custom", "agent"])
 def test_chart_commands_are_assay_subcommands(values: dict[str, Any] | None) -> None:
     for _, spec in pod_specs(objects(values)):
         for c in containers(spec):

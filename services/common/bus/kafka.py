@@ -13,18 +13,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
+from aiokafka.errors import (
+    ClusterAuthorizationFailedError,
+    KafkaError,
+    TopicAlreadyExistsError,
+    TopicAuthorizationFailedError,
+    for_code,
+)
 from aiokafka.helpers import create_ssl_context
 
 from services.common.bus.claimcheck import ClaimCheck
 from services.common.bus.interface import Bus, Consumer, Headers, Message
 from services.common.config import KafkaSecurity
-from services.common.errors import BusError
+from services.common.errors import BusError, ConfigError
 
 __all__ = ["MAX_REQUEST_BYTES", "KafkaBus", "KafkaConsumer", "connection_options"]
 
@@ -43,7 +50,7 @@ def connection_options(security: KafkaSecurity | None) -> dict[str, Any]:
         return {}
     options: dict[str, Any] = {"security_protocol": security.protocol}
     if security.protocol in ("SSL", "SASL_SSL"):
-        options["ssl_context"] = create_ssl_context(cafile=security.ssl_cafile or None)
+        options["ssl_context"] = _tls_context(security)
     if security.protocol.startswith("SASL_"):
         options.update(
             sasl_mechanism=security.sasl_mechanism,
@@ -51,6 +58,20 @@ def connection_options(security: KafkaSecurity | None) -> dict[str, Any]:
             sasl_plain_password=security.password,
         )
     return options
+
+
+def _tls_context(security: KafkaSecurity) -> ssl.SSLContext:
+    """The TLS context: the CA bundle to trust and, for mTLS, the client certificate and key."""
+    try:
+        context: ssl.SSLContext = create_ssl_context(
+            cafile=security.ssl_cafile or None,
+            certfile=security.ssl_certfile or None,  # mTLS: the broker maps the certificate to a principal
+            keyfile=security.ssl_keyfile or None,
+        )
+    except (OSError, ssl.SSLError) as exc:
+        files = [f for f in (security.ssl_cafile, security.ssl_certfile, security.ssl_keyfile) if f]
+        raise ConfigError(f"ASSAY_KAFKA_SSL_*: cannot load {', '.join(files)}: {exc}") from exc
+    return context
 
 
 # Errors the Kafka client raises besides its own tree while connecting or sending.
@@ -166,10 +187,14 @@ class KafkaBus(Bus):
         )
 
     async def ensure_topics(self, topics: Sequence[str], partitions: int = 4) -> None:
-        """Create the missing topics; a topic that exists (or appears meanwhile) is left as it is."""
-        admin = AIOKafkaAdminClient(
-            bootstrap_servers=self._bootstrap, client_id=self._client_id, **self._options
-        )
+        """Create the missing ``topics``; one that exists (or appears meanwhile) is left as it is.
+
+        A principal allowed to write its own topics only (an agent) may neither create topics nor
+        see those it cannot describe: a topic refused with TopicAuthorizationFailed or
+        ClusterAuthorizationFailed is logged as a warning naming it and the start goes on, since an
+        operator creates topics for such principals (a write to a missing topic fails later, named).
+        """
+        admin = self._admin()
         try:
             await admin.start()
             existing = set(await admin.list_topics())
@@ -180,18 +205,41 @@ class KafkaBus(Bus):
                 [NewTopic(t, partitions, self._replication_factor) for t in missing]
             )
             for topic_error in response.topic_errors:
-                topic, code = topic_error[0], topic_error[1]
-                if code == 0:
-                    continue
-                error = for_code(code)
-                # Another service created it between list_topics and create_topics.
-                if error is TopicAlreadyExistsError:
-                    continue
-                raise BusError(f"cannot create topic {topic}: {error.__name__} ({code})")
+                _check_created(topic_error[0], topic_error[1])
+        except _NOT_AUTHORIZED as exc:  # refused as a whole, before any topic was looked at
+            log.warning(
+                "may not create topics %s on %s (%s): assuming they exist", topics, self._bootstrap, exc
+            )
         except _TRANSPORT_ERRORS as exc:
             raise BusError(f"cannot create topics on {self._bootstrap}: {exc!r}") from exc
         finally:
             await _quietly(admin.close())
+
+    def _admin(self) -> AIOKafkaAdminClient:
+        """An admin client with this bus's connection options (the seam tests replace)."""
+        return AIOKafkaAdminClient(
+            bootstrap_servers=self._bootstrap, client_id=self._client_id, **self._options
+        )
+
+
+_NOT_AUTHORIZED = (TopicAuthorizationFailedError, ClusterAuthorizationFailedError)
+
+
+def _check_created(topic: str, code: int) -> None:
+    """``BusError`` unless CreateTopics' answer for ``topic`` is success, exists, or not authorised."""
+    if code == 0:
+        return
+    error = for_code(code)
+    if error is TopicAlreadyExistsError:  # another service created it between list and create
+        return
+    if error in _NOT_AUTHORIZED:
+        log.warning(
+            "may not create topic %s (%s): assuming an operator created it; a write to it fails if not",
+            topic,
+            error.__name__,
+        )
+        return
+    raise BusError(f"cannot create topic {topic}: {error.__name__} ({code})")
 
 
 class KafkaConsumer(Consumer):
@@ -204,6 +252,8 @@ class KafkaConsumer(Consumer):
         self._group = group
         self._claim_check = claim_check
         self._started = False
+        self._done: dict[TopicPartition, int] = {}  # next offset to read, per partition (fetched)
+        self._committed: dict[TopicPartition, int] = {}
 
     async def start(self) -> None:
         """Connect and subscribe; the group join itself completes during the first fetches."""
@@ -252,9 +302,22 @@ class KafkaConsumer(Consumer):
             for records in batches.values()
             for rec in records
         ]
+        for m in messages:
+            self._done[TopicPartition(m.topic, m.partition)] = m.offset + 1
         if self._claim_check is not None:
             messages = [await self._claim_check.incoming(m) for m in messages]
         return messages
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        """High watermark (from the last fetch response) minus this member's committed offset, or its
+        fetch position before its first commit; partitions with no fetch response yet are left out."""
+        lags: dict[tuple[str, int], int] = {}
+        for tp in self._consumer.assignment():
+            high = self._consumer.highwater(tp)
+            done = self._committed.get(tp, self._done.get(tp))
+            if high is not None and done is not None:
+                lags[(tp.topic, tp.partition)] = max(0, high - done)
+        return lags
 
     async def commit(self, messages: Sequence[Message]) -> None:
         """Commit ``offset + 1`` of the highest message per partition.
@@ -272,6 +335,7 @@ class KafkaConsumer(Consumer):
             await self._consumer.commit(offsets)
         except _TRANSPORT_ERRORS as exc:
             raise BusError(f"cannot commit offsets in group {self._group}: {exc!r}") from exc
+        self._committed.update(offsets)
 
 
 async def _quietly(closing: Any) -> None:

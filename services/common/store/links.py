@@ -124,11 +124,15 @@ async def registries(db: HasPool) -> dict[str, list[str]]:
 
 async def scan_sites_many(store: HasPool, images: Sequence[Sequence[str]]) -> list[list[str]]:
     """For each image's environments, the clusters whose engines may scan it (``[]`` = any engine),
-    with one query for the whole batch.
+    with at most two queries for the whole batch (registry links, agent clusters).
 
-    A ``cluster:NAME`` environment contributes NAME; a ``registry:HOST`` environment the clusters
-    HOST is linked to; other environments (and unlinked registries) nothing. Each list sorted.
+    A ``cluster:NAME`` environment contributes NAME, unless NAME is an agent's cluster (stored with
+    ``mode = 'agent'``, ``assay environments add --agent``): an agent runs no engines, so its images
+    go to any engine, which pulls them from their registry. A ``registry:HOST`` environment
+    contributes the clusters HOST is linked to; other environments (and unlinked registries)
+    nothing. Each list sorted.
     """
+    agents = await _agent_clusters(store, images)
     registries = {env for envs in images for env in envs if env.startswith(_REGISTRY_PREFIX)}
     hosts = sorted(env.removeprefix(_REGISTRY_PREFIX) for env in registries)
     linked: dict[str, set[str]] = {}
@@ -143,9 +147,30 @@ async def scan_sites_many(store: HasPool, images: Sequence[Sequence[str]]) -> li
     for envs in images:
         sites: set[str] = set()
         for env in envs:
-            if env.startswith(_CLUSTER_PREFIX):
+            if env.startswith(_CLUSTER_PREFIX) and env.removeprefix(_CLUSTER_PREFIX) not in agents:
                 sites.add(env.removeprefix(_CLUSTER_PREFIX))
             elif env.startswith(_REGISTRY_PREFIX):
                 sites |= linked.get(env.removeprefix(_REGISTRY_PREFIX), set())
         out.append(sorted(sites))
     return out
+
+
+async def _agent_clusters(store: HasPool, images: Sequence[Sequence[str]]) -> set[str]:
+    """The agents' clusters among the images' cluster environments (one query, none if no cluster)."""
+    clusters = sorted(
+        {
+            env.removeprefix(_CLUSTER_PREFIX)
+            for envs in images
+            for env in envs
+            if env.startswith(_CLUSTER_PREFIX)
+        }
+    )
+    if not clusters:
+        return set()
+    with translated("read agent clusters"):
+        rows = await store.pool.fetch(
+            "SELECT name FROM environments"
+            " WHERE kind = 'cluster' AND mode = 'agent' AND name = ANY($1::text[])",
+            clusters,
+        )
+    return {r["name"] for r in rows}

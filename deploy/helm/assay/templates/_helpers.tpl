@@ -99,7 +99,7 @@ so that this cluster's sightings (routed to its site) are scanned here; "" serve
 
 {{/* "true" when the object store is the shared volume: the updater on and no S3 bucket. */}}
 {{- define "assay.sharedVolume" -}}
-{{- if and .Values.updater.enabled (not .Values.objectStore.s3Bucket) -}}
+{{- if and .Values.updater.enabled (not .Values.objectStore.s3Bucket) (include "assay.central" .) -}}
 true
 {{- end -}}
 {{- end -}}
@@ -145,6 +145,7 @@ true
   valueFrom:
     secretKeyRef: {name: {{ . }}, key: password}
 {{- end }}
+{{- include "assay.kafkaTlsEnv" . }}
 {{- end -}}
 
 {{/* ASSAY_REGISTRIES from its Secret, for the services that talk to registries. */}}
@@ -175,12 +176,18 @@ podSelector:
       values: {{ toJson .components }}
 {{- end -}}
 
-{{/* Egress to Kafka. */}}
+{{/* Egress to Kafka: its namespace in this cluster, or kafka.cidrs (an agent's central Kafka). */}}
 {{- define "assay.kafkaPeers" -}}
 - to:
+    {{- if .Values.kafka.cidrs }}
+    {{- range .Values.kafka.cidrs }}
+    - ipBlock: {cidr: {{ . }}}
+    {{- end }}
+    {{- else }}
     - namespaceSelector:
         matchLabels:
           kubernetes.io/metadata.name: {{ .Values.kafka.namespace }}
+    {{- end }}
   ports:
     {{- range .Values.kafka.ports }}
     - protocol: TCP
@@ -207,5 +214,82 @@ must agree with the object store's: both are ASSAY_AWS_REGION. */}}
   value: {{ .region | quote }}
 {{- end }}
 {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/*
+"true" when a component talks to the watched cluster's API server: the inventory (its pod watch) and,
+with engine.podPullSecrets, the engines (they get the secrets the pods name); else "false".
+*/}}
+{{- define "assay.kubeApiToken" -}}
+{{- $v := .root.Values -}}
+{{- $inventory := and (eq .component "inventory") $v.inventory.watchCluster.enabled -}}
+{{- $engine := and (eq .component "engine") $v.inventory.watchCluster.enabled $v.engine.podPullSecrets -}}
+{{- ternary "true" "false" (or $inventory $engine) -}}
+{{- end }}
+
+{{/* "true" in the central install (mode: central); "" in a remote cluster's agent (mode: agent),
+which runs the inventory watch and the node daemon only and publishes to the central Kafka. */}}
+{{- define "assay.central" -}}
+{{- if not (has .Values.mode (list "central" "agent")) -}}
+{{- fail (printf "mode: %q is neither central nor agent" .Values.mode) -}}
+{{- end -}}
+{{- if eq .Values.mode "central" -}}
+true
+{{- else if not .Values.inventory.watchCluster.enabled -}}
+{{- fail "mode: agent watches its own cluster: inventory.watchCluster.enabled must be true" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The Deployments of this install, as a JSON list: the pipeline's, or the agent's inventory alone. */}}
+{{- define "assay.deployed" -}}
+{{- if include "assay.central" . -}}
+{{- $components := list "inventory" "dedupe" "engine" "policy" "api" -}}
+{{- if .Values.updater.enabled -}}
+{{- $components = append $components "updater" -}}
+{{- end -}}
+{{- toJson $components -}}
+{{- else -}}
+{{- toJson (list "inventory") -}}
+{{- end -}}
+{{- end -}}
+
+{{/* TLS files for Kafka (kafka.tls), mounted from their Secrets: the brokers' CA, the mTLS client. */}}
+{{- define "assay.kafkaTlsEnv" -}}
+{{- with .Values.kafka.tls }}
+{{- if .caSecret }}
+- name: ASSAY_KAFKA_SSL_CAFILE
+  value: /etc/assay/kafka-tls/ca/ca.crt
+{{- end }}
+{{- if .clientSecret }}
+- name: ASSAY_KAFKA_SSL_CERTFILE
+  value: /etc/assay/kafka-tls/client/tls.crt
+- name: ASSAY_KAFKA_SSL_KEYFILE
+  value: /etc/assay/kafka-tls/client/tls.key
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "assay.kafkaTlsMounts" -}}
+{{- if .Values.kafka.tls.caSecret }}
+- name: kafka-ca
+  mountPath: /etc/assay/kafka-tls/ca
+  readOnly: true
+{{- end }}
+{{- if .Values.kafka.tls.clientSecret }}
+- name: kafka-client
+  mountPath: /etc/assay/kafka-tls/client
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{- define "assay.kafkaTlsVolumes" -}}
+{{- with .Values.kafka.tls.caSecret }}
+- name: kafka-ca
+  secret: {secretName: {{ . }}, items: [{key: ca.crt, path: ca.crt}]}
+{{- end }}
+{{- with .Values.kafka.tls.clientSecret }}
+- name: kafka-client
+  secret: {secretName: {{ . }}, items: [{key: tls.crt, path: tls.crt}, {key: tls.key, path: tls.key}]}
 {{- end }}
 {{- end -}}
