@@ -44,6 +44,7 @@ class UpdaterPlan(msgspec.Struct, frozen=True, kw_only=True):
     cvss: str | None = None
     work_dir: Path
     interval_s: float = 21600.0
+    nvd_api_key: str = ""  # ASSAY_DB_NVD_API_KEY; never logged
 
     @property
     def work_db(self) -> Path:
@@ -69,6 +70,7 @@ class UpdaterPlan(msgspec.Struct, frozen=True, kw_only=True):
             cvss=cfg.cvss_source or None,
             work_dir=Path(cfg.work_dir) if cfg.work_dir else settings.effective_data_dir / "updater",
             interval_s=cfg.interval_s,
+            nvd_api_key=settings.db.nvd_api_key,
         )
 
 
@@ -115,7 +117,13 @@ async def refresh(plan: UpdaterPlan, builds: Builds, objects: ObjectStore) -> Re
     source cannot be read: the working copy and the stored builds stay as they were)."""
     await _seed(plan, builds, objects)
     stats = await update_db(
-        plan.source, plan.work_db, kev=plan.kev, epss=plan.epss, cvss=plan.cvss, progress=log.info
+        plan.source,
+        plan.work_db,
+        kev=plan.kev,
+        epss=plan.epss,
+        cvss=plan.cvss,
+        progress=log.info,
+        nvd_api_key=plan.nvd_api_key,
     )
     sha, size = await asyncio.to_thread(_sha256, plan.work_db)
     latest = await builds.latest()

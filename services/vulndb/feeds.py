@@ -69,7 +69,7 @@ async def _mirror_nvd(run: UpdateRun, api: str) -> tuple[Fetched, Path]:
             return resp.status, await resp.read()
 
     run.say(f"CVSS: updating the NVD mirror {dest} from {api}")
-    pages = await sync_nvd(dest, fetch, now=datetime.now(UTC), base_url=api)
+    pages = await sync_nvd(dest, fetch, now=datetime.now(UTC), base_url=api, api_key=run.nvd_api_key or None)
     run.say(f"CVSS: {pages} NVD API pages fetched")
     return Fetched(status="ok", validators=Validators()), dest
 

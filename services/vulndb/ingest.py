@@ -55,6 +55,7 @@ async def update_db(
     full: bool = False,
     progress: Say | None = None,
     status: Say | None = None,
+    nvd_api_key: str = "",
 ) -> UpdateStats:
     """Build or update the advisory database at ``db_path`` from ``source``; return what happened.
 
@@ -66,6 +67,7 @@ async def update_db(
     load; when omitted the ones loaded before are kept.
     ``full`` ignores the existing database and builds from scratch.
 
+    ``nvd_api_key``: sent to NVD's API when ``cvss`` is an ``nvd+`` mirror location.
     ``progress`` receives one line per step; ``status`` receives transient updates (bytes
     downloaded, records read) at most twice a second.
 
@@ -83,6 +85,7 @@ async def update_db(
             full=full,
             progress=progress,
             status=status,
+            nvd_api_key=nvd_api_key,
         )
 
 
@@ -114,6 +117,7 @@ async def _update(
     full: bool = False,
     progress: Say | None = None,
     status: Say | None = None,
+    nvd_api_key: str = "",
 ) -> UpdateStats:
     """``update_db`` with the update lock held; ``feeds`` maps a feed kind to its location."""
     started = time.monotonic()
@@ -136,7 +140,7 @@ async def _update(
             tmp = Path(
                 stack.enter_context(tempfile.TemporaryDirectory(dir=db_path.parent, prefix=".vulndb-"))
             )
-            run = UpdateRun(db_path, tmp, previous, say, Ticker(status), stack)
+            run = UpdateRun(db_path, tmp, previous, say, Ticker(status), stack, nvd_api_key=nvd_api_key)
             for unit in units:
                 per_unit.append(await advisory_unit(run, unit, selection, keep, tally, missing))
             per_unit.extend(await _drop_unplanned(run, {u.location for u in units}, tally))

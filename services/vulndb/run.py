@@ -57,8 +57,11 @@ class UpdateRun:
         say: Say,
         tick: Ticker,
         stack: contextlib.AsyncExitStack,
+        *,
+        nvd_api_key: str = "",
     ) -> None:
         self.db_path = db_path
+        self.nvd_api_key = nvd_api_key  # a credential: only ever in the apiKey header to NVD
         self.tmp = tmp
         self.previous = previous or {}
         self.incremental = previous is not None

@@ -160,5 +160,10 @@ async def test_db_update_with_an_nvd_location_mirrors_the_api_and_rates_the_find
     assert (m.severity, m.cvss_score, m.severity_source) == ("MEDIUM", 6.3, "adp:CISA-ADP/cvss_v3")
     assert (db_path.parent / "nvd-mirror" / STATE).is_file()
     assert "lastModStartDate" not in nvd.queries[0]
-    await update_db(str(osv_dir), db_path, cvss=f"nvd+{url}")
+    said: list[str] = []
+    await update_db(str(osv_dir), db_path, cvss=f"nvd+{url}", nvd_api_key="nvd-key-123", progress=said.append)
     assert "lastModStartDate" in nvd.queries[-1]  # the second update asks only for what changed
+    # ASSAY_DB_NVD_API_KEY goes to NVD in its apiKey header, and nowhere else
+    assert (nvd.queries[0]["key"], nvd.queries[-1]["key"]) == ("", "nvd-key-123")
+    assert said
+    assert not any("nvd-key-123" in line for line in said)
