@@ -16,6 +16,7 @@ from services.engine.catalogers.dotnet import (
     parse_packages_config,
     parse_packages_lock,
     parse_packages_props,
+    parse_portable_executable,
     parse_project_file,
 )
 from services.engine.catalogers.elixir import parse_mix_lock
@@ -87,6 +88,7 @@ CATALOGERS: tuple[Cataloger, ...] = (
     parse_pylock.CATALOGER,
     parse_setup_py.CATALOGER,
     parse_deps_json.CATALOGER,
+    parse_portable_executable.CATALOGER,
     parse_packages_lock.CATALOGER,
     parse_packages_config.CATALOGER,
     parse_cargo_lock.CATALOGER,
