@@ -21,6 +21,7 @@ import asyncio
 import dataclasses
 import hashlib
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -43,7 +44,7 @@ from tests.system.endpoints import Endpoints  # noqa: E402
 from tests.system.kubelet import Kubelet, running_fleet  # noqa: E402
 from tests.system.scenario import registry_digest  # noqa: E402
 from tests.system.tls_registry import TlsRegistry, tls_registry  # noqa: E402
-from tests.system.workloads import k8s_workloads  # noqa: E402
+from tests.system.workloads import Workload, k8s_workloads  # noqa: E402
 
 
 def _blob(layout: Path, data: bytes) -> dict[str, object]:
@@ -52,9 +53,20 @@ def _blob(layout: Path, data: bytes) -> dict[str, object]:
     return {"digest": digest, "size": len(data)}
 
 
+def _link_blob(src: str, dst: str) -> None:
+    """Blobs are never rewritten: hard-link them (a large image costs no disk); copy the rest."""
+    if f"{os.sep}blobs{os.sep}" in src:
+        try:
+            os.link(src, dst)
+            return
+        except OSError:  # another file system
+            pass
+    shutil.copy2(src, dst)
+
+
 def variant(source: Path, target: Path, n: int) -> None:
     """An OCI layout of ``source``'s image whose config carries label ``bench=n``: a new digest."""
-    shutil.copytree(source, target)
+    shutil.copytree(source, target, copy_function=_link_blob)
     index = json.loads((target / "index.json").read_text())
     desc = index["manifests"][0]
     manifest = json.loads((target / "blobs" / "sha256" / desc["digest"].split(":")[1]).read_bytes())
@@ -65,6 +77,18 @@ def variant(source: Path, target: Path, n: int) -> None:
     manifest["config"].update(_blob(target, json.dumps(config).encode()))
     desc.update(_blob(target, json.dumps(manifest).encode()))
     (target / "index.json").write_text(json.dumps(index))
+
+
+def push_variants(reg: TlsRegistry, source: Path, work: Path, count: int) -> list[str]:
+    """``count`` variants of the OCI layout ``source`` (``variant``) pushed as ``bench/app:N``;
+    their manifest digests. One repository, so layers they share upload once."""
+    digests = []
+    for i in range(count):
+        layout = work / "images" / str(i)
+        variant(source, layout, i)
+        push_image(reg.server, f"oci:{layout}:latest", f"bench/app:{i}")
+        digests.append(registry_digest(reg.host, f"bench/app:{i}"))
+    return digests
 
 
 async def _first_findings(bootstrap: str, seen: dict[str, float], stop: asyncio.Event) -> None:
@@ -96,10 +120,15 @@ async def _engines_ready(fleet: Kubelet, limit_s: float = 600) -> None:
 
 
 async def measure(
-    engines: int, reg: TlsRegistry, work: Path, args: argparse.Namespace
+    engines: int,
+    reg: TlsRegistry,
+    work: Path,
+    args: argparse.Namespace,
+    engine_env: dict[str, str] | None = None,
 ) -> tuple[list[float], float]:
     """Latencies (seconds) of ``pods`` pods with ``engines`` engine replicas, on fresh endpoints, and
-    images per minute from the first start to the last findings."""
+    images per minute from the first start to the last findings. ``engine_env`` is added to the
+    engine containers' environment (``ASSAY_ENGINE_CONCURRENCY``, for one scan per process)."""
     with EmbeddedPostgres(work / "pg") as pg, EmbeddedBroker(work / "broker") as broker:
         async with fake_kube() as kube:
             endpoints = Endpoints(
@@ -111,7 +140,7 @@ async def measure(
                 secrets={("assay-postgres", "dsn"): pg.dsn},
             )
             workloads = [
-                dataclasses.replace(w, replicas=engines) if w.name == "assay-engine" else w
+                _engine(w, engines, engine_env or {}) if w.name == "assay-engine" else w
                 for w in k8s_workloads()
             ]
             seen: dict[str, float] = {}
@@ -137,6 +166,12 @@ async def measure(
     return [seen[d] - started[d] for d in started], len(started) * 60.0 / span
 
 
+def _engine(workload: Workload, replicas: int, env: dict[str, str]) -> Workload:
+    extra = tuple({"name": k, "value": v} for k, v in env.items())
+    containers = tuple(dataclasses.replace(c, env=c.env + extra) for c in workload.containers)
+    return dataclasses.replace(workload, replicas=replicas, containers=containers)
+
+
 def _percentile(values: list[float], q: float) -> float:
     return (
         statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
@@ -155,12 +190,7 @@ async def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp:
         work = Path(tmp)
         with tls_registry(work / "registry") as reg:
-            args.digests = []
-            for i in range(args.pods):
-                layout = work / "images" / str(i)
-                variant(args.fixtures / "oci" / "alpine", layout, i)
-                push_image(reg.server, f"oci:{layout}:latest", f"bench/app:{i}")
-                args.digests.append(registry_digest(reg.host, f"bench/app:{i}"))
+            args.digests = push_variants(reg, args.fixtures / "oci" / "alpine", work, args.pods)
             print(
                 f"{args.pods} pods, one every {args.interval}s; "
                 f"pod ADDED -> first finding on {Topics.FINDINGS}"

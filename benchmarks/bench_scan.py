@@ -13,6 +13,11 @@ Everything compared is measured in the same run, on the same machine, as child p
 * synthetic images written by ``synthetic_image.py`` (streamed, never held in memory): many small
   files over three layers (``--small-files``; 1,000,000 for the issue's figure) and one large layer
   (``--big-mb``; 10240 for the 10 GiB figure), each with its floor and a full scan.
+* the engine-throughput table (``bench_engine_throughput.py`` in a child): images per minute
+  with 1, 2 and 4 engine processes on the pipeline, the Debian fixture under distinct digests.
+
+``--rows`` picks the groups to run (``floors,assay`` is a short run); ``--checkout DIR`` measures
+another source tree's ``assay`` with this venv (a change against its base).
 
 Each measurement runs ``--repeat`` times; the table shows the median (and the range) of wall time
 and peak RSS, then the ratios the goals are stated in. Numbers are printed, never asserted: see
@@ -31,6 +36,7 @@ import os
 import platform
 import shlex
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -56,6 +62,7 @@ _HERE = Path(__file__).resolve().parent
 _REPO = _HERE.parent
 _FLOOR = _HERE / "decompress_floor.py"
 _MIB = 1 << 20
+ROWS = ("floors", "assay", "archives", "syft", "trivy", "many", "big", "throughput")
 
 
 def summarise_assay(out: Path) -> str:
@@ -143,24 +150,38 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--big-mb", type=int, default=1024, help="synthetic large layer, MiB (10240: 10 GiB)")
     p.add_argument("--small-files", type=int, default=100_000, help="synthetic many-file image (0: skip)")
     p.add_argument("--skip-big", action="store_true", help="skip the synthetic large-image check")
+    p.add_argument("--checkout", type=Path, help="measure the assay of this source tree (PYTHONPATH)")
     p.add_argument("--quick", action="store_true", help="Debian full/packages/floors only")
+    p.add_argument("--rows", help=f"comma-separated groups to run, of {','.join(ROWS)} (default: all)")
+    p.add_argument("--throughput-images", type=int, default=8, help="Debian digests per throughput run")
+    p.add_argument("--engines", default="1,2,4", help="engine process counts of the throughput table")
     args = p.parse_args(argv)
     if args.repeat < 1 or args.big_mb < 1 or args.small_files < 0:
         p.error("--repeat and --big-mb must be at least 1, --small-files at least 0")
+    rows = set(ROWS) if args.rows is None else {r.strip() for r in args.rows.split(",") if r.strip()}
+    if unknown := rows - set(ROWS):
+        p.error(f"--rows: unknown {', '.join(sorted(unknown))}; known: {', '.join(ROWS)}")
+    if args.quick:
+        rows &= {"floors", "assay"}
+    if not args.small_files:
+        rows.discard("many")
+    if args.skip_big:
+        rows.discard("big")
+    args.rows = rows
     return args
 
 
 def _synthetic(args: argparse.Namespace, work: Path) -> list[tuple[str, str, Path]]:
     """(key, label, layout) of the synthetic images asked for, written now."""
     out: list[tuple[str, str, Path]] = []
-    if args.small_files and not args.quick:
+    if "many" in args.rows:
         many = work / "many"
         start = time.perf_counter()
         write_layout(many, small_files=args.small_files, layers=3, big_mb=64)
         took = time.perf_counter() - start
         print(f"synthetic image: {args.small_files} files in 3 layers written in {took:.0f} s")
         out.append(("many", f"{args.small_files} files", many))
-    if not args.skip_big and not args.quick:
+    if "big" in args.rows:
         big = work / "big"
         start = time.perf_counter()
         write_big_layout(big, args.big_mb)
@@ -184,10 +205,10 @@ def _environments(work: Path) -> tuple[dict[str, str], dict[str, str], dict[str,
     return env, full_env, env | {"ASSAY_CONTENT_ANALYZERS": ""}
 
 
-def _advisory_db(assay: str, vulndata: Path, env: dict[str, str], work: Path) -> dict[str, Any]:
+def _advisory_db(assay: list[str], vulndata: Path, env: dict[str, str], work: Path) -> dict[str, Any]:
     db: dict[str, Any] = {"source": str(vulndata)}
     if vulndata.is_dir():
-        sample = run_child([assay, "db", "update", "--source", str(vulndata)], env, work / "db.out")
+        sample = run_child([*assay, "db", "update", "--source", str(vulndata)], env, work / "db.out")
         db |= {"wall_s": round(sample.wall_s, 3), "rss_kib": sample.rss_kib}
         print(f"advisory DB: built in {sample.wall_s:.2f} s (peak RSS {sample.rss_kib / 1024:.0f} MiB)")
     else:
@@ -210,10 +231,17 @@ def _peers(syft: str | None, trivy: str | None, fixtures: dict[str, Path]) -> li
 
 def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     fixtures = check_fixtures(args.fixtures.resolve())
-    assay, syft, trivy, python = find_assay(), find_syft(), find_trivy(args.trivy), sys.executable
+    syft, trivy, python = find_syft(), find_trivy(args.trivy), sys.executable
     env, full_env, pkgs_env = _environments(work)
+    assay = [find_assay()]
+    if args.checkout:  # another tree's code, this venv: how a change is measured against its base
+        assay = [python, "-P", "-m", "services.cli.main"]  # -P: not the working directory's tree
+        for e in (env, full_env, pkgs_env):
+            e["PYTHONPATH"] = str(args.checkout.resolve())
+        os.chdir(args.checkout)  # so the analysis child (``python -m``) imports that tree too
     print(f"machine: {os.cpu_count()} CPUs, {platform.platform()}, Python {platform.python_version()}")
-    print(f"assay: {assay}\nsyft:  {syft or 'not found: skipped'}\ntrivy: {trivy or 'not found: skipped'}")
+    print(f"assay: {shlex.join(assay)} {args.checkout or ''}")
+    print(f"syft:  {syft or 'not found: skipped'}\ntrivy: {trivy or 'not found: skipped'}")
     if not os.access(GNU_TIME, os.X_OK):
         print(f"warning: {GNU_TIME} missing: peak RSS includes this process's RSS at spawn time")
 
@@ -224,7 +252,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     oci = str(fixtures["oci"])
 
     def scan(key: str, label: str, target: str, how: dict[str, str] = env) -> tuple[Planned, dict[str, str]]:
-        return (Measurement(key, label, [assay, "scan", target, "-f", "json"]), summarise_assay), how
+        return (Measurement(key, label, [*assay, "scan", target, "-f", "json"]), summarise_assay), how
 
     def floor(key: str, label: str, layout: str, engine: str) -> tuple[Planned, dict[str, str]]:
         return (
@@ -232,19 +260,24 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             summarise_floor,
         ), env
 
-    plan = [
-        floor("floor", "zlib floor (oci/debian)", oci, "zlib"),
-        floor("floor_isal", "isal floor (oci/debian)", oci, "isal"),
-        scan("assay_full", "assay full (feeds, YARA, hashes)", f"oci:{oci}", full_env),
-        scan("assay_oci", "assay default (no feeds)", f"oci:{oci}"),
-        scan("assay_pkgs", "assay packages only", f"oci:{oci}", pkgs_env),
-    ]
-    if not args.quick:
-        plan += [
+    groups: dict[str, list[tuple[Planned, dict[str, str]]]] = {
+        "floors": [
+            floor("floor", "zlib floor (oci/debian)", oci, "zlib"),
+            floor("floor_isal", "isal floor (oci/debian)", oci, "isal"),
+        ],
+        "assay": [
+            scan("assay_full", "assay full (feeds, YARA, hashes)", f"oci:{oci}", full_env),
+            scan("assay_oci", "assay default (no feeds)", f"oci:{oci}"),
+            scan("assay_pkgs", "assay packages only", f"oci:{oci}", pkgs_env),
+        ],
+        "archives": [
             scan("assay_docker", "assay default docker-archive", f"docker-archive:{fixtures['docker']}"),
             scan("assay_ociarchive", "assay default oci-archive", f"oci-archive:{fixtures['ociarchive']}"),
-            *((peer, env) for peer in _peers(syft, trivy, fixtures)),
-        ]
+        ],
+        "syft": [(peer, env) for peer in _peers(syft, None, fixtures)],
+        "trivy": [(peer, env) for peer in _peers(None, trivy, fixtures)],
+    }
+    plan = [item for group, items in groups.items() if group in args.rows for item in items]
     done = {m.key: measure(m, how, work, args.repeat, summarise) for (m, summarise), how in plan}
     for key, label, layout in _synthetic(args, work):
         warm_cache([layout])
@@ -256,6 +289,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         shutil.rmtree(layout)
     ratios = _ratios(done)
     print_table(list(done.values()), ratios)
+    throughput = _throughput(args, work) if "throughput" in args.rows else None
     machine = {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()}
     return {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -266,7 +300,21 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "db": db,
         "measurements": {k: m.as_json() for k, m in done.items()},
         "ratios": {k: None if v is None else round(v, 3) for k, v in ratios.items()},
+        "throughput": throughput,
     }
+
+
+def _throughput(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """The engine-throughput table (``bench_engine_throughput.py`` in a child), printed as it runs."""
+    out = work / "throughput.json"
+    argv = [sys.executable, str(_HERE / "bench_engine_throughput.py"), "--fixtures", str(args.fixtures),
+            "--vulndata", str(args.vulndata), "--images", str(args.throughput_images),
+            "--engines", args.engines, "--json", str(out)]  # fmt: skip
+    print("\nengine throughput on the pipeline (bench_engine_throughput.py):", flush=True)
+    if subprocess.run(argv, check=False).returncode != 0:
+        raise BenchError(f"{shlex.join(argv)} failed")
+    result: dict[str, Any] = json.loads(out.read_text())
+    return result
 
 
 def _ratios(done: dict[str, Measurement]) -> dict[str, float | None]:

@@ -83,8 +83,10 @@ def _glob_key(glob: str) -> tuple[str, str]:
     """What a path needs for ``glob`` to match it: ``("name", N)``, a base name ``N`` (the glob's
     last segment is literal); ``("ext", E)``, a base name ending in ``.E`` (the literal tail after
     the last segment's last wildcard has a dot); else ``("prefix", P)``, to start with ``P`` (the
-    glob's literal start, maybe empty). ``*`` and ``?`` never match ``/``, and a ``**`` in the last
-    segment leaves a wildcard in it, so each key is a necessary condition."""
+    glob's literal start, maybe empty), or, when that start is empty, ``("head", H)``, a base name
+    starting with ``H`` (the last segment's literal start, when it has no ``**``). ``*`` and ``?``
+    never match ``/``, and a ``**`` in the last segment leaves a wildcard in it, so each key is a
+    necessary condition."""
     last = glob[glob.rfind("/") + 1 :]
     wild = max(last.rfind("*"), last.rfind("?"))
     if wild < 0:
@@ -92,7 +94,11 @@ def _glob_key(glob: str) -> tuple[str, str]:
     tail = last[wild + 1 :]
     if "." in tail:
         return "ext", tail[tail.rfind(".") + 1 :]
-    return "prefix", re.split(r"[*?]", glob, maxsplit=1)[0]  # what the path must start with
+    prefix = re.split(r"[*?]", glob, maxsplit=1)[0]  # what the path must start with
+    head = re.split(r"[*?]", last, maxsplit=1)[0]
+    if not prefix and head and "**" not in last:  # ``**/python*``: the base name starts with ``python``
+        return "head", head
+    return "prefix", prefix
 
 
 class RequestMatcher:
@@ -101,9 +107,10 @@ class RequestMatcher:
 
     A request whose only pattern is ``**`` matches every path without a regex. Every other glob
     is keyed by what its path's base name must be (a literal last segment) or end with (a
-    literal extension, ``**/*.jar``) or start with (its literal prefix): matching runs for every
-    path of every layer, so the per-path cost is three dict lookups (exact path, base name,
-    extension), one ``startswith`` and a regex only for the few globs whose key the path has
+    literal extension, ``**/*.jar``) or start with (``**/python*``), or by the path's literal
+    prefix: matching runs for every path of every layer, so the per-path cost is three dict
+    lookups (exact path, base name, extension), two ``startswith`` and a regex only for the few
+    globs whose key the path has
     (most paths have none). A glob of the form ``**/NAME``
     (no ``/`` in ``NAME``) is matched against the base name only, which saves the regex from
     trying every ``/`` of the path.
@@ -115,7 +122,7 @@ class RequestMatcher:
         everything: list[FileRequest] = []
         # every glob: (its request's position, its regex, whether it is matched on the base name)
         self._globs: list[tuple[int, re.Pattern[str], bool]] = []
-        keyed: dict[str, dict[str, list[int]]] = {"name": {}, "ext": {}, "prefix": {}}
+        keyed: dict[str, dict[str, list[int]]] = {"name": {}, "ext": {}, "prefix": {}, "head": {}}
         for position, req in enumerate(self.requests):
             globs = [p for p in req.patterns if any(c in p for c in "*?[")]
             for pattern in req.patterns:
@@ -133,9 +140,12 @@ class RequestMatcher:
         self._everything = tuple(everything)
         self._by_name = keyed["name"]
         self._by_ext = keyed["ext"]
-        # the other globs, tried when the path starts with their prefix (any path, for ``""``)
+        # the other globs, tried when the path starts with their prefix (any path, for ``""``) or
+        # its base name with their head
         self._prefixes = tuple(keyed["prefix"])
         self._by_prefix = [gid for ids in keyed["prefix"].values() for gid in ids]
+        self._heads = tuple(keyed["head"])
+        self._by_head = list(keyed["head"].items())
 
     def match(self, path: str) -> list[FileRequest]:
         """The requests that want ``path`` (usually none)."""
@@ -149,10 +159,13 @@ class RequestMatcher:
         dot = name.rfind(".")
         by_ext = self._by_ext.get(name[dot + 1 :]) if dot >= 0 else None
         by_prefix = self._by_prefix if self._prefixes and path.startswith(self._prefixes) else None
-        if by_name is None and by_ext is None and by_prefix is None:
+        by_head = None
+        if self._heads and name.startswith(self._heads):
+            by_head = [gid for head, ids in self._by_head if name.startswith(head) for gid in ids]
+        if by_name is None and by_ext is None and by_prefix is None and by_head is None:
             return found
         hits: list[int] = []  # request positions, usually none
-        for ids in (by_name, by_ext, by_prefix):
+        for ids in (by_name, by_ext, by_prefix, by_head):
             for gid in ids or ():
                 position, regex, on_name = self._globs[gid]
                 if position not in hits and regex.match(name if on_name else path) is not None:

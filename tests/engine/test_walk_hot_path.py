@@ -81,6 +81,8 @@ def test_the_matcher_orders_exact_paths_then_every_path_requests_then_globs() ->
         ("**/conda-meta/*-*-*.json", "opt/conda/conda-meta/a-1-b.json", "opt/conda/conda-meta/a-1.json"),
         ("opt/**", "opt/a/b", "optx/a"),
         ("**/a?c", "x/abc", "x/a/c"),
+        ("**/libpython*.so*", "usr/lib/libpython3.11.so.1.0", "usr/lib/python3/libpython.txt"),
+        ("*/php*", "bin/php8.2", "usr/bin/php"),
         ("[x]/*.conf", "[x]/a.conf", "x/a.conf"),
     ],
 )
