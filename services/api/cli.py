@@ -35,7 +35,7 @@ _FINDINGS: Final = {
     "image": ("digest", "only findings of this image manifest digest (repeatable)"),
     "package": ("package", "package name, or purl with or without @version (repeatable)"),
     "state": ("state", "lifecycle state: new, changed, unchanged, ... (repeatable)"),
-    "query": ("q", "text in the advisory id, title, package name or finding id"),
+    "query": ("q", "text in the advisory id, title, description, package name, finding id or image"),
 }
 _SINGLE: Final = frozenset({"severity", "query"})
 

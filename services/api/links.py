@@ -6,6 +6,8 @@
   409 when it is the registry's last link.
 
 Names may carry their environment prefix (``registry:HOST``, ``cluster:NAME``); a bad name is 400.
+A caller limited to some environments sees only the registries and clusters its scope covers, and
+may link or unlink only when it covers both (403 otherwise).
 """
 
 from __future__ import annotations
@@ -15,15 +17,23 @@ from typing import Any, Final
 import msgspec
 from aiohttp import web
 
-from services.api.models import Problem
+from services.api.models import Problem, json_response, problem_response
 from services.api.openapi_parts import json_body, path_param
+from services.api.scope import OutOfScope
+from services.api.scoped import reads_for
 from services.api.store import Reads
 from services.common.store import links
 
-__all__ = ["RegistryLinks", "RegistryList", "add_link_routes", "link_openapi"]
+__all__ = [
+    "RegistryLinks",
+    "RegistryList",
+    "add_link_routes",
+    "check_link_scope",
+    "link_openapi",
+    "visible_registries",
+]
 
 _READS: Final = web.AppKey("link_reads", Reads)
-_ENCODER: Final = msgspec.json.Encoder()
 _LINK_PATH: Final = "/v1/registries/{registry}/links/{cluster}"
 
 
@@ -40,40 +50,57 @@ class RegistryList(msgspec.Struct, frozen=True, kw_only=True):
     items: list[RegistryLinks]
 
 
-def _json(body: msgspec.Struct, status: int = 200) -> web.Response:
-    return web.Response(body=_ENCODER.encode(body), status=status, content_type="application/json")
+async def visible_registries(reads: Reads) -> dict[str, list[str]]:
+    """The registries and linked clusters ``reads``' scope covers (every one when not limited)."""
+    found = await links.registries(reads)
+    if not reads.scope.limited:
+        return found
+    return {
+        host: [c for c in clusters if await reads.covers(f"cluster:{c}")]
+        for host, clusters in found.items()
+        if await reads.covers(f"registry:{host}")
+    }
 
 
-def _problem(status: int, message: str) -> web.Response:
-    return _json(Problem(status=status, error=message), status)
+async def check_link_scope(reads: Reads, registry: str, cluster: str) -> None:
+    """``OutOfScope`` unless ``reads``' scope covers both the registry and the cluster
+    (``LinkError`` for a name that is not one)."""
+    host, name = links.registry_host(registry), links.cluster_name(cluster)
+    for environment in (f"registry:{host}", f"cluster:{name}"):
+        if not await reads.covers(environment):
+            raise OutOfScope(f"{environment} is outside this caller's scope ({reads.scope.describe()})")
 
 
 async def _list(request: web.Request) -> web.Response:
-    found = await links.registries(request.app[_READS])
-    return _json(RegistryList(items=[RegistryLinks(registry=r, clusters=c) for r, c in found.items()]))
+    found = await visible_registries(reads_for(request, _READS))
+    return json_response(
+        RegistryList(items=[RegistryLinks(registry=r, clusters=c) for r, c in found.items()])
+    )
 
 
 async def _put(request: web.Request) -> web.Response:
     registry, cluster = request.match_info["registry"], request.match_info["cluster"]
     try:
+        await check_link_scope(reads_for(request, _READS), registry, cluster)
         created = await links.link(request.app[_READS], registry, cluster)
         host = links.registry_host(registry)
     except links.LinkError as exc:
-        return _problem(400, str(exc))
-    found = await links.registries(request.app[_READS])
-    return _json(RegistryLinks(registry=host, clusters=found.get(host, [])), 201 if created else 200)
+        return problem_response(400, str(exc))
+    found = await visible_registries(reads_for(request, _READS))
+    return json_response(RegistryLinks(registry=host, clusters=found.get(host, [])), 201 if created else 200)
 
 
 async def _delete(request: web.Request) -> web.Response:
     registry, cluster = request.match_info["registry"], request.match_info["cluster"]
     try:
+        await check_link_scope(reads_for(request, _READS), registry, cluster)
         await links.unlink(request.app[_READS], registry, cluster)
     except links.LastLinkError as exc:
-        return _problem(409, str(exc))
+        return problem_response(409, str(exc))
     except links.LinkNotFoundError as exc:
-        return _problem(404, str(exc))
+        return problem_response(404, str(exc))
     except links.LinkError as exc:
-        return _problem(400, str(exc))
+        return problem_response(400, str(exc))
     return web.Response(status=204)
 
 

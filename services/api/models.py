@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 import msgspec
+from aiohttp import web
 
 from services.api.store import FindingView, ImageLocation, ImageView
 
-__all__ = ["FindingPage", "FindingView", "Health", "ImageLocation", "ImagePage", "ImageView", "Problem"]
+__all__ = [
+    "FindingPage",
+    "FindingView",
+    "Health",
+    "ImageLocation",
+    "ImagePage",
+    "ImageView",
+    "Problem",
+    "json_response",
+    "problem_response",
+]
+
+_ENCODER: Final = msgspec.json.Encoder()
 
 
 class ImagePage(msgspec.Struct, frozen=True, kw_only=True):
@@ -35,3 +50,15 @@ class Health(msgspec.Struct, frozen=True, kw_only=True):
 
     status: str  # "ok" or "unavailable"
     database: str = ""  # the store error when unavailable
+
+
+def json_response(body: msgspec.Struct, status: int = 200, **headers: str) -> web.Response:
+    """``body`` as a JSON response."""
+    return web.Response(
+        body=_ENCODER.encode(body), status=status, content_type="application/json", headers=headers
+    )
+
+
+def problem_response(status: int, message: str) -> web.Response:
+    """A ``Problem`` response: ``status`` and the message saying what was wrong."""
+    return json_response(Problem(status=status, error=message), status)

@@ -13,6 +13,7 @@ import msgspec
 
 from services.api.advisories import advisory_openapi
 from services.api.auth.routes import auth_openapi
+from services.api.environments import environment_openapi
 from services.api.links import link_openapi
 from services.api.models import FindingPage, FindingView, Health, ImagePage, ImageView, Problem
 from services.api.openapi_parts import json_body, path_param
@@ -53,14 +54,17 @@ def _security_schemes(oidc_issuer: str) -> dict[str, Any]:
         "apiToken": {
             "type": "http",
             "scheme": "bearer",
-            "description": "an API token from `assay tokens create --role viewer|operator|admin NAME`",
+            "description": "an API token from `assay tokens create --role viewer|operator|admin NAME`; "
+            "one made with `--environments`/`--ous` sees and changes only those environments' images",
         },
         "oidcIdToken": {
             "type": "http",
             "scheme": "bearer",
             "bearerFormat": "JWT",
             "description": "an ID token of the configured OpenID Connect issuer (ASSAY_AUTH_OIDC_ISSUER), "
-            "its audience the client id, its role in the `assay_role` claim",
+            "its audience the client id, its role in the `assay_role` claim (ASSAY_AUTH_OIDC_ROLE_CLAIM) "
+            "and the environments and OUs it is limited to in the `assay_scope` claim "
+            "(ASSAY_AUTH_OIDC_SCOPE_CLAIM; absent: every environment)",
         },
     }
     if oidc_issuer:
@@ -74,7 +78,9 @@ def _secured(paths: dict[str, Any], problem: dict[str, Any]) -> dict[str, Any]:
     common = {
         "401": json_body(problem, "no credentials, or credentials that do not verify"),
         "403": json_body(
-            problem, "the caller's role does not allow this (or a console form's CSRF token is wrong)"
+            problem,
+            "the caller's role does not allow this, or it names an image or environment outside the "
+            "environments the caller is limited to (or a console form's CSRF token is wrong)",
         ),
         "429": json_body(problem, "too many requests (or failed logins); see Retry-After"),
     }
@@ -99,6 +105,7 @@ def openapi_document(oidc_issuer: str = "") -> dict[str, Any]:
     workload_paths, workload_components = workload_openapi(_REF)  # workload context (workloads.py)
     rescan_paths, rescan_components = rescan_openapi(_REF)  # request rescans (rescan.py)
     auth_paths, auth_components = auth_openapi(_REF)  # audit log, whoami (auth/routes.py)
+    env_paths, env_components = environment_openapi(_REF)  # list, add, remove (environments.py)
     bad = json_body(problem, "a parameter is unknown or invalid; the message names it")
     missing = json_body(problem, "no such resource")
     down = json_body(problem, "PostgreSQL cannot be reached")
@@ -166,6 +173,7 @@ def openapi_document(oidc_issuer: str = "") -> dict[str, Any]:
         },
         **rescan_paths,
         **auth_paths,
+        **env_paths,
     }
     return {
         "openapi": "3.1.0",
@@ -174,7 +182,9 @@ def openapi_document(oidc_issuer: str = "") -> dict[str, Any]:
             "version": API_VERSION,
             "description": "Images with their scan status and environments, and the findings about them, "
             "read from Assay's PostgreSQL store. Lists are keyset-paginated: follow `next` until it is null. "
-            "Every route but /healthz needs a bearer credential: an API token or an OIDC ID token.",
+            "Every route but /healthz needs a bearer credential: an API token or an OIDC ID token. "
+            "A credential limited to some environments or OUs reads only their images, findings and "
+            "workloads (others are not found) and is refused changes outside them (403).",
             "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
         },
         "security": [{"apiToken": []}, {"oidcIdToken": []}],
@@ -187,6 +197,7 @@ def openapi_document(oidc_issuer: str = "") -> dict[str, Any]:
                 **workload_components,
                 **rescan_components,
                 **auth_components,
+                **env_components,
                 **components,
             },
         },

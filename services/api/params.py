@@ -53,7 +53,7 @@ FINDING_PARAMS: Final[dict[str, str]] = {
     "digest": "image manifest digest (repeatable)",
     "package": "package name, or purl with or without @version (repeatable)",
     "state": "lifecycle state: new, changed, unchanged or resolved (repeatable; default: all but resolved)",
-    "q": "case-insensitive text in the advisory id, title, package name or finding id",
+    "q": "case-insensitive text in the advisory id, title, description, package name, finding id or image",
     "limit": f"page size, 1..{MAX_LIMIT} (default {DEFAULT_LIMIT})",
     "cursor": "continue after the page that returned this cursor (its `next` link carries it)",
 }

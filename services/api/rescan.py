@@ -4,7 +4,8 @@ The image moves to its next scan generation in PostgreSQL (status Pending Scan, 
 exactly as ``assay rescan`` does, and the ``ScanRequested`` is published when the API has the bus
 (``ASSAY_KAFKA_BOOTSTRAP``); without one the request stays requested-but-unpublished and dedupe's
 sweep publishes it (``published: false`` says so). Images seen only where they cannot be pulled
-(ECS Fargate) are refused with the note the console shows them with (409); unknown digests are 404.
+(ECS Fargate) are refused with the note the console shows them with (409); unknown digests are 404;
+an image seen only outside the environments the caller is limited to is 403 (``OutOfScope``).
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from typing import Any, Final
 import msgspec
 from aiohttp import web
 
+from services.api.auth.middleware import PRINCIPAL
 from services.api.models import Problem
 from services.api.notes import FARGATE_NOTE
 from services.api.openapi_parts import json_body, path_param
+from services.api.scope import UNSCOPED, OutOfScope, Scope
 from services.api.store import Reads
 from services.common.bus.interface import Bus
 from services.common.scan_requests import publish_requests, recorded_version
@@ -61,9 +64,14 @@ class Rescanner:
         self._reads, self._bus = reads, bus
         self._claims = Requests(reads.pool)
 
-    async def request(self, digest: str) -> RescanAccepted:
-        """Request a rescan of ``digest``; ``RescanRefused`` when it is unknown or cannot be pulled."""
-        image = await self._reads.image(digest)
+    async def request(self, digest: str, scope: Scope = UNSCOPED) -> RescanAccepted:
+        """Request a rescan of ``digest`` for a caller limited to ``scope``; ``RescanRefused`` when it
+        is unknown or cannot be pulled, ``OutOfScope`` when it was seen only outside ``scope``."""
+        image = await self._reads.scoped(scope).image(digest)
+        if image is None and scope.limited and await self._reads.image(digest) is not None:
+            raise OutOfScope(
+                f"{digest} was not seen in {scope.describe()}: it is outside this caller's scope"
+            )
         if image is None:
             raise RescanRefused(404, f"no image with digest {digest!r}")
         if not image.scannable:
@@ -79,7 +87,9 @@ class Rescanner:
 
 async def _post(request: web.Request) -> web.Response:
     try:
-        accepted = await request.app[RESCANNER].request(request.match_info["digest"])
+        accepted = await request.app[RESCANNER].request(
+            request.match_info["digest"], request[PRINCIPAL].scope
+        )
     except RescanRefused as exc:
         body = _ENCODER.encode(Problem(status=exc.status, error=str(exc)))
         return web.Response(body=body, status=exc.status, content_type="application/json")

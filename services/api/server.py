@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from services.api.app import make_app
 from services.api.auth.access import Access
+from services.api.environments import agent_defaults
 from services.api.store import Reads
 from services.common.bus.interface import Bus
 from services.common.metered_bus import MeteredBus
@@ -43,7 +44,14 @@ async def serve_api(
     else:
         exporter = asyncio.sleep(0)  # the lifespan serves the process's metrics
     access = Access(settings.auth, pool)
-    app = make_app(Reads(pool), access, bus=bus, metrics=metrics, rulesets_dir=settings.rulesets.dir)
+    app = make_app(
+        Reads(pool),
+        access,
+        bus=bus,
+        metrics=metrics,
+        rulesets_dir=settings.rulesets.dir,
+        agent=agent_defaults(settings),
+    )
     await asyncio.gather(
         serve_app(app, settings.api.listen, stop, setting="ASSAY_API_LISTEN", log=log), exporter
     )

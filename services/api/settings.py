@@ -30,3 +30,6 @@ class AuthConfig(msgspec.Struct, frozen=True, kw_only=True):
     oidc_client_secret: str = ""  # "" = a public client (PKCE only)
     oidc_role_claim: str = "assay_role"  # the claim naming viewer, operator or admin
     oidc_default_role: str = ""  # role when the claim is absent; "" = refuse the login
+    # the claim limiting a user to environments ("cluster:prod-eu") and OUs ("ou:payments"): a list, or
+    # a comma/space-separated string; absent or empty = every environment; "" = no such claim is read
+    oidc_scope_claim: str = "assay_scope"

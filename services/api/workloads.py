@@ -15,6 +15,7 @@ from aiohttp import web
 
 from services.api.models import Problem
 from services.api.openapi_parts import json_body, path_param
+from services.api.scoped import reads_for
 from services.api.store import Reads, Workload, WorkloadImage
 
 __all__ = ["ImageWorkloads", "WorkloadImages", "add_workload_routes", "workload_openapi"]
@@ -45,15 +46,25 @@ def _json(body: msgspec.Struct) -> web.Response:
     return web.Response(body=_ENCODER.encode(body), content_type="application/json")
 
 
+def _not_found(message: str) -> web.Response:
+    body = _ENCODER.encode(Problem(status=404, error=message))
+    return web.Response(body=body, status=404, content_type="application/json")
+
+
 async def _image_workloads(request: web.Request) -> web.Response:
     digest = request.match_info["digest"]
-    found = await request.app[_READS].workloads_of(digest)
-    return _json(ImageWorkloads(digest=digest, items=found))
+    reads = reads_for(request, _READS)
+    if reads.scope.limited and await reads.image(digest) is None:  # another team's image: not found
+        return _not_found(f"no image with digest {digest!r}")
+    return _json(ImageWorkloads(digest=digest, items=await reads.workloads_of(digest)))
 
 
 async def _workload_images(request: web.Request) -> web.Response:
     m = request.match_info
-    found = await request.app[_READS].images_of(
+    reads = reads_for(request, _READS)
+    if not await reads.covers(f"cluster:{m['cluster'].removeprefix('cluster:')}"):
+        return _not_found(f"cluster {m['cluster']!r} is outside the caller's environments")
+    found = await reads.images_of(
         cluster=m["cluster"], namespace=m["namespace"], kind=m["kind"], name=m["name"]
     )
     return _json(
@@ -83,7 +94,11 @@ def workload_openapi(ref_template: str) -> tuple[dict[str, Any], dict[str, Any]]
                 "operationId": "listImageWorkloads",
                 "summary": "The cluster workloads running an image",
                 "parameters": [path_param("digest", "manifest digest, e.g. sha256:…")],
-                "responses": {"200": json_body(workloads, "the workloads (empty: none seen)"), "503": down},
+                "responses": {
+                    "200": json_body(workloads, "the workloads (empty: none seen)"),
+                    "404": json_body(problem, "the image is outside the caller's environments"),
+                    "503": down,
+                },
             }
         },
         _IMAGES_PATH: {
@@ -98,7 +113,11 @@ def workload_openapi(ref_template: str) -> tuple[dict[str, Any], dict[str, Any]]
                     ),
                     path_param("name", "workload name"),
                 ],
-                "responses": {"200": json_body(images, "the images (empty: none seen)"), "503": down},
+                "responses": {
+                    "200": json_body(images, "the images (empty: none seen)"),
+                    "404": json_body(problem, "the cluster is outside the caller's environments"),
+                    "503": down,
+                },
             }
         },
     }, components

@@ -6,7 +6,7 @@ organisational unit and namespaces; inventory starts watching ``cluster:NAME`` w
 ``ASSAY_ENVIRONMENTS_POLL_S`` and stops when it is removed, without a restart
 (``services/inventory/environments.py``). ``add cluster NAME --agent`` registers a cluster that runs
 its own inventory (the chart's agent mode) and prints the Kafka user and ACL it needs, its Secrets
-and the ``helm install`` command (``services/cli/agent.py``). Adding a name again replaces it.
+and the ``helm install`` command (``services/inventory/onboarding.py``). Adding a name again replaces it.
 """
 
 from __future__ import annotations
@@ -15,13 +15,11 @@ import argparse
 import secrets
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import yaml
-
-from services.cli.agent import agent_instructions
 from services.common.errors import AssayError, ConfigError
 from services.common.store.postgres import Store
+from services.inventory.onboarding import agent_instructions, check_kubeconfig, node_public_key
 from services.inventory.store import Environment, Environments
 
 if TYPE_CHECKING:
@@ -30,7 +28,6 @@ if TYPE_CHECKING:
 __all__ = [
     "add_environments_command",
     "agent_instructions",
-    "check_kubeconfig",
     "read_kubeconfig",
     "run_environments",
 ]
@@ -64,24 +61,6 @@ def add_environments_command(sub: argparse._SubParsersAction[argparse.ArgumentPa
     remove.add_argument("kind", choices=["cluster"])
     remove.add_argument("name")
     envsub.add_parser("list", help="every stored environment (never the kubeconfigs)")
-
-
-def check_kubeconfig(text: str, context: str) -> None:
-    """``ConfigError`` unless ``text`` is a kubeconfig with ``context`` (or a current-context)."""
-    try:
-        data: Any = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"not a kubeconfig: {exc}") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("contexts"), list):
-        raise ConfigError("not a kubeconfig: no contexts")
-    names = {c.get("name") for c in data["contexts"] if isinstance(c, dict)}
-    wanted = context or data.get("current-context") or ""
-    if not wanted:
-        raise ConfigError("the kubeconfig has no current-context: name one with --context")
-    if wanted not in names:
-        raise ConfigError(
-            f"the kubeconfig has no context {wanted!r} (it has: {', '.join(sorted(map(str, names)))})"
-        )
 
 
 def read_kubeconfig(file: str, context: str) -> str:
@@ -120,14 +99,6 @@ async def _add(
         print("\n".join(agent_instructions(env, bootstrap, password, args.auth, node_public_key)))
 
 
-def _node_public_key(settings: Settings) -> str:
-    """The public half of the engines' node key when this machine's settings hold it, else ""."""
-    from services.oci.nodetoken import public_key_of  # cryptography: only for --agent
-
-    keys = [r.node_key for r in settings.registries if r.node_key]
-    return public_key_of(keys[0]) if keys else ""
-
-
 def _line(env: Environment) -> str:
     scope = ",".join(env.namespaces) or "all namespaces"
     if env.mode == "agent":
@@ -148,7 +119,7 @@ async def run_environments(settings: Settings, args: argparse.Namespace) -> int:
             environments = Environments(store.pool)
             if args.environments_command == "add":
                 bootstrap = args.bootstrap or settings.kafka.bootstrap
-                await _add(environments, args, kubeconfig, bootstrap, _node_public_key(settings))
+                await _add(environments, args, kubeconfig, bootstrap, node_public_key(settings.registries))
             elif args.environments_command == "remove":
                 if not await environments.remove(args.kind, args.name):
                     print(f"assay environments: no environment {args.kind}:{args.name}", file=sys.stderr)

@@ -20,6 +20,7 @@ from services.api.settings import AuthConfig
 from services.api.store import Reads
 from services.common.bus.memory import MemoryBus
 from services.common.store import Store
+from tests.api.fake_oidc import FakeIssuer
 from tests.api.seed import IMAGES, OUS, Api, seeded_findings
 from tests.harness.seed import evaluate, sight
 
@@ -62,5 +63,18 @@ async def api(store: Store) -> AsyncIterator[Api]:
         async with aiohttp.ClientSession(headers=viewer) as http:
             url = str(server.make_url("")).rstrip("/")
             yield Api(url=url, http=http, store=store, findings=findings, tokens=tokens, bus=bus)
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+async def issuer() -> AsyncIterator[FakeIssuer]:
+    """A fake OpenID Connect provider on 127.0.0.1 (discovery, JWKS, authorize, token)."""
+    fake = FakeIssuer()
+    server = TestServer(fake.app(), host="127.0.0.1")
+    await server.start_server()
+    fake.issuer = str(server.make_url("")).rstrip("/")
+    try:
+        yield fake
     finally:
         await server.close()

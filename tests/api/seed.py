@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import aiohttp
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from schemas import Finding
 from services.api.app import make_app
@@ -125,3 +128,14 @@ def bootstrapped_app(store: Store) -> web.Application:
     """The API over ``store`` with ``BOOTSTRAP`` registered as its admin token."""
     access = Access(AuthConfig(bootstrap_token=BOOTSTRAP, rate_burst=10_000), store.pool)
     return make_app(Reads(store.pool), access)
+
+
+@contextlib.asynccontextmanager
+async def serve(store: Store, config: AuthConfig) -> AsyncIterator[str]:
+    """The API over ``store`` with ``config`` on a real HTTP server on 127.0.0.1: its base URL."""
+    server = TestServer(make_app(Reads(store.pool), Access(config, store.pool)), host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield str(server.make_url("")).rstrip("/")
+    finally:
+        await server.close()

@@ -4,14 +4,11 @@ Retry-After, the audit log of every change, and Request Rescan."""
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from schemas.codec import decode_event
 from schemas.events import ScanRequested
@@ -24,10 +21,9 @@ from services.api.notes import FARGATE_NOTE
 from services.api.openapi import openapi_document
 from services.api.settings import AuthConfig
 from services.api.store import Reads
-from services.common.store import Store
 from services.dedupe.store.claims import Claims, Sighting
 from tests.api.fake_oidc import FakeIssuer, new_key
-from tests.api.seed import IMAGES, Api
+from tests.api.seed import IMAGES, Api, serve
 
 A, B, C, D = IMAGES
 FILL = {"digest": A, "finding_id": "a-001", "registry": "reg.example.com", "cluster": "prod-eu"}
@@ -152,19 +148,9 @@ async def test_link_changes_are_audited_with_who_what_and_where(api: Api) -> Non
     assert "last link" in second["detail"]
 
 
-@contextlib.asynccontextmanager
-async def _serve(store: Store, config: AuthConfig) -> AsyncIterator[str]:
-    server = TestServer(make_app(Reads(store.pool), Access(config, store.pool)), host="127.0.0.1")
-    await server.start_server()
-    try:
-        yield str(server.make_url("")).rstrip("/")
-    finally:
-        await server.close()
-
-
 async def test_rate_limit_answers_429_with_retry_after(api: Api) -> None:
     config = AuthConfig(rate_per_s=0.01, rate_burst=3, login_failures_per_min=2)
-    async with _serve(api.store, config) as url:
+    async with serve(api.store, config) as url:
         auth = {"Authorization": f"Bearer {api.tokens['viewer']}"}
         statuses = []
         for _ in range(4):
@@ -181,23 +167,11 @@ async def test_rate_limit_answers_429_with_retry_after(api: Api) -> None:
         assert failures == [401, 401, 429]  # failed logins from this address are limited
 
 
-@pytest.fixture
-async def issuer() -> AsyncIterator[FakeIssuer]:
-    fake = FakeIssuer()
-    server = TestServer(fake.app(), host="127.0.0.1")
-    await server.start_server()
-    fake.issuer = str(server.make_url("")).rstrip("/")
-    try:
-        yield fake
-    finally:
-        await server.close()
-
-
 async def test_an_oidc_id_token_signed_by_the_issuer_is_accepted_and_others_refused(
     api: Api, issuer: FakeIssuer
 ) -> None:
     config = AuthConfig(oidc_issuer=issuer.issuer, oidc_client_id=issuer.client_id)
-    async with _serve(api.store, config) as url:
+    async with serve(api.store, config) as url:
 
         async def status(token: str, url: str = url) -> tuple[int, object]:
             async with api.http.get(url + "/v1/whoami", headers={"Authorization": f"Bearer {token}"}) as r:
@@ -221,7 +195,7 @@ async def test_console_logs_in_through_the_authorization_code_flow_with_pkce(
     config = AuthConfig(
         oidc_issuer=issuer.issuer, oidc_client_id=issuer.client_id, oidc_default_role="viewer"
     )
-    async with _serve(api.store, config) as url:
+    async with serve(api.store, config) as url:
         jar = aiohttp.CookieJar(unsafe=True)
         async with aiohttp.ClientSession(cookie_jar=jar) as browser:
             async with browser.get(url + "/console/findings") as r:  # follows login -> start -> IdP -> back
@@ -244,7 +218,7 @@ async def test_console_logs_in_through_the_authorization_code_flow_with_pkce(
 
 async def test_the_bootstrap_token_is_registered_at_start_as_admin(api: Api) -> None:
     token = "assay_0123456789ab_" + "k" * 43
-    async with _serve(api.store, AuthConfig(bootstrap_token=token)) as url:
+    async with serve(api.store, AuthConfig(bootstrap_token=token)) as url:
         headers = {"Authorization": f"Bearer {token}"}
         async with api.http.get(url + "/v1/audit", headers=headers) as r:
             assert r.status == 200
@@ -261,4 +235,7 @@ def test_the_openapi_document_declares_the_security_schemes() -> None:
     assert schemes["oidc"]["openIdConnectUrl"] == "https://login.example.com/.well-known/openid-configuration"
     assert doc["security"] == [{"apiToken": []}, {"oidcIdToken": []}]
     assert doc["paths"]["/healthz"]["get"]["security"] == []
-    assert "401" in doc["paths"]["/v1/images/{digest}/rescan"]["post"]["responses"]
+    rescan = doc["paths"]["/v1/images/{digest}/rescan"]["post"]["responses"]
+    assert "401" in rescan
+    assert "outside the environments" in rescan["403"]["description"]
+    assert "assay_scope" in schemes["oidcIdToken"]["description"]

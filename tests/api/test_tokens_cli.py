@@ -77,3 +77,31 @@ def test_assay_up_keeps_its_admin_token_readable_by_its_user_only(tmp_path: Path
     assert again != token  # a new one per run: the last run's stops working when the API registers it
     configured = "assay_0123456789ab_" + "c" * 43
     assert local_admin_token(configured, tmp_path)[0] == configured  # ASSAY_AUTH_BOOTSTRAP_TOKEN wins
+
+
+async def test_create_limits_a_token_to_environments_and_ous(
+    pg_dsn: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ("create", "--role", "viewer", "--environments", "cluster:dev,registry:r.example", "--ous", "pay")
+    assert await run_tokens(pg_dsn, _args(*argv, "team")) == 0
+    out = capsys.readouterr()
+    token = out.out.strip()
+    assert "cluster:dev, registry:r.example, ou:pay" in out.err
+    assert await run_tokens(pg_dsn, _args("list")) == 0
+    assert capsys.readouterr().out.startswith("team\tviewer\tcluster:dev,registry:r.example,ou:pay\t")
+    store = await Store.connect(pg_dsn)
+    try:
+        principal = await Tokens(store.pool).verify(token)
+        assert principal is not None
+        assert principal.scope.entries() == ["cluster:dev", "registry:r.example", "ou:pay"]
+        [entry] = await Audit(store.pool).entries()
+        assert (entry.action, entry.detail) == (
+            "token.create",
+            "viewer cluster:dev registry:r.example ou:pay",
+        )
+    finally:
+        await store.close()
+    assert await run_tokens(pg_dsn, _args("create", "--role", "admin", "--ous", "pay", "boss")) == 1
+    assert "an admin cannot be limited" in capsys.readouterr().err
+    assert await run_tokens(pg_dsn, _args("create", "--role", "viewer", "--environments", "dev", "x")) == 1
+    assert "write an environment as KIND:NAME" in capsys.readouterr().err

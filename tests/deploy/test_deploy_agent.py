@@ -14,8 +14,8 @@ import kubernetes_validate
 import pytest
 
 from deploy.render import lint
-from services.cli.agent import AgentAuth, agent_instructions
 from services.common.config import kafka_security
+from services.inventory.onboarding import AgentAuth, agent_instructions
 from services.inventory.store import Environment
 from services.oci.nodetoken import generate_keypair, public_key_of
 from services.settings import load_settings

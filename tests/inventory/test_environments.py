@@ -18,13 +18,13 @@ import pytest
 
 from schemas import Topics, decode_event
 from schemas.events import ImageDiscovered, ImageRemoved
-from services.cli.environments import check_kubeconfig
 from services.cli.main import main
 from services.common.bus.memory import MemoryBus
 from services.common.errors import ConfigError
 from services.common.inventory import BusPublisher
 from services.common.store.postgres import Store
 from services.inventory.environments import StoredEnvironments
+from services.inventory.onboarding import check_kubeconfig
 from services.inventory.store import Environment, Environments
 from tests.harness.eventually import until
 from tests.harness.fake_kube import FakeKube, fake_kube

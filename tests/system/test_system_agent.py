@@ -20,9 +20,9 @@ import pytest
 from schemas import decode_event
 from schemas.events import ImageDiscovered
 from schemas.topics import Topics
-from services.cli.agent import agent_instructions
 from services.common.bus.kafka import KafkaBus
 from services.common.config import KafkaSettings, kafka_security
+from services.inventory.onboarding import agent_instructions
 from services.inventory.store import Environment
 from tests.deploy.agent_install import helm_values, printed_secrets
 from tests.harness.broker import unique_name

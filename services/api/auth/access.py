@@ -117,6 +117,7 @@ class Access:
                 source=client_address(request),
                 outcome=outcome,
                 detail=detail,
+                scope=principal.scope.entries() if principal else (),
             )
         except StoreError as exc:  # a change already made stands; the failure is logged
             log.warning("api: cannot write the audit log (%s %s): %s", action, target, exc)

@@ -7,6 +7,7 @@ actors are named by the token's name or the OIDC subject.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import msgspec
@@ -31,6 +32,7 @@ class AuditEntry(msgspec.Struct, frozen=True, kw_only=True):
     source: str  # the client address, or "cli"
     outcome: str  # ok, refused, failed
     detail: str = ""
+    scope: list[str] = []  # the environments and OUs the actor was limited to (none: all)
 
 
 class AuditPage(msgspec.Struct, frozen=True, kw_only=True):
@@ -56,12 +58,13 @@ class Audit:
         role: str = "",
         outcome: Outcome = "ok",
         detail: str = "",
+        scope: Sequence[str] = (),
     ) -> None:
         """Write one entry."""
         with translated("write the audit log"):
             await self._pool.execute(
-                "INSERT INTO audit_log (actor, role, action, target, source, outcome, detail) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO audit_log (actor, role, action, target, source, outcome, detail, scope) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 actor,
                 role,
                 action,
@@ -69,6 +72,7 @@ class Audit:
                 source,
                 outcome,
                 detail[:2000],
+                list(scope),
             )
 
     async def entries(self, *, before: int | None = None, limit: int = 100) -> list[AuditEntry]:
@@ -79,4 +83,7 @@ class Audit:
                 before,
                 limit,
             )
-        return [msgspec.convert({**dict(r), "at": rfc3339(r["at"])}, AuditEntry) for r in rows]
+        return [
+            msgspec.convert({**dict(r), "at": rfc3339(r["at"]), "scope": list(r["scope"])}, AuditEntry)
+            for r in rows
+        ]

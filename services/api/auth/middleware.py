@@ -3,7 +3,8 @@
 In order: public routes (``/healthz``, the login pages, static assets) pass; failed credentials
 are counted per client address and a client over the limit gets 429 before anything is checked;
 no proof of identity is 401 (the console redirects to its login page instead); the principal's
-rate limit (429 with ``Retry-After``); the route's role (403); for console sessions, a
+rate limit (429 with ``Retry-After``); the route's role, and for a principal limited to some
+environments, routes that show every environment (403); for console sessions, a
 state-changing request must carry the session's CSRF token (403). Every state-changing request
 that reaches a handler, or is refused for its role, is written to the audit log with its outcome.
 """
@@ -21,13 +22,15 @@ from aiohttp import web
 from services.api.auth.access import ACCESS, Access, Identity, client_address
 from services.api.auth.audit import Outcome
 from services.api.auth.ratelimit import retry_after
-from services.api.auth.roles import PUBLIC, Principal, action_name, allows, required_role
+from services.api.auth.roles import GLOBAL, PUBLIC, Principal, action_name, allows, required_role
 from services.api.models import Problem
+from services.api.scope import OutOfScope
 
-__all__ = ["CSRF_FIELD", "CSRF_HEADER", "PRINCIPAL", "SESSION_CSRF", "auth_middleware"]
+__all__ = ["AUDIT_TARGET", "CSRF_FIELD", "CSRF_HEADER", "PRINCIPAL", "SESSION_CSRF", "auth_middleware"]
 
 PRINCIPAL: Final = web.RequestKey("principal", Principal)  # who is calling
 SESSION_CSRF: Final = web.RequestKey("csrf", str)  # the session's CSRF token ("" for bearer callers)
+AUDIT_TARGET: Final = web.RequestKey("audit_target", str)  # what the change names beyond its path
 CSRF_FIELD: Final = "csrf"
 CSRF_HEADER: Final = "X-CSRF-Token"
 _SAFE: Final = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -58,7 +61,8 @@ def _unauthenticated(request: web.Request) -> web.StreamResponse:
 
 def _target(request: web.Request) -> str:
     parts = [f"{k}={v}" for k, v in request.match_info.items()]
-    return " ".join(parts)
+    named = request.get(AUDIT_TARGET, "")  # what a handler read from the body, e.g. a new environment
+    return " ".join([*parts, named] if named else parts)
 
 
 def _outcome(status: int) -> Outcome:
@@ -75,11 +79,25 @@ async def _audited(
     except web.HTTPException as exc:
         await access.record(request, principal, action, _target(request), _outcome(exc.status), exc.reason)
         raise
+    except OutOfScope as exc:  # answered 403 by the app's error middleware
+        await access.record(request, principal, action, _target(request), "refused", str(exc))
+        raise
     detail = ""
     if response.status >= 400 and isinstance(response, web.Response) and response.text is not None:
         detail = response.text[:500] if response.content_type == "application/json" else ""
     await access.record(request, principal, action, _target(request), _outcome(response.status), detail)
     return response
+
+
+def _refusal(principal: Principal, method: str, route: str) -> str:
+    """Why ``principal`` may not call ``method route`` at all ("" if it may: the scope of what it
+    names is checked by the handler, through ``Reads.scoped``)."""
+    need = required_role(method, route)
+    if not allows(principal.role, need):
+        return f"has role {principal.role}; this needs {need}"
+    if principal.scope.limited and route in GLOBAL:
+        return f"is limited to {principal.scope.describe()}; this shows every environment"
+    return ""
 
 
 async def _csrf_ok(request: web.Request, identity: Identity) -> bool:
@@ -118,12 +136,12 @@ async def auth_middleware(request: web.Request, handler: _Handler) -> web.Stream
             f"rate limit: {principal.actor} sends too many requests",
             **{"Retry-After": retry_after(wait)},
         )
-    need = required_role(request.method, route)
-    if not allows(principal.role, need):
+    refusal = _refusal(principal, request.method, route)
+    if refusal:
         if request.method not in _SAFE:
             action = action_name(request.method, route)
-            await access.record(request, principal, action, _target(request), "refused", f"needs role {need}")
-        return _problem(403, f"{principal.actor} has role {principal.role}; this needs {need}")
+            await access.record(request, principal, action, _target(request), "refused", refusal)
+        return _problem(403, f"{principal.actor}: {refusal}")
     if not await _csrf_ok(request, identity):
         await access.record(
             request, principal, "csrf", request.path, "refused", "missing or wrong CSRF token"

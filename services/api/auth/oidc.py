@@ -5,7 +5,9 @@ The provider is found by discovery (``<issuer>/.well-known/openid-configuration`
 provider's JWKS: signature (RS256/ES256 family only, never ``none`` or HMAC), ``iss``, ``aud``
 (the client id), ``exp``, ``iat``, and on login the ``nonce`` sent. An unknown ``kid`` refetches
 the JWKS (key rotation), at most once a minute. The role comes from a claim (``assay_role`` by
-default); a token without one gets ``oidc_default_role`` or is refused.
+default); a token without one gets ``oidc_default_role`` or is refused. The environments and OUs
+the user is limited to come from ``oidc_scope_claim`` (``assay_scope``): a list of entries, or one
+string of them separated by commas or spaces (``scope.py``); without it the user is not limited.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ import aiohttp
 import jwt
 import msgspec
 
-from services.api.auth.roles import Principal, parse_role
+from services.api.auth.roles import Principal, check_limit, parse_role
+from services.api.scope import UNSCOPED, Scope, ScopeError, parse_scope
 from services.api.settings import AuthConfig
 from services.common.errors import AssayError
 
@@ -151,9 +154,27 @@ class Oidc:
             raise OidcError(
                 f"ID token of {claims['sub']!r}: claim {self.config.oidc_role_claim!r}: {exc}"
             ) from exc
+        scope = self._scope(claims)
+        try:
+            check_limit(role, scope)
+        except ValueError as exc:
+            raise OidcError(f"ID token of {claims['sub']!r}: {exc}") from exc
         who = claims.get("email") or claims.get("preferred_username") or ""
         actor = f"oidc:{claims['sub']}" + (f" ({who})" if who else "")
-        return Principal(actor=actor, role=role, via="oidc")
+        return Principal(actor=actor, role=role, via="oidc", scope=scope)
+
+    def _scope(self, claims: dict[str, Any]) -> Scope:
+        name = self.config.oidc_scope_claim
+        raw = claims.get(name) if name else None
+        if raw is None:
+            return UNSCOPED
+        entries = raw.replace(",", " ").split() if isinstance(raw, str) else raw
+        if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+            raise OidcError(f"ID token of {claims['sub']!r}: claim {name!r} is not a list of strings")
+        try:
+            return parse_scope(entries)
+        except ScopeError as exc:
+            raise OidcError(f"ID token of {claims['sub']!r}: claim {name!r}: {exc}") from exc
 
     async def start(self, redirect_uri: str) -> LoginStart:
         """A new login: the authorization URL (code flow, S256 PKCE, state and nonce)."""

@@ -14,6 +14,7 @@ from typing import Any, Final
 import msgspec
 
 from services.api.auth.roles import Principal, parse_role
+from services.api.scope import parse_scope
 from services.common.store._errors import translated
 
 __all__ = ["COOKIE", "Session", "Sessions"]
@@ -46,14 +47,15 @@ class Sessions:
                 "DELETE FROM console_sessions WHERE expires_at < now()"  # expired ones, in passing
             )
             await self._pool.execute(
-                "INSERT INTO console_sessions (hash, actor, role, token_id, csrf, expires_at) "
-                "VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))",
+                "INSERT INTO console_sessions (hash, actor, role, token_id, csrf, expires_at, scope) "
+                "VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6), $7)",
                 _hash(cookie),
                 principal.actor,
                 principal.role,
                 principal.token_id or None,
                 csrf,
                 self._ttl_s,
+                principal.scope.entries(),
             )
         session = Session(principal=msgspec.structs.replace(principal, via="session"), csrf=csrf)
         return cookie, session
@@ -62,14 +64,18 @@ class Sessions:
         """The live session behind ``cookie``, or None."""
         with translated("read a console session"):
             row = await self._pool.fetchrow(
-                "SELECT actor, role, token_id, csrf FROM console_sessions "
+                "SELECT actor, role, token_id, csrf, scope FROM console_sessions "
                 "WHERE hash = $1 AND expires_at > now()",
                 _hash(cookie),
             )
         if row is None:
             return None
         principal = Principal(
-            actor=row["actor"], role=parse_role(row["role"]), via="session", token_id=row["token_id"] or ""
+            actor=row["actor"],
+            role=parse_role(row["role"]),
+            via="session",
+            token_id=row["token_id"] or "",
+            scope=parse_scope(row["scope"]),
         )
         return Session(principal=principal, csrf=row["csrf"])
 

@@ -17,7 +17,8 @@ from typing import Any, Final
 
 import msgspec
 
-from services.api.auth.roles import Principal, Role, parse_role
+from services.api.auth.roles import Principal, Role, check_limit, parse_role
+from services.api.scope import UNSCOPED, Scope, parse_scope
 from services.common.clock import rfc3339
 from services.common.errors import AssayError
 from services.common.store._errors import translated
@@ -49,6 +50,7 @@ class TokenInfo(msgspec.Struct, frozen=True, kw_only=True):
     role: str
     created_at: str
     created_by: str = ""
+    scope: list[str] = []  # environments and "ou:NAME" entries it is limited to (none: all)
     expires_at: str | None = None
     revoked_at: str | None = None
     last_used_at: str | None = None
@@ -87,30 +89,42 @@ class Tokens:
         self._pool = pool
 
     async def create(
-        self, name: str, role: str, *, expires_in_s: float | None = None, created_by: str = ""
+        self,
+        name: str,
+        role: str,
+        *,
+        expires_in_s: float | None = None,
+        created_by: str = "",
+        scope: Scope = UNSCOPED,
     ) -> tuple[str, TokenInfo]:
         """A new token named ``name``: the token (to show once) and what is stored of it.
 
+        ``scope``: the environments and OUs it is limited to (never for an admin: ``TokenError``).
         The name of a revoked token can be given to a new one (the old row is replaced); the name
         of a live token cannot (``TokenError``).
         """
         checked_role: Role = parse_role(role)
+        try:
+            check_limit(checked_role, scope)
+        except ValueError as exc:
+            raise TokenError(str(exc)) from None
         token, token_id = new_token()
         expires = dt.timedelta(seconds=expires_in_s) if expires_in_s else None
         with translated("create an API token"):
             row = await self._pool.fetchrow(
-                "INSERT INTO api_tokens (token_id, name, role, hash, created_by, expires_at) "
-                "VALUES ($1, $2, $3, $4, $5, now() + $6::interval) "
+                "INSERT INTO api_tokens (token_id, name, role, hash, created_by, expires_at, scope) "
+                "VALUES ($1, $2, $3, $4, $5, now() + $6::interval, $7) "
                 "ON CONFLICT (name) DO UPDATE SET token_id = EXCLUDED.token_id, role = EXCLUDED.role, "
                 "hash = EXCLUDED.hash, created_by = EXCLUDED.created_by, created_at = now(), "
-                "expires_at = EXCLUDED.expires_at, revoked_at = NULL, last_used_at = NULL "
-                "WHERE api_tokens.revoked_at IS NOT NULL RETURNING *",
+                "expires_at = EXCLUDED.expires_at, scope = EXCLUDED.scope, revoked_at = NULL, "
+                "last_used_at = NULL WHERE api_tokens.revoked_at IS NOT NULL RETURNING *",
                 token_id,
                 _check_name(name),
                 checked_role,
                 token_hash(token),
                 created_by,
                 expires,
+                scope.entries(),
             )
         if row is None:
             raise TokenError(f"a live token is named {name!r} already: revoke it first, or pick another name")
@@ -129,8 +143,8 @@ class Tokens:
                 )
                 await conn.execute(
                     "INSERT INTO api_tokens (token_id, name, role, hash, created_by) "
-                    "VALUES ($1, $2, $3, $4, 'settings') "
-                    "ON CONFLICT (token_id) DO UPDATE SET name = $2, role = $3, hash = $4, revoked_at = NULL",
+                    "VALUES ($1, $2, $3, $4, 'settings') ON CONFLICT (token_id) "
+                    "DO UPDATE SET name = $2, role = $3, hash = $4, scope = '{}', revoked_at = NULL",
                     match[1],
                     _check_name(name),
                     role,
@@ -146,13 +160,17 @@ class Tokens:
             row = await self._pool.fetchrow(
                 "UPDATE api_tokens SET last_used_at = now() WHERE token_id = $1 "
                 "AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()) "
-                "RETURNING name, role, hash",
+                "RETURNING name, role, hash, scope",
                 match[1],
             )
         if row is None or not hmac.compare_digest(bytes(row["hash"]), token_hash(token)):
             return None
         return Principal(
-            actor=f"token:{row['name']}", role=parse_role(row["role"]), via="token", token_id=match[1]
+            actor=f"token:{row['name']}",
+            role=parse_role(row["role"]),
+            via="token",
+            token_id=match[1],
+            scope=parse_scope(row["scope"]),
         )
 
     async def list(self) -> list[TokenInfo]:
@@ -184,6 +202,7 @@ def _info(row: Any) -> TokenInfo:
         role=row["role"],
         created_at=_iso(row["created_at"]) or "",
         created_by=row["created_by"],
+        scope=list(row["scope"]),
         expires_at=_iso(row["expires_at"]),
         revoked_at=_iso(row["revoked_at"]),
         last_used_at=_iso(row["last_used_at"]),

@@ -1,7 +1,7 @@
 """The API's read model over the store's tables (the console and the CLI's listings read it too).
 
 ``Reads(store.pool)`` answers filtered, keyset-paginated queries; the views it returns are what
-the API serves.
+the API serves. ``Reads.scoped(scope)`` answers them within a caller's environments and OUs.
 """
 
 from services.api.store.reads import Reads

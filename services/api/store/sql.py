@@ -5,10 +5,15 @@ seen in (``image_environments``) as well as to the environment the policy servic
 An OU filter matches images with a sighting whose ``image_environments.ou`` is one of the OUs
 (inventory fills it from the registry's or cluster's ``ou`` setting); findings are per digest, so a
 finding belongs to every OU its image was seen in.
+
+A caller limited to some environments (``services/api/scope.py``) passes them resolved as
+``visible``: the statements then select only images seen there (and findings of them, or recorded
+there) and show only those locations, environments and workloads.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from schemas.vocabulary import SEVERITIES, severity_rank_sql
@@ -35,12 +40,14 @@ _RULESET_COUNTS: Final = f"""COALESCE((SELECT json_object_agg(r.ruleset, r.count
             FROM findings f WHERE {_ACTIVE} GROUP BY 1, 2) x
         GROUP BY x.ruleset) r), '{{}}'::json)"""
 
-# The cluster workloads running a finding's image, as ``Workload`` objects.
-_WORKLOADS: Final = """COALESCE((SELECT json_agg(json_build_object(
+
+def _workloads(only: str) -> str:
+    """The cluster workloads running a finding's image, as ``Workload`` objects; ``only``: more conditions."""
+    return f"""COALESCE((SELECT json_agg(json_build_object(
         'cluster', substr(w.environment, 9), 'namespace', w.namespace, 'kind', w.workload_kind,
         'name', w.workload, 'container', w.container, 'repository', w.repository, 'pod_count', w.pod_count)
         ORDER BY w.environment, w.namespace, w.workload_kind, w.workload, w.container)
-    FROM image_workloads w WHERE w.digest = f.digest), '[]'::json)"""
+    FROM image_workloads w WHERE w.digest = f.digest{only}), '[]'::json)"""
 
 
 class _Where:
@@ -70,9 +77,25 @@ def _linked(digest: str, clause: str) -> str:
     return f"EXISTS (SELECT 1 FROM image_environments e WHERE e.digest = {digest} AND {clause})"
 
 
-def image_sql(flt: ImageFilter) -> tuple[str, list[Any]]:
-    """The statement listing the images ``flt`` selects, and its parameters."""
+def _within(w: _Where, visible: Sequence[str] | None) -> Callable[[str], str]:
+    """A maker of ``column = ANY(visible)`` conditions; with ``visible`` None, of "" (no condition)."""
+    if visible is None:
+        return lambda _column: ""
+    p = w.param(list(visible))
+    return lambda column: f"{column} = ANY({p}::text[])"
+
+
+def image_sql(flt: ImageFilter, visible: Sequence[str] | None = None) -> tuple[str, list[Any]]:
+    """The statement listing the images ``flt`` selects, and its parameters.
+
+    ``visible``: the environments a limited caller may see (``Scope``, resolved by ``Reads``):
+    only images seen there are listed, with only those locations. None: every environment.
+    """
     w = _Where()
+    within = _within(w, visible)
+    if visible is not None:
+        w.add(_linked("i.digest", within("e.environment")))
+    shown = f" AND {within('e.environment')}" if visible is not None else ""
     if flt.digests:
         w.add(f"i.digest = ANY({w.param(flt.digests)}::text[])")
     if flt.environments:
@@ -95,7 +118,8 @@ def image_sql(flt: ImageFilter) -> tuple[str, list[Any]]:
                                                        'last_seen', e.last_seen,
                                                        'ou', e.ou)
                                      ORDER BY e.environment, e.repository, e.tag)
-                     FROM image_environments e WHERE e.digest = i.digest), '[]'::json) AS locations,
+                     FROM image_environments e WHERE e.digest = i.digest{shown}),
+                    '[]'::json) AS locations,
            {_COUNTS} AS counts, {_RULESET_COUNTS} AS ruleset_counts
     FROM images i
     {w.sql()}
@@ -105,8 +129,9 @@ def image_sql(flt: ImageFilter) -> tuple[str, list[Any]]:
     return sql, w.args
 
 
-def _finding_where(flt: FindingFilter) -> _Where:
-    w = _Where()
+def _finding_where(flt: FindingFilter, w: _Where, within: Callable[[str], str]) -> None:
+    if scoped := within("e.environment"):  # its own environment, or one its image was seen in
+        w.add(f"({within('f.environment')} OR {_linked('f.digest', scoped)})")
     if flt.finding_ids:
         w.add(f"f.finding_id = ANY({w.param(flt.finding_ids)}::text[])")
     if flt.environments:
@@ -135,27 +160,38 @@ def _finding_where(flt: FindingFilter) -> _Where:
         )
     if flt.text:
         p = w.param(f"%{_like_escape(flt.text)}%")
-        columns = ("vuln_id", "title", "package_name", "finding_id")
-        w.add("(" + " OR ".join(f"f.{c} ILIKE {p} ESCAPE '\\'" for c in columns) + ")")
+        columns = ("f.vuln_id", "f.title", "f.description", "f.package_name", "f.finding_id", "i.image_ref")
+        w.add("(" + " OR ".join(f"{c} ILIKE {p} ESCAPE '\\'" for c in columns) + ")")
     if flt.after is not None:
         rank, last_id = flt.after
         w.add(f"({RANK}, f.finding_id) > ({w.param(rank)}::int, {w.param(last_id)}::text)")
-    return w
 
 
-def finding_sql(flt: FindingFilter) -> tuple[str, list[Any]]:
-    """The statement listing the findings ``flt`` selects, most severe first, and its parameters."""
-    w = _finding_where(flt)
+def finding_sql(flt: FindingFilter, visible: Sequence[str] | None = None) -> tuple[str, list[Any]]:
+    """The statement listing the findings ``flt`` selects, most severe first, and its parameters.
+
+    ``visible``: as for ``image_sql``; a finding is listed when its own environment or one its image
+    was seen in is visible, with only the visible environments and workloads (its own environment
+    is blanked when it is not one of them).
+    """
+    w = _Where()
+    within = _within(w, visible)
+    _finding_where(flt, w, within)
+    own, shown, workloads = "f.environment", "", _workloads("")
+    if visible is not None:
+        own = f"CASE WHEN {within('f.environment')} THEN f.environment ELSE '' END"
+        shown = f" AND {within('e.environment')}"
+        workloads = _workloads(f" AND {within('w.environment')}")
     limit = w.param(flt.limit)
     sql = f"""
     SELECT f.finding_id, f.digest, f.category, f.vuln_id, f.severity, f.title, f.description,
            f.package_name, f.purl, f.installed_version, f.fixed_version, f.layer_digest,
-           f.environment, f.ruleset, f.state, f.first_seen, f.last_seen, i.image_ref,
-           f.fix_state, f.known_exploited, f.cvss_score, f.path, f.evidence, f.deleted, f.suppression,
-           f.policy_rule,
+           {own} AS environment, f.ruleset, f.state, f.first_seen, f.last_seen, i.image_ref,
+           f.fix_state, f.known_exploited, f.cvss_score, f.cvss_vector, f.severity_source, f.epss,
+           f.path, f.evidence, f.deleted, f.suppression, f.policy_rule,
            COALESCE((SELECT array_agg(DISTINCT e.environment ORDER BY e.environment)
-                     FROM image_environments e WHERE e.digest = f.digest), '{{}}') AS environments,
-           {_WORKLOADS} AS workloads,
+                     FROM image_environments e WHERE e.digest = f.digest{shown}), '{{}}') AS environments,
+           {workloads} AS workloads,
            {RANK} AS severity_rank
     FROM findings f LEFT JOIN images i ON i.digest = f.digest
     {w.sql()}

@@ -41,8 +41,9 @@ class FindingFilter(msgspec.Struct, frozen=True, kw_only=True):
     """Which findings to list; empty lists match everything.
 
     ``min_severity``: this severity or worse. ``packages``: a package name, or a purl with or
-    without its version. ``text``: a case-insensitive substring of the id, title, package or
-    finding id. ``after``: (severity rank, finding id) of the previous page's last row.
+    without its version. ``text``: a case-insensitive substring of the id, title, description,
+    package, finding id or image reference. ``after``: (severity rank, finding id) of the previous
+    page's last row.
     """
 
     finding_ids: list[str] = []

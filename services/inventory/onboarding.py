@@ -1,4 +1,8 @@
-"""How to install a registered agent cluster: the Kafka user and ACLs, its Secrets, the Helm command.
+"""Onboarding a cluster: checking its kubeconfig, and how to install a registered agent (the Kafka
+user and ACLs, its Secrets, the Helm command).
+
+One source for ``assay environments add`` (``services/cli/environments.py``) and the API's
+``POST /v1/environments`` (``services/api/environments.py``).
 
 ``assay environments add cluster NAME --agent`` prints these. The chart's agent mode
 (``deploy/helm/assay``, ``mode: agent``) runs the cluster's inventory watch and node daemons only,
@@ -11,12 +15,24 @@ stored nowhere) or with a client certificate (``mtls``: the broker maps its subj
 from __future__ import annotations
 
 import shlex
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import yaml
 
 from schemas.topics import Topics
+from services.common.config import RegistryConfig
+from services.common.errors import ConfigError
 from services.inventory.store import Environment
 
-__all__ = ["AgentAuth", "agent_instructions", "agent_values", "helm_command"]
+__all__ = [
+    "AgentAuth",
+    "agent_instructions",
+    "agent_values",
+    "check_kubeconfig",
+    "helm_command",
+    "node_public_key",
+]
 
 AgentAuth = Literal["scram", "mtls"]
 
@@ -139,3 +155,29 @@ def agent_instructions(
     )
     lines.append("  " + helm_command(values))
     return lines
+
+
+def check_kubeconfig(text: str, context: str) -> None:
+    """``ConfigError`` unless ``text`` is a kubeconfig with ``context`` (or a current-context)."""
+    try:
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"not a kubeconfig: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("contexts"), list):
+        raise ConfigError("not a kubeconfig: no contexts")
+    names = {c.get("name") for c in data["contexts"] if isinstance(c, dict)}
+    wanted = context or data.get("current-context") or ""
+    if not wanted:
+        raise ConfigError("the kubeconfig has no current-context: name one with --context")
+    if wanted not in names:
+        raise ConfigError(
+            f"the kubeconfig has no context {wanted!r} (it has: {', '.join(sorted(map(str, names)))})"
+        )
+
+
+def node_public_key(registries: Sequence[RegistryConfig]) -> str:
+    """The public half of the engines' node key when these registry settings hold it, else ""."""
+    from services.oci.nodetoken import public_key_of  # cryptography: only when a key is configured
+
+    keys = [r.node_key for r in registries if r.node_key]
+    return public_key_of(keys[0]) if keys else ""
