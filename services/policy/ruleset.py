@@ -159,6 +159,9 @@ def cve_finding(ruleset: Ruleset, match: VulnMatch, *, digest: str, environment:
         fix_state=match.fix_state,
         known_exploited=match.known_exploited,
         cvss_score=match.cvss_score,
+        cvss_vector=match.cvss_vector,
+        severity_source=match.severity_source,
+        epss=match.epss,
     )
 
 

@@ -19,6 +19,7 @@ FINDING_COLUMNS: Final[tuple[str, ...]] = (
     "vuln_id",
     *(f for f in Finding.__struct_fields__ if f not in _SPECIAL),
 )
+_FLOATS: Final = ("cvss_score", "epss")  # double precision columns, read as float whatever the driver gives
 FINDING_SELECT: Final = f"digest, state, {', '.join(FINDING_COLUMNS)}"
 
 
@@ -28,8 +29,9 @@ def row_finding(r: Any) -> Finding:
     Not checked against the vocabulary: rows stored before it may spell a severity otherwise
     (``critical``); they are read as stored and rank with UNKNOWN where the spelling is unknown.
     """
-    fields: dict[str, Any] = {c: r[c] for c in FINDING_COLUMNS if c not in ("vuln_id", "cvss_score")}
-    return Finding(**fields, id=r["vuln_id"], cvss_score=float(r["cvss_score"]))
+    fields: dict[str, Any] = {c: r[c] for c in FINDING_COLUMNS if c != "vuln_id"}
+    fields.update({c: float(r[c]) for c in _FLOATS})
+    return Finding(**fields, id=r["vuln_id"])
 
 
 def finding_values(f: Finding) -> tuple[object, ...]:
