@@ -14,11 +14,12 @@ from aiohttp import web
 from services.api.auth.middleware import PRINCIPAL, SESSION_CSRF
 from services.api.auth.roles import Principal, allows
 from services.api.params import ParamError
+from services.api.scope import OutOfScope
 from services.api.store import Reads
 from services.common.errors import AssayError
 from services.console.render import Assets, secure
 
-__all__ = ["CONSOLE", "Console", "Handler", "guarded", "not_found", "page", "query_of"]
+__all__ = ["CONSOLE", "Console", "Handler", "guarded", "not_found", "page", "query_of", "reads_of"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -35,6 +36,12 @@ class Console:
 
 
 CONSOLE: Final = web.AppKey("console", Console)
+
+
+def reads_of(request: web.Request) -> Reads:
+    """The read model within the signed-in principal's scope: what every page reads findings,
+    images, alerts and environments through (the whole store for an unlimited principal)."""
+    return request.app[CONSOLE].reads.scoped(request[PRINCIPAL].scope)
 
 
 def query_of(request: web.Request) -> dict[str, list[str]]:
@@ -71,6 +78,8 @@ def guarded(handler: Handler) -> Handler:
             response = await handler(request)
         except ParamError as exc:
             response = page(request, "error.html", 400, title="Bad request", message=str(exc))
+        except OutOfScope as exc:
+            response = page(request, "error.html", 403, title="Forbidden", message=str(exc))
         except AssayError as exc:
             response = page(request, "error.html", 503, title="Unavailable", message=str(exc))
         except web.HTTPRedirection as exc:

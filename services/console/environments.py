@@ -12,68 +12,26 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-import msgspec
 from aiohttp import web
 
-from services.common.clock import rfc3339
+from services.api.links import check_link_scope, visible_registries
+from services.api.store.environments import EnvironmentRow, environment_rows
 from services.common.store import links
-from services.common.store._errors import translated
-from services.console.base import CONSOLE, page
+from services.console.base import CONSOLE, page, reads_of
 
-__all__ = ["EnvironmentRow", "add_environment_routes", "environment_rows"]
-
-_KINDS = {"cluster": "Cluster", "registry": "Registry", "ecs": "ECS account"}
-
-
-class EnvironmentRow(msgspec.Struct, frozen=True, kw_only=True):
-    """One environment: its kind, name, OU, when inventory last reported from it, how many images."""
-
-    environment: str
-    kind: str  # Cluster, Registry, ECS account, or the prefix as written
-    name: str
-    ou: str = ""
-    last_seen: str = ""  # RFC 3339, "" when nothing was reported yet
-    images: int = 0
-
-
-async def environment_rows(pool: Any) -> list[EnvironmentRow]:
-    """Every environment known from sightings or configuration, by kind and name."""
-    with translated("list environments"):
-        rows = await pool.fetch(
-            """
-            SELECT environment, max(ou) AS ou, max(last_seen) AS last_seen, count(DISTINCT digest) AS images
-            FROM (SELECT environment, ou, last_seen, digest FROM image_environments
-                  UNION ALL
-                  SELECT kind || ':' || name, ou, NULL, NULL FROM environments) AS e
-            GROUP BY environment ORDER BY environment
-            """
-        )
-    out = []
-    for r in rows:
-        prefix, _, name = r["environment"].partition(":")
-        out.append(
-            EnvironmentRow(
-                environment=r["environment"],
-                kind=_KINDS.get(prefix, prefix),
-                name=name or prefix,
-                ou=r["ou"] or "",
-                last_seen=rfc3339(r["last_seen"]) if r["last_seen"] is not None else "",
-                images=r["images"],
-            )
-        )
-    return out
+__all__ = ["EnvironmentRow", "add_environment_routes", "environment_rows"]  # the rows: the read model's
 
 
 async def _render(
     request: web.Request, status: int = 200, message: str = "", error: str = ""
 ) -> web.Response:
-    reads = request.app[CONSOLE].reads
+    reads = reads_of(request)  # within the caller's scope
     return page(
         request,
         "environments.html",
         status,
-        rows=await environment_rows(reads.pool),
-        registries=await links.registries(reads),
+        rows=await reads.environments(),
+        registries=await visible_registries(reads),
         message=message,
         error=error,
     )
@@ -91,6 +49,7 @@ async def _pair(request: web.Request) -> tuple[str, str]:
 async def _link(request: web.Request) -> web.StreamResponse:
     registry, cluster = await _pair(request)
     try:
+        await check_link_scope(reads_of(request), registry, cluster)  # OutOfScope: 403
         await links.link(request.app[CONSOLE].reads, registry, cluster)
     except links.LinkError as exc:
         return await _render(request, 400, error=str(exc))
@@ -100,6 +59,7 @@ async def _link(request: web.Request) -> web.StreamResponse:
 async def _unlink(request: web.Request) -> web.StreamResponse:
     registry, cluster = await _pair(request)
     try:
+        await check_link_scope(reads_of(request), registry, cluster)  # OutOfScope: 403
         await links.unlink(request.app[CONSOLE].reads, registry, cluster)
     except links.LastLinkError as exc:
         return await _render(request, 409, error=f"Unlink refused: {exc}")

@@ -23,10 +23,11 @@ from aiohttp import web
 
 from services.api.advisories import advisory_status
 from services.api.auth.access import ACCESS
+from services.api.auth.middleware import PRINCIPAL
 from services.api.rescan import RESCANNER, RescanRefused
 from services.api.store import FindingFilter
 from services.common.store.assignments import Assignments
-from services.console.base import CONSOLE, page
+from services.console.base import CONSOLE, page, reads_of
 from services.policy.catalog import load_rulesets
 
 __all__ = ["add_pages"]
@@ -35,7 +36,7 @@ __all__ = ["add_pages"]
 async def _rescan(request: web.Request) -> web.StreamResponse:
     digest = request.match_info["digest"]
     try:
-        accepted = await request.app[RESCANNER].request(digest)
+        accepted = await request.app[RESCANNER].request(digest, request[PRINCIPAL].scope)
     except RescanRefused as exc:
         return page(request, "error.html", exc.status, title="Rescan refused", message=str(exc))
     target = f"/console/images/{quote(digest, safe=':')}?rescan={quote(accepted.scan_id)}"
@@ -46,7 +47,10 @@ async def _rulesets(request: web.Request) -> web.StreamResponse:
     console = request.app[CONSOLE]
     rulesets = load_rulesets(console.rulesets_dir)
     assigned: dict[str, list[str]] = {}
+    reads = reads_of(request)
     for a in await Assignments(console.reads.pool).all():
+        if not await reads.covers_assignment(a.scope, a.name):  # another team's environment or OU
+            continue
         assigned.setdefault(a.ruleset, []).append(f"{a.scope} {a.name}")
     rows = [
         (name, r.source or "shipped with Assay", await asyncio.to_thread(_yaml, r))
@@ -74,7 +78,7 @@ def _yaml(ruleset: Any) -> str:
 
 async def _alerts(request: web.Request) -> web.StreamResponse:
     console = request.app[CONSOLE]
-    alerts = await console.reads.findings(FindingFilter(categories=["ImageScan"], limit=console.max_rows))
+    alerts = await reads_of(request).findings(FindingFilter(categories=["ImageScan"], limit=console.max_rows))
     return page(request, "alerts.html", alerts=alerts)
 
 

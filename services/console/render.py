@@ -18,7 +18,16 @@ from aiohttp import web
 
 from services.api.notes import FARGATE_NOTE
 
-__all__ = ["CSP", "STATUS_LABELS", "Assets", "load_assets", "make_templates", "secure"]
+__all__ = [
+    "CSP",
+    "STATUS_LABELS",
+    "Assets",
+    "image_name",
+    "load_assets",
+    "make_templates",
+    "path_segment",
+    "secure",
+]
 
 # No inline script or style anywhere: scripts and styles come only from /console/static.
 CSP: Final = (
@@ -63,7 +72,7 @@ def load_assets() -> Assets:
 _PATH_SAFE: Final = re.compile(r"[A-Za-z0-9_.~:-]*")
 
 
-def _path(value: object) -> str:
+def path_segment(value: object) -> str:
     """``value`` as one URL path segment; ids and digests are mostly safe already (the fast path)."""
     text = str(value)
     return text if _PATH_SAFE.fullmatch(text) else quote(text, safe=":")
@@ -76,7 +85,7 @@ def _short(digest: str | None) -> str:
     return f"{algo}:{hexpart[:12]}" if hexpart else digest[:19]
 
 
-def _image_name(ref: str | None, digest: str) -> str:
+def image_name(ref: str | None, digest: str) -> str:
     """What a person calls an image: its reference without the digest, else the short digest."""
     if ref:
         return ref.split("@", 1)[0]
@@ -92,9 +101,9 @@ def make_templates() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["path"] = _path
+    env.filters["path"] = path_segment
     env.filters["short"] = _short
-    env.globals["image_name"] = _image_name
+    env.globals["image_name"] = image_name
     env.globals["status_label"] = lambda status: STATUS_LABELS.get(status, status)
     env.globals["fargate_note"] = FARGATE_NOTE
     return env

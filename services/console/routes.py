@@ -15,7 +15,15 @@ from aiohttp import web
 from schemas.vocabulary import SEVERITIES
 from services.api.params import encode_cursor, image_filter, next_link
 from services.api.store import FindingFilter, FindingView, Reads
-from services.console.base import CONSOLE, Console, guarded, not_found, page, query_of
+from services.console.base import (
+    CONSOLE,
+    Console,
+    guarded,
+    not_found,
+    page,
+    query_of,
+    reads_of,
+)
 from services.console.environments import add_environment_routes
 from services.console.export import findings_csv, findings_json
 from services.console.login import add_login_routes
@@ -30,18 +38,22 @@ from services.console.query import (
     sorted_findings,
 )
 from services.console.render import STATUS_LABELS, load_assets, make_templates
+from services.console.rows import finding_rows
+from services.console.sbom import add_sbom_routes
 from services.console.scans import scan_view
 
 __all__ = ["MAX_ROWS", "add_console_routes"]
 
 MAX_ROWS: Final = 10_000  # the most findings one selection (and one export) reads
+ELSEWHERE_MAX: Final = 500  # the most findings of one problem the Finding page reads to list other images
+CHUNK_ROWS: Final = 100  # Findings rows per chunk table: what the browser lays out at a time (findings.html)
 
 
 async def _selection(request: web.Request) -> tuple[list[FindingView], bool, Any]:
     """The findings the page's filters select (sorted), whether more matched, and the parsed query."""
     console = request.app[CONSOLE]
     fq = finding_query(query_of(request), console.max_rows)
-    rows = await console.reads.findings(fq.flt)
+    rows = await reads_of(request).findings(fq.flt)
     more = len(rows) > console.max_rows
     return sorted_findings(rows[: console.max_rows], fq), more, fq
 
@@ -68,6 +80,8 @@ async def _findings(request: web.Request) -> web.StreamResponse:
         filters=FILTERS,
         sorts=list(SORTS),
         severities=SEVERITIES,
+        chunk_rows=CHUNK_ROWS,
+        finding_rows=finding_rows,
     )
 
 
@@ -94,20 +108,32 @@ def _heading(f: FindingView) -> str:
     return f.title
 
 
+async def _elsewhere(reads: Reads, f: FindingView) -> list[FindingView]:
+    """The same problem (category, id and package) in the other images the caller may see, by image."""
+    if f.category == "ImageScan":  # an alert is about its own image only
+        return []
+    found = await reads.findings(FindingFilter(text=f.id, categories=[f.category], limit=ELSEWHERE_MAX))
+    by_digest: dict[str, FindingView] = {}
+    for other in found:  # most severe first: an image's worst rating of it, whatever the ruleset
+        if other.id == f.id and other.package_name == f.package_name and other.digest != f.digest:
+            by_digest.setdefault(other.digest, other)
+    return sorted(by_digest.values(), key=lambda o: (o.image_ref or "", o.digest))
+
+
 async def _finding(request: web.Request) -> web.StreamResponse:
-    console = request.app[CONSOLE]
     finding_id = request.match_info["finding_id"]
-    finding = await console.reads.finding(finding_id)
+    reads = reads_of(request)
+    finding = await reads.finding(finding_id)
     if finding is None:
         return not_found(request, f"no finding with id {finding_id!r}")
-    return page(request, "finding.html", f=finding, heading=_heading(finding))
+    elsewhere = await _elsewhere(reads, finding)
+    return page(request, "finding.html", f=finding, heading=_heading(finding), elsewhere=elsewhere)
 
 
 async def _images(request: web.Request) -> web.StreamResponse:
-    console = request.app[CONSOLE]
     query = {k: [v for v in vs if v.strip()] for k, vs in query_of(request).items()}
     flt = image_filter({k: vs for k, vs in query.items() if vs})
-    rows = await console.reads.images(msgspec.structs.replace(flt, limit=flt.limit + 1))
+    rows = await reads_of(request).images(msgspec.structs.replace(flt, limit=flt.limit + 1))
     shown, more = rows[: flt.limit], len(rows) > flt.limit
     nxt = next_link(request.path, query, encode_cursor(shown[-1].digest)) if more else None
     return page(
@@ -125,11 +151,12 @@ async def _images(request: web.Request) -> web.StreamResponse:
 async def _image(request: web.Request) -> web.StreamResponse:
     console = request.app[CONSOLE]
     digest = request.match_info["digest"]
-    image = await console.reads.image(digest)
+    reads = reads_of(request)
+    image = await reads.image(digest)
     if image is None:
         return not_found(request, f"no image with digest {digest!r}")
-    findings = await console.reads.findings(FindingFilter(digests=[digest], limit=console.max_rows))
-    scan = await scan_view(console.reads, digest, findings)
+    findings = await reads.findings(FindingFilter(digests=[digest], limit=console.max_rows))
+    scan = await scan_view(reads, digest, findings)
     rescan = request.query.get("rescan", "")  # the scan id a Request Rescan just made
     return page(
         request, "image.html", image=image, scan=scan, findings=findings, severities=SEVERITIES, rescan=rescan
@@ -174,3 +201,4 @@ def add_console_routes(
     add_login_routes(app)  # /console/login, /console/oidc/*, /console/logout
     add_environment_routes(app, guarded)  # /console/environments: environments, registry links
     add_pages(app, guarded)  # rescan, rulesets, alerts, advisory data, audit
+    add_sbom_routes(app, guarded)  # /console/images/{digest}/sbom/{cyclonedx,spdx}

@@ -15,7 +15,7 @@ from schemas.records import ImageInfo, LayerInfo, PackageRecord
 from services.api.store import FindingView, Reads
 from services.common.store.scans import latest_scans
 
-__all__ = ["LayerRow", "ScanView", "scan_view"]
+__all__ = ["Inventory", "LayerRow", "ScanView", "latest_inventory", "scan_view"]
 
 
 class LayerRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -59,11 +59,21 @@ def _layers(info: ImageInfo, findings: Sequence[FindingView], packages: Sequence
     return ScanView(layers=rows, packages=list(packages), unplaced=unplaced)
 
 
-async def scan_view(reads: Reads, digest: str, findings: Sequence[FindingView]) -> ScanView:
-    """The latest stored scan of ``digest`` laid out by layer; empty with a note when there is none."""
+class Inventory(msgspec.Struct, frozen=True, kw_only=True):
+    """The latest stored scan of an image, decoded: its description and packages. ``notes`` say what
+    could not be read (then ``image`` or ``packages`` is empty): a page shows them, an SBOM refuses."""
+
+    scan_id: str
+    image: ImageInfo
+    packages: list[PackageRecord] = []
+    notes: list[str] = []
+
+
+async def latest_inventory(reads: Reads, digest: str) -> Inventory | None:
+    """The latest stored scan of ``digest``, decoded; None when none is stored."""
     scans = await latest_scans(reads.pool, digest)
     if not scans:
-        return ScanView(unplaced=list(findings), notes=["no stored scan of this image yet"])
+        return None
     scan = scans[0]
     notes: list[str] = []
     try:
@@ -80,5 +90,13 @@ async def scan_view(reads: Reads, digest: str, findings: Sequence[FindingView]) 
             packages = msgspec.json.decode(scan.packages_json, type=list[PackageRecord])
         except msgspec.DecodeError as exc:
             notes.append(f"scan {scan.scan_id}: its package inventory is unreadable: {exc}")
-    view = _layers(info, findings, packages)
-    return msgspec.structs.replace(view, scan_id=scan.scan_id, notes=notes)
+    return Inventory(scan_id=scan.scan_id, image=info, packages=packages, notes=notes)
+
+
+async def scan_view(reads: Reads, digest: str, findings: Sequence[FindingView]) -> ScanView:
+    """The latest stored scan of ``digest`` laid out by layer; empty with a note when there is none."""
+    inventory = await latest_inventory(reads, digest)
+    if inventory is None:
+        return ScanView(unplaced=list(findings), notes=["no stored scan of this image yet"])
+    view = _layers(inventory.image, findings, inventory.packages)
+    return msgspec.structs.replace(view, scan_id=inventory.scan_id, notes=inventory.notes)

@@ -14,12 +14,12 @@ from cyclonedx.validation.json import JsonStrictValidator
 from schemas.events import ScanCompleted
 from schemas.records import Distro, ImageInfo, LayerInfo, PackageRecord, VulnMatch
 from services.cli.formats import formatter
-from services.cli.formats.cyclonedx import build_bom
-from services.cli.formats.cyclonedx_vulns import add_vulnerabilities
 from services.cli.formats.sarif import to_sarif
 from services.policy.assess import assess
 from services.policy.report import Report, Suppressed
 from services.policy.ruleset import DEFAULT_RULESET, cve_finding
+from services.policy.sbom.cyclonedx import build_bom
+from services.policy.sbom.cyclonedx_vulns import add_vulnerabilities
 from services.policy.suppress import IgnoreRule
 from services.policy.suppress_accept import Acceptance
 from services.vulndb.coverage import no_advisories

@@ -8,6 +8,8 @@ Every test also checks the browser reported no Content-Security-Policy violation
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -133,6 +135,22 @@ async def test_filter_findings_by_severity_and_environment(viewer: Tab) -> None:
     await viewer.shot("findings-filtered")
 
 
+_BOXES = "cells => cells.map(c => { const r = c.getBoundingClientRect(); return [r.left, r.width]; })"
+
+
+async def test_findings_columns_line_up_with_the_header(viewer: Tab) -> None:
+    """The rows live in their own tables (chunks the browser may skip): each column must still sit
+    exactly under its heading."""
+    await viewer.goto("/console/findings")
+    heads = await viewer.page.locator("#findings thead th").evaluate_all(_BOXES)
+    for row in ("tr[data-finding]:first-child", "tr[data-finding]:last-child"):
+        cells = await viewer.page.locator(f"#finding-rows {row}").first.locator("td").evaluate_all(_BOXES)
+        assert len(cells) == len(heads) == 8
+        for (head_x, head_w), (cell_x, cell_w) in zip(heads, cells, strict=True):
+            assert abs(head_x - cell_x) <= 1
+            assert abs(head_w - cell_w) <= 1
+
+
 async def test_search_then_open_a_finding_by_its_row(viewer: Tab) -> None:
     await viewer.goto("/console/findings")
     await viewer.page.keyboard.press("/")  # focuses the search box
@@ -151,7 +169,7 @@ async def test_search_then_open_a_finding_by_its_row(viewer: Tab) -> None:
 async def test_a_finding_shows_its_suppression_and_hostile_text_stays_text(viewer: Tab) -> None:
     await viewer.goto("/console/findings?q=CVE-2024-9999")
     async with viewer.page.expect_navigation():
-        await viewer.page.click("a.finding-link")
+        await viewer.page.click("tr[data-finding] td:nth-child(2) a")  # the finding id links to it
     suppression = await viewer.page.locator("#suppression").inner_text()
     assert "not reachable: the parser is never called (ticket SEC-12)" in suppression
     assert await viewer.page.locator("#kev").inner_text() == "yes"
@@ -173,6 +191,13 @@ async def test_images_show_status_and_an_image_its_layers(viewer: Tab) -> None:
     commands = await viewer.page.locator("#layers code.cmd").all_inner_texts()
     assert commands == [layer.created_by for layer in LAYERS]  # verbatim, whitespace kept
     await viewer.shot("image-layers")
+    async with viewer.page.expect_download() as downloading:
+        await viewer.page.click("#sbom-spdx")
+    download = await downloading.value
+    assert download.suggested_filename == f"{A.replace(':', '-')}.spdx.json"
+    saved = await download.path()
+    sbom = json.loads(await asyncio.to_thread(Path(saved).read_text))
+    assert sbom["spdxVersion"] == "SPDX-2.3"
 
 
 async def test_log_in_with_a_token_and_out_again(tab: Tab, api_process: ApiProcess) -> None:

@@ -7,6 +7,8 @@ import aiohttp
 from yarl import URL
 
 from services.api.auth.audit import Audit
+from services.api.auth.tokens import Tokens
+from services.api.scope import parse_scope
 from tests.console.conftest import Console, field_value
 
 
@@ -85,3 +87,14 @@ async def test_a_wrong_token_or_a_forged_form_is_refused_and_failures_are_limite
     assert len(refused) == 10
     assert all(e.action == "login" and e.source == "127.0.0.1" for e in refused)
     assert all(console.tokens["admin"] not in e.detail for e in refused)
+
+
+async def test_a_limited_token_s_session_says_what_it_is_limited_to(console: Console) -> None:
+    dev = parse_scope(["cluster:dev"])
+    token, _ = await Tokens(console.store.pool).create("team-dev", "viewer", scope=dev)
+    headers, url = {"Authorization": f"Bearer {token}"}, console.url + "/console/findings"
+    async with aiohttp.ClientSession(headers=headers) as team, team.get(url) as r:
+        assert r.status == 200
+        assert '<span id="me">token:team-dev (viewer; limited to cluster:dev)</span>' in await r.text()
+    _, body, _ = await console.get("/console/findings")
+    assert '<span id="me">token:test-viewer (viewer)</span>' in body  # an unlimited token: nothing added

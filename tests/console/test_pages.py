@@ -9,13 +9,16 @@ import json
 import re
 
 import markupsafe
+import msgspec
 import pytest
 
 from schemas import Finding
 from schemas.vocabulary import SEVERITIES, severity_rank
 from services.console.render import CSP
+from services.dedupe.store.claims import Claims, Sighting
 from tests.console.conftest import Console
-from tests.console.seed import LAYERS, XSS, A, B, D
+from tests.console.seed import LAYERS, XSS, A, B, C, D
+from tests.harness.seed import evaluate
 
 ROW = re.compile(r'<tr data-finding="([^"]+)"')
 
@@ -62,6 +65,10 @@ async def test_search_matches_text_literally(console: Console) -> None:
     assert sorted(_rows(body)) == sorted(f.finding_id for f in console.findings[B])
     _, body, _ = await console.get("/console/findings", q="100%")  # % is text, not a wildcard
     assert _rows(body) == ["a-007"]
+    _, body, _ = await console.get("/console/findings", q="ATTACKER wrote")  # in a description only
+    assert _rows(body) == ["a-xss"]
+    _, body, _ = await console.get("/console/findings", q="team/db")  # image B's reference
+    assert sorted(_rows(body)) == sorted(f.finding_id for f in console.findings[B])
 
 
 async def test_every_column_sorts_the_whole_selection_both_ways(console: Console) -> None:
@@ -104,6 +111,12 @@ async def test_exports_carry_the_current_filter(console: Console) -> None:
     formula = next(r for r in table if r["finding_id"] == "a-formula")
     assert formula["title"].startswith("'=HYPERLINK")  # never a live formula in a spreadsheet
     assert next(r for r in table if r["finding_id"] == "b-000")["environments"] == "cluster:prod-us"
+    scored = next(r for r in table if r["finding_id"] == "a-suppressed")  # the seeded vector, source and EPSS
+    assert (scored["cvss_vector"], scored["severity_source"], scored["epss"]) == (
+        "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+        "cvss_v3",
+        "0.97312",
+    )
 
     status, body, _ = await console.get("/console/export/findings.json", q="openssl", sort="title")
     items = json.loads(body)
@@ -155,7 +168,10 @@ async def test_finding_page_shows_what_acting_on_it_needs(console: Console) -> N
     assert "not reachable: the parser is never called (ticket SEC-12)" in body
     assert "ignore-lib0-parser" in body
     assert '<dd id="kev">yes</dd>' in body
-    assert "9.8" in body
+    assert '<dd id="cvss-score">9.8</dd>' in body
+    assert '<dd id="severity-source">cvss_v3</dd>' in body
+    assert '<dd id="cvss-vector"><code>CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H</code></dd>' in body
+    assert '<dd id="epss">97.31%</dd>' in body  # a probability, shown as a percentage
     assert "1.0.1" in body
     assert "pkg:deb/debian/lib0@1.0" in body
     assert "cluster:prod-eu, registry:127.0.0.1:5000" in body
@@ -163,6 +179,26 @@ async def test_finding_page_shows_what_acting_on_it_needs(console: Console) -> N
 
     _, body, _ = await console.get("/console/findings/d-000")
     assert f'<h1 id="finding-title">{D}</h1>' in body  # ImageScan: titled by the image
+    for fact in ("severity-source", "cvss-vector", "epss"):
+        assert f'<dd id="{fact}">—</dd>' in body  # none known: a dash, never 0.00%
+
+
+async def test_finding_page_lists_the_other_images_with_the_same_problem(console: Console) -> None:
+    b0 = console.findings[B][0]  # CVE-2023-2000 in openssl
+    same = msgspec.structs.replace(b0, finding_id="c-000", environment="cluster:dev")
+    other_package = msgspec.structs.replace(b0, finding_id="d-001", package_name="libssl3", purl="")
+    stricter = msgspec.structs.replace(b0, finding_id="b-strict", ruleset="strict")  # B again: not "other"
+    await evaluate(console.store, C, [same], evaluation_id="t:c")
+    await evaluate(console.store, D, [*console.findings[D], other_package], evaluation_id="t:d")
+    await evaluate(console.store, B, [*console.findings[B], stricter], evaluation_id="t:b")
+    _, body, _ = await console.get(f"/console/findings/{b0.finding_id}")
+    table = body[body.index('id="elsewhere"') :]
+    assert re.findall(r'<tr data-digest="([^"]+)">', table) == [C]
+    assert 'href="/console/findings/c-000"' in table
+    _, body, _ = await console.get("/console/findings/b-001")  # CVE-2023-2001: in image B only
+    assert 'id="no-elsewhere"' in body
+    _, body, _ = await console.get("/console/findings/d-000")
+    assert 'id="elsewhere"' not in body  # an alert is about its own image
 
 
 async def test_images_page_shows_status_reason_environments_and_counts(console: Console) -> None:
@@ -174,6 +210,21 @@ async def test_images_page_shows_status_reason_environments_and_counts(console: 
     assert "Scanned" in body
     _, body, _ = await console.get("/console/images", status="failed")
     assert re.findall(r'<tr data-digest="([^"]+)"', body) == [B]
+
+
+async def test_an_image_over_the_size_limit_shows_too_large_with_its_size(console: Console) -> None:
+    big = "sha256:" + "e" * 64
+    ref = f"127.0.0.1:5000/team/huge@{big}"
+    sighting = Sighting(
+        digest=big, image_ref=ref, environment="cluster:dev", repository="team/huge", size_bytes=3_000
+    )
+    await Claims(console.store.pool).claim([sighting], analysis_version="t", max_image_bytes=2_000)
+    _, body, _ = await console.get("/console/images", status="too_large")
+    assert re.findall(r'<tr data-digest="([^"]+)"', body) == [big]
+    status = re.search(r'<td class="status status-too_large">(.*?)</td>', body, re.S)
+    assert status is not None
+    assert status[1].startswith("Too Large")
+    assert "image is 3000 bytes, over max_image_size_mb (2000 bytes)" in status[1]
 
 
 async def test_image_page_shows_layers_with_commands_packages_and_findings(console: Console) -> None:

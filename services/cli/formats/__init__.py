@@ -11,13 +11,13 @@ from collections.abc import Callable
 
 from services.policy.report import Report, build_report
 
-# format name -> "module:function" under services.cli.formats
+# format name -> "module:function" (the SBOM writers are policy's, shared with the console)
 _RENDERERS: dict[str, str] = {
-    "table": "table:render_table",
-    "json": "json_format:render_json",
-    "cyclonedx": "cyclonedx:render_cyclonedx",
-    "spdx": "spdx:render_spdx",
-    "sarif": "sarif:render_sarif",
+    "table": "services.cli.formats.table:render_table",
+    "json": "services.cli.formats.json_format:render_json",
+    "cyclonedx": "services.policy.sbom.cyclonedx:render_cyclonedx",
+    "spdx": "services.policy.sbom.spdx:render_spdx",
+    "sarif": "services.cli.formats.sarif:render_sarif",
 }
 
 FORMATS: tuple[str, ...] = tuple(_RENDERERS)
@@ -26,9 +26,7 @@ FORMATS: tuple[str, ...] = tuple(_RENDERERS)
 def formatter(name: str) -> Callable[[Report], str]:
     """The renderer for a format name (one of ``FORMATS``)."""
     module, function = _RENDERERS[name].split(":")
-    render: Callable[[Report], str] = getattr(
-        importlib.import_module(f"services.cli.formats.{module}"), function
-    )
+    render: Callable[[Report], str] = getattr(importlib.import_module(module), function)
     return render
 
 

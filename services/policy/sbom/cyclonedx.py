@@ -23,8 +23,8 @@ from cyclonedx.output.json import JsonV1Dot6
 from packageurl import PackageURL
 
 from schemas.records import PackageRecord
-from services.cli.formats.cyclonedx_vulns import add_vulnerabilities
 from services.policy.report import Report
+from services.policy.sbom.cyclonedx_vulns import add_vulnerabilities
 
 _PREFIX = "assay:"
 
