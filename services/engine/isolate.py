@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import resource
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import msgspec
@@ -51,6 +52,7 @@ __all__ = ["AnalysisTools", "IsolatedRequest", "IsolatedResult", "analyse_in_pro
 log = logging.getLogger(__name__)
 
 _OUTPUT_MAX = 1 << 30  # an Analysis is far smaller; more is a broken child
+_MALLOC_ARENAS = "1"  # glibc malloc arenas of the analysis child (child_environment)
 _ClientFactory = Callable[[Sequence[RegistryConfig]], RegistryClient]
 
 
@@ -173,6 +175,14 @@ def _child_main() -> int:
     return 0
 
 
+def child_environment(parent: Mapping[str, str]) -> dict[str, str]:
+    """The analysis child's environment: the parent's, with glibc's malloc arenas capped at
+    ``_MALLOC_ARENAS`` unless the operator set ``MALLOC_ARENA_MAX``. The walk allocates from a few
+    threads; one arena per thread (glibc's default: up to 8 per core) kept about a quarter of a
+    scan's peak RSS in half-empty arenas (benchmarks/README.md, issue 17)."""
+    return {"MALLOC_ARENA_MAX": _MALLOC_ARENAS, **parent}
+
+
 def _signal_reason(returncode: int, budget: ScanBudget, target: str) -> str:
     signum = -returncode
     if signum == signal.SIGXFSZ:
@@ -198,6 +208,7 @@ async def analyse_isolated(request: IsolatedRequest) -> IsolatedResult:
         "services.engine.isolate",
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
+        env=child_environment(os.environ),
     )
     try:
         out, _ = await asyncio.wait_for(

@@ -23,7 +23,7 @@ from services.common.runner import run_service
 from services.engine.budget import BudgetExceeded, ScanBudget
 from services.engine.catalogers.registry import select
 from services.engine.content.settings import ContentSettings
-from services.engine.isolate import IsolatedRequest, analyse_in_process, analyse_isolated
+from services.engine.isolate import IsolatedRequest, analyse_in_process, analyse_isolated, child_environment
 from services.engine.worker import EngineDeps, make_engine_handler
 from services.settings import Settings
 from tests.harness.registry import RegistryServer, push_image, registry_server, require_tools
@@ -148,3 +148,9 @@ async def test_the_engine_keeps_consuming_after_hostile_images(
     good = answers["good"]
     assert isinstance(good, ScanCompleted)
     assert [p.name for p in good.packages] == ["tool"]
+
+
+def test_the_child_caps_malloc_arenas_unless_the_operator_chose() -> None:
+    """glibc's per-thread arenas held about a quarter of a scan's peak RSS (benchmarks/README.md)."""
+    assert child_environment({"PATH": "/bin"}) == {"PATH": "/bin", "MALLOC_ARENA_MAX": "1"}
+    assert child_environment({"MALLOC_ARENA_MAX": "4"})["MALLOC_ARENA_MAX"] == "4"
