@@ -1,7 +1,8 @@
 """The report of one assessed scan: the one document every output format is rendered from.
 
 Built by ``services.policy.assess`` for ``assay scan`` and the Harbor adapter; rendered by
-``services/cli/formats/`` and the SBOM writers in ``services/policy/sbom/`` (``report_json`` is its JSON form, which Harbor serves as is).
+``services/cli/formats/`` and the SBOM writers in ``services/policy/sbom/`` (``report_json`` is its
+JSON form, which Harbor serves as is).
 """
 
 from __future__ import annotations

@@ -127,7 +127,8 @@ async def test_a_newer_build_is_rematched_into_new_and_resolved_findings_without
     assert states.get(z.vuln_id) == "new"
     assert states.get(x.vuln_id) == "resolved"
     assert await follower.step() is None  # the same build is not rematched twice
-    assert len(rematches) == 2 and all(d > 0 for d in rematches)  # one duration per rematch done
+    assert len(rematches) == 2  # one duration per rematch done
+    assert all(d > 0 for d in rematches)
     [scan] = await latest_scans(store.pool, digest)
     assert scan.scan_id == "scan-1"  # no rescan: the stored inventory was matched again
     async with store.pool.acquire() as conn:  # the engine's analysis version travelled with the scan
