@@ -1,5 +1,6 @@
-"""Writing a file so readers see the old bytes or the new, never half: a temporary file beside
-it, then ``os.replace``. The temporary file is removed when the write fails."""
+"""Files a process owns: writing one so readers see the old bytes or the new, never half (a
+temporary file beside it, then ``os.replace``; removed when the write fails), and telling whether
+a per-process copy (named by its owner's pid) was left behind by a process that is gone."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_atomic"]
+__all__ = ["left_by_a_dead_process", "write_atomic"]
 
 
 def write_atomic(path: Path, data: bytes, *, prefix: str = ".tmp-") -> None:
@@ -21,3 +22,17 @@ def write_atomic(path: Path, data: bytes, *, prefix: str = ".tmp-") -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def left_by_a_dead_process(pid: str) -> bool:
+    """True when ``pid`` (from a file name) names no running process: its copy can go. Not this
+    process, not one that is alive (another user's included), and not a name that is no pid."""
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    return False

@@ -158,11 +158,15 @@ def agent_instructions(
 
 
 def check_kubeconfig(text: str, context: str) -> None:
-    """``ConfigError`` unless ``text`` is a kubeconfig with ``context`` (or a current-context)."""
+    """``ConfigError`` unless ``text`` is a kubeconfig with ``context`` (or a current-context). A YAML
+    error is named by its position only: PyYAML's own message quotes the line, which may hold a
+    credential, and the message reaches the CLI's stderr and the API's answers."""
     try:
         data: Any = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"not a kubeconfig: {exc}") from exc
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        raise ConfigError(f"not YAML{where}") from None
     if not isinstance(data, dict) or not isinstance(data.get("contexts"), list):
         raise ConfigError("not a kubeconfig: no contexts")
     names = {c.get("name") for c in data["contexts"] if isinstance(c, dict)}

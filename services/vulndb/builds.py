@@ -28,7 +28,7 @@ import msgspec
 
 from schemas.events import AdvisoryBuildPublished
 from services.common.errors import VulnDBError
-from services.common.files import write_atomic
+from services.common.files import left_by_a_dead_process, write_atomic
 from services.common.objectstore import DirectoryObjectStore, ObjectStore, object_store_for
 from services.vulndb.db import VulnDB
 
@@ -65,15 +65,8 @@ def file_build_id(db: VulnDB) -> str:
 def _remove_orphans(cache_dir: Path) -> None:
     """Remove the copies left by processes that are gone (killed before they could let go)."""
     for path in cache_dir.glob("vulndb-*-*.sqlite"):
-        pid = path.stem.rsplit("-", 1)[-1]
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
+        if left_by_a_dead_process(path.stem.rsplit("-", 1)[-1]):
             path.unlink(missing_ok=True)
-        except PermissionError:
-            continue  # alive, another user's
 
 
 class _Entry:

@@ -29,7 +29,7 @@ import msgspec
 from schemas.vocabulary import BUNDLE_KINDS, BundleKind
 from services.common.bundles import BundleError, ContentBundle, current_bundle, load_bundle
 from services.common.errors import ConfigError
-from services.common.files import write_atomic
+from services.common.files import left_by_a_dead_process, write_atomic
 from services.common.objectstore import ObjectStore, ObjectStoreError
 from services.engine.content.netioc.feeds import load_feed
 from services.engine.content.registry import ContentAnalysis, build_analyzers
@@ -93,15 +93,8 @@ def unpack(bundle: ContentBundle, directory: Path) -> Path:
 def _remove_orphans(root: Path) -> None:
     """Remove the bundle directories of engine processes that are gone."""
     for path in root.glob("engine-*"):
-        pid = path.name.removeprefix("engine-")
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
+        if left_by_a_dead_process(path.name.removeprefix("engine-")):
             shutil.rmtree(path, ignore_errors=True)
-        except PermissionError:
-            continue
 
 
 class ContentBundles:
